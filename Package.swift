@@ -1,0 +1,192 @@
+// swift-tools-version:6.1
+//
+// FactoryOperator: a Swift worker on NATS JetStream that turns declared pipeline resources into
+// vendor API calls. The folder tree is the architecture:
+//
+//   CNATS               the cnats C library (system library; imported by NATSKit only)
+//   NATSKit             safe Swift NATS / JetStream / KV wrapper, no C pointer in its API
+//   NATSTestKit         starts and stops real nats-server processes (tests, benchmarks, `factoryctl dev`)
+//   JSONSchema          JSON values, a strict JSON parser and a draft 2020-12 validator
+//   FactoryModel        manifests, the command envelope, status documents and query replies (wire formats)
+//   VendorHTTP          what every vendor client shares: retries with backoff, rate limiting, typed HTTP errors
+//   Hightouch           the production Hightouch API client
+//   HightouchSimulator  a faithful Hightouch API simulator (Hummingbird)
+//   OperatorCore        the operator: commands, state in KV, run following, election, maintenance, metrics
+//   HightouchOperator   `hightouch-operator` executable (thin)
+//   FactoryCTL          `factoryctl` executable (thin)
+//   FactoryBench        `factory-bench` benchmark executable (never a test)
+import PackageDescription
+
+let package = Package(
+    name: "FactoryOperator",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hightouch-operator", targets: ["HightouchOperator"]),
+        .executable(name: "factoryctl", targets: ["FactoryCTL"]),
+        .executable(name: "factory-bench", targets: ["FactoryBench"]),
+        .library(name: "NATSKit", targets: ["NATSKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: - C interop
+        .systemLibrary(
+            name: "CNATS",
+            pkgConfig: "libnats",
+            providers: [.apt(["libnats-dev"])]
+        ),
+
+        // MARK: - NATS
+        .target(
+            name: "NATSKit",
+            dependencies: [
+                "CNATS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "NATSTestKit",
+            dependencies: []
+        ),
+
+        // MARK: - Wire formats and validation
+        .target(
+            name: "JSONSchema",
+            dependencies: []
+        ),
+        .target(
+            name: "FactoryModel",
+            dependencies: [
+                "JSONSchema",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        // MARK: - Vendors
+        .target(
+            name: "VendorHTTP",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "Hightouch",
+            dependencies: [
+                "VendorHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "HightouchSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: - The operator
+        .target(
+            name: "OperatorCore",
+            dependencies: [
+                "NATSKit",
+                "FactoryModel",
+                "JSONSchema",
+                "Hightouch",
+                "VendorHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ]
+        ),
+
+        // MARK: - Executables
+        .executableTarget(
+            name: "HightouchOperator",
+            dependencies: [
+                "OperatorCore",
+                "NATSKit",
+                "FactoryModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "FactoryCTL",
+            dependencies: [
+                "NATSKit",
+                "FactoryModel",
+                "JSONSchema",
+                "HightouchSimulator",
+                "NATSTestKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "FactoryBench",
+            dependencies: [
+                "NATSKit",
+                "NATSTestKit",
+                "JSONSchema",
+                "FactoryModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests (real nats-server processes, real HTTP servers)
+        .testTarget(
+            name: "NATSKitTests",
+            dependencies: ["NATSKit", "NATSTestKit"]
+        ),
+        .testTarget(
+            name: "JSONSchemaTests",
+            dependencies: ["JSONSchema"]
+        ),
+        .testTarget(
+            name: "FactoryModelTests",
+            dependencies: ["FactoryModel", "JSONSchema"]
+        ),
+        .testTarget(
+            name: "HightouchTests",
+            dependencies: [
+                "Hightouch",
+                "HightouchSimulator",
+                "VendorHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ]
+)
+
+// Every Swift target: Swift 6 language mode (complete strict concurrency) and explicit `any`.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

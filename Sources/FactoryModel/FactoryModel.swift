@@ -1,0 +1,1 @@
+// FactoryModel: module under construction.

@@ -1,0 +1,1 @@
+// Hightouch: module under construction.

@@ -1,0 +1,1 @@
+// HightouchSimulator: module under construction.

@@ -1,0 +1,1 @@
+// NATSTestKit: module under construction.

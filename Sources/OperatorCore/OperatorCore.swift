@@ -1,0 +1,1 @@
+// OperatorCore: module under construction.

@@ -1,0 +1,1 @@
+// VendorHTTP: module under construction.
