@@ -154,7 +154,10 @@ let package = Package(
                 "NATSTestKit",
                 "JSONSchema",
                 "FactoryModel",
+                "Hightouch",
+                "HightouchSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
