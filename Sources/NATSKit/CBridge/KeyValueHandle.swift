@@ -1,0 +1,273 @@
+import CNATS
+import Foundation
+
+/// Owns one cnats key-value store handle (`kvStore *`) and makes every KV call. Every method
+/// waits for the server: call them on the blocking executor.
+///
+/// `@unchecked Sendable`: a kvStore is immutable after creation and cnats makes its calls
+/// thread-safe; it is destroyed once, in `deinit`. It holds its JetStream handle, which must
+/// outlive it.
+final class KeyValueHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+    let jetStream: JetStreamHandle
+    let bucket: String
+
+    private init(pointer: OpaquePointer, jetStream: JetStreamHandle, bucket: String) {
+        self.pointer = pointer
+        self.jetStream = jetStream
+        self.bucket = bucket
+    }
+
+    deinit {
+        kvStore_Destroy(pointer)
+    }
+
+    // MARK: - Buckets
+
+    static func createOrUpdate(jetStream: JetStreamHandle, configuration: KeyValueConfiguration) throws(NATSError) -> KeyValueHandle {
+        let operation = "create key-value bucket \(configuration.bucket)"
+        let arena = CStringArena()
+        var config = kvConfig()
+        try CError.check(kvConfig_Init(&config), operation)
+        config.Bucket = arena.string(configuration.bucket)
+        config.Description = arena.string(configuration.description)
+        config.History = UInt8(clamping: configuration.history)
+        config.TTL = configuration.ttl?.wholeNanoseconds ?? 0
+        config.MaxBytes = configuration.maxBytes
+        config.MaxValueSize = configuration.maxValueSize
+        config.StorageType = configuration.storage == .memory ? js_MemoryStorage : js_FileStorage
+        config.Replicas = Int32(configuration.replicas)
+        var store: OpaquePointer? = nil
+        let status = js_CreateKeyValue(&store, jetStream.pointer, &config)
+        if status == NATS_OK, let store {
+            return KeyValueHandle(pointer: store, jetStream: jetStream, bucket: configuration.bucket)
+        }
+        let error = CError.make(status, operation: operation)
+        guard error.message.contains("Existing configuration is different") else { throw error }
+        // The bucket exists with other limits: update its stream the way cnats creates it, then bind.
+        try updateBucketStream(jetStream: jetStream, configuration: configuration, operation: operation)
+        return try bind(jetStream: jetStream, bucket: configuration.bucket)
+    }
+
+    private static func updateBucketStream(jetStream: JetStreamHandle, configuration: KeyValueConfiguration, operation: String) throws(NATSError) {
+        let streamName = "KV_" + configuration.bucket
+        var existing: UnsafeMutablePointer<jsStreamInfo>? = nil
+        var jsError = jsErrCode(rawValue: 0)
+        try CError.check(js_GetStreamInfo(&existing, jetStream.pointer, streamName, nil, &jsError), operation, jetStreamError: jsError)
+        guard let existing, let current = existing.pointee.Config else {
+            throw NATSError(code: .notFound, operation: operation, message: "no configuration for stream \(streamName)")
+        }
+        defer { jsStreamInfo_Destroy(existing) }
+        var updated = current.pointee
+        let arena = CStringArena()
+        updated.Description = arena.string(configuration.description)
+        updated.MaxMsgsPerSubject = Int64(configuration.history)
+        updated.MaxAge = configuration.ttl?.wholeNanoseconds ?? 0
+        updated.MaxBytes = configuration.maxBytes == 0 ? -1 : configuration.maxBytes
+        updated.MaxMsgSize = configuration.maxValueSize == 0 ? -1 : configuration.maxValueSize
+        updated.Replicas = Int64(configuration.replicas)
+        var info: UnsafeMutablePointer<jsStreamInfo>? = nil
+        jsError = jsErrCode(rawValue: 0)
+        try CError.check(js_UpdateStream(&info, jetStream.pointer, &updated, nil, &jsError), operation + " (update existing bucket)", jetStreamError: jsError)
+        if let info { jsStreamInfo_Destroy(info) }
+    }
+
+    static func bind(jetStream: JetStreamHandle, bucket: String) throws(NATSError) -> KeyValueHandle {
+        var store: OpaquePointer? = nil
+        try CError.check(js_KeyValue(&store, jetStream.pointer, bucket), "bind to key-value bucket \(bucket)")
+        guard let store else { throw NATSError(code: .notFound, operation: "bind to key-value bucket \(bucket)", message: "no bucket returned") }
+        return KeyValueHandle(pointer: store, jetStream: jetStream, bucket: bucket)
+    }
+
+    static func delete(jetStream: JetStreamHandle, bucket: String) throws(NATSError) {
+        try CError.check(js_DeleteKeyValue(jetStream.pointer, bucket), "delete key-value bucket \(bucket)")
+    }
+
+    // MARK: - Entries
+
+    func get(_ key: String) throws(NATSError) -> KeyValueEntry? {
+        var entry: OpaquePointer? = nil
+        let status = kvStore_Get(&entry, pointer, key)
+        if status == NATS_NOT_FOUND { return nil }
+        try CError.check(status, "get \(bucket)/\(key)")
+        guard let entry else { return nil }
+        defer { kvEntry_Destroy(entry) }
+        return Self.copy(entry)
+    }
+
+    func get(_ key: String, revision: UInt64) throws(NATSError) -> KeyValueEntry? {
+        var entry: OpaquePointer? = nil
+        let status = kvStore_GetRevision(&entry, pointer, key, revision)
+        if status == NATS_NOT_FOUND { return nil }
+        try CError.check(status, "get \(bucket)/\(key) at revision \(revision)")
+        guard let entry else { return nil }
+        defer { kvEntry_Destroy(entry) }
+        return Self.copy(entry)
+    }
+
+    func put(_ key: String, _ value: [UInt8]) throws(NATSError) -> UInt64 {
+        var revision: UInt64 = 0
+        let status = value.withUnsafeBytes { kvStore_Put(&revision, pointer, key, $0.baseAddress, Int32($0.count)) }
+        try CError.check(status, "put \(bucket)/\(key)")
+        return revision
+    }
+
+    func create(_ key: String, _ value: [UInt8]) throws(NATSError) -> UInt64 {
+        var revision: UInt64 = 0
+        let status = value.withUnsafeBytes { kvStore_Create(&revision, pointer, key, $0.baseAddress, Int32($0.count)) }
+        guard status == NATS_OK else {
+            let error = CError.make(status, operation: "create \(bucket)/\(key)")
+            // kvStore_Create re-reads the key after a failed compare-and-set, which can replace
+            // the thread-local error text; a NATS_ERR here is the key existing.
+            if error.code == .revisionConflict || (status == NATS_ERR && error.jetStreamErrorCode == nil) {
+                throw NATSError(
+                    code: .keyExists,
+                    operation: error.operation,
+                    message: "the key already exists",
+                    status: error.status,
+                    jetStreamErrorCode: 10071
+                )
+            }
+            throw error
+        }
+        return revision
+    }
+
+    func update(_ key: String, _ value: [UInt8], expectedRevision: UInt64) throws(NATSError) -> UInt64 {
+        var revision: UInt64 = 0
+        let status = value.withUnsafeBytes {
+            kvStore_Update(&revision, pointer, key, $0.baseAddress, Int32($0.count), expectedRevision)
+        }
+        guard status == NATS_OK else {
+            let error = CError.make(status, operation: "update \(bucket)/\(key) at revision \(expectedRevision)")
+            if error.code == .revisionConflict {
+                throw NATSError(
+                    code: .revisionConflict,
+                    operation: error.operation,
+                    message: "the entry changed since revision \(expectedRevision) (\(error.message)); read it again and retry",
+                    status: error.status,
+                    jetStreamErrorCode: 10071
+                )
+            }
+            throw error
+        }
+        return revision
+    }
+
+    func delete(_ key: String) throws(NATSError) {
+        try CError.check(kvStore_Delete(pointer, key), "delete \(bucket)/\(key)")
+    }
+
+    /// A delete marker written only if the key is still at `expectedRevision` (KV ADR-8: a
+    /// publish to the key's subject with `KV-Operation: DEL` and an expected subject sequence).
+    func delete(_ key: String, expectedRevision: UInt64) throws(NATSError) {
+        var headers = NATSHeaders()
+        headers["KV-Operation"] = "DEL"
+        do {
+            _ = try jetStream.publish(
+                subject: "$KV.\(bucket).\(key)",
+                headers: headers,
+                payload: [],
+                options: JetStreamPublishOptions(expectedLastSubjectSequence: expectedRevision)
+            )
+        } catch let error where error.code == .revisionConflict {
+            throw NATSError(
+                code: .revisionConflict,
+                operation: "delete \(bucket)/\(key) at revision \(expectedRevision)",
+                message: "the entry changed since revision \(expectedRevision); read it again and retry",
+                status: error.status,
+                jetStreamErrorCode: 10071
+            )
+        }
+    }
+
+    func purge(_ key: String, timeout: Duration) throws(NATSError) {
+        var options = kvPurgeOptions()
+        try CError.check(kvPurgeOptions_Init(&options), "purge \(bucket)/\(key)")
+        options.Timeout = timeout.wholeMilliseconds
+        try CError.check(kvStore_Purge(pointer, key, &options), "purge \(bucket)/\(key)")
+    }
+
+    func purgeDeletes(olderThan age: Duration?, timeout: Duration) throws(NATSError) {
+        var options = kvPurgeOptions()
+        try CError.check(kvPurgeOptions_Init(&options), "purge delete markers of \(bucket)")
+        options.Timeout = timeout.wholeMilliseconds
+        // cnats: a negative age removes every marker; zero keeps its 30-minute default.
+        options.DeleteMarkersOlderThan = age.map { $0 <= .zero ? -1 : $0.wholeNanoseconds } ?? -1
+        try CError.check(kvStore_PurgeDeletes(pointer, &options), "purge delete markers of \(bucket)")
+    }
+
+    func keys(timeout: Duration) throws(NATSError) -> [String] {
+        var options = kvWatchOptions()
+        try CError.check(kvWatchOptions_Init(&options), "list keys of \(bucket)")
+        options.Timeout = timeout.wholeMilliseconds
+        var list = kvKeysList()
+        let status = kvStore_Keys(&list, pointer, &options)
+        defer { kvKeysList_Destroy(&list) }
+        if status == NATS_NOT_FOUND { return [] }
+        try CError.check(status, "list keys of \(bucket)")
+        var keys: [String] = []
+        if let values = list.Keys {
+            for index in 0..<Int(list.Count) {
+                if let key = values[index] { keys.append(String(cString: key)) }
+            }
+        }
+        return keys
+    }
+
+    func history(_ key: String, timeout: Duration) throws(NATSError) -> [KeyValueEntry] {
+        var options = kvWatchOptions()
+        try CError.check(kvWatchOptions_Init(&options), "history of \(bucket)/\(key)")
+        options.Timeout = timeout.wholeMilliseconds
+        var list = kvEntryList()
+        let status = kvStore_History(&list, pointer, key, &options)
+        defer { kvEntryList_Destroy(&list) }
+        if status == NATS_NOT_FOUND { return [] }
+        try CError.check(status, "history of \(bucket)/\(key)")
+        var entries: [KeyValueEntry] = []
+        if let values = list.Entries {
+            for index in 0..<Int(list.Count) {
+                if let entry = values[index] { entries.append(Self.copy(entry)) }
+            }
+        }
+        return entries
+    }
+
+    func status() throws(NATSError) -> KeyValueStatus {
+        var status: OpaquePointer? = nil
+        try CError.check(kvStore_Status(&status, pointer), "status of \(bucket)")
+        guard let status else { throw NATSError(code: .notFound, operation: "status of \(bucket)", message: "no status returned") }
+        defer { kvStatus_Destroy(status) }
+        let ttl = kvStatus_TTL(status)
+        return KeyValueStatus(
+            bucket: kvStatus_Bucket(status).map { String(cString: $0) } ?? bucket,
+            values: kvStatus_Values(status),
+            history: Int(kvStatus_History(status)),
+            ttl: ttl > 0 ? .fromNanoseconds(ttl) : nil,
+            replicas: Int(kvStatus_Replicas(status))
+        )
+    }
+
+    static func copy(_ entry: OpaquePointer) -> KeyValueEntry {
+        let length = Int(kvEntry_ValueLen(entry))
+        var value: [UInt8] = []
+        if length > 0, let bytes = kvEntry_Value(entry) {
+            value = Array(UnsafeRawBufferPointer(start: bytes, count: length))
+        }
+        let operation: KeyValueEntry.Operation
+        switch kvEntry_Operation(entry) {
+        case kvOp_Delete: operation = .delete
+        case kvOp_Purge: operation = .purge
+        default: operation = .put
+        }
+        return KeyValueEntry(
+            bucket: kvEntry_Bucket(entry).map { String(cString: $0) } ?? "",
+            key: kvEntry_Key(entry).map { String(cString: $0) } ?? "",
+            value: value,
+            revision: kvEntry_Revision(entry),
+            created: CConversions.date(nanoseconds: kvEntry_Created(entry)),
+            delta: kvEntry_Delta(entry),
+            operation: operation
+        )
+    }
+}

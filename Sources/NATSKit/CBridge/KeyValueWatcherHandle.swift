@@ -1,0 +1,62 @@
+import CNATS
+
+/// Owns one cnats KV watcher (`kvWatcher *`). cnats 3.4.1 watchers are pull-only: `next` blocks
+/// up to its timeout, so it runs on the blocking executor; `stop` may be called from any thread
+/// and wakes a blocked `next`.
+///
+/// `@unchecked Sendable`: cnats locks the watcher internally; it is destroyed once, in `deinit`.
+final class KeyValueWatcherHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+    let store: KeyValueHandle
+    let pattern: String
+
+    private init(pointer: OpaquePointer, store: KeyValueHandle, pattern: String) {
+        self.pointer = pointer
+        self.store = store
+        self.pattern = pattern
+    }
+
+    deinit {
+        kvWatcher_Destroy(pointer)
+    }
+
+    static func watch(store: KeyValueHandle, pattern: String, options: KeyValueWatchOptions) throws(NATSError) -> KeyValueWatcherHandle {
+        var watchOptions = kvWatchOptions()
+        try CError.check(kvWatchOptions_Init(&watchOptions), "watch \(store.bucket)/\(pattern)")
+        watchOptions.IgnoreDeletes = options.ignoreDeletes
+        watchOptions.IncludeHistory = options.includeHistory
+        watchOptions.MetaOnly = options.metaOnly
+        var watcher: OpaquePointer? = nil
+        try CError.check(kvStore_Watch(&watcher, store.pointer, pattern, &watchOptions), "watch \(store.bucket)/\(pattern)")
+        guard let watcher else { throw NATSError(code: .unknown, operation: "watch \(store.bucket)/\(pattern)", message: "no watcher returned") }
+        return KeyValueWatcherHandle(pointer: watcher, store: store, pattern: pattern)
+    }
+
+    enum Next {
+        case entry(KeyValueEntry)
+        case initialValuesDone
+        case timedOut
+        case stopped
+    }
+
+    func next(timeout: Duration) throws(NATSError) -> Next {
+        var entry: OpaquePointer? = nil
+        let status = kvWatcher_Next(&entry, pointer, max(1, timeout.wholeMilliseconds))
+        switch status {
+        case NATS_OK:
+            guard let entry else { return .initialValuesDone }
+            defer { kvEntry_Destroy(entry) }
+            return .entry(KeyValueHandle.copy(entry))
+        case NATS_TIMEOUT:
+            return .timedOut
+        case NATS_ILLEGAL_STATE:
+            return .stopped
+        default:
+            throw CError.make(status, operation: "watch \(store.bucket)/\(pattern)")
+        }
+    }
+
+    func stop() {
+        _ = kvWatcher_Stop(pointer)
+    }
+}

@@ -1,0 +1,179 @@
+import Logging
+
+/// A connection to a NATS server or cluster.
+///
+/// Calls that wait for the server (`request`, `flush`, `drain`, `close`, and everything in
+/// JetStream and KV) run on NATSKit's blocking executor, never on the cooperative pool.
+/// `publish` does not wait for the server and may be called from anywhere.
+///
+/// Close or drain a connection when done. A connection that is simply released is closed and
+/// freed in the background.
+public final class NATSConnection: Sendable {
+    let handle: ConnectionHandle
+    public let configuration: NATSConfiguration
+    let logger: Logger
+
+    private init(handle: ConnectionHandle, configuration: NATSConfiguration, logger: Logger) {
+        self.handle = handle
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Connects. With `retryOnFailedConnect` (the default), keeps trying for
+    /// `initialConnectTimeout` and then fails; without it, fails as soon as no server answers
+    /// within `connectTimeout`. Never hangs.
+    public static func connect(
+        _ configuration: NATSConfiguration,
+        logger: Logger = Logger(label: "NATSKit", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) async throws(NATSError) -> NATSConnection {
+        var logger = logger
+        logger[metadataKey: NATSLoggingKeys.servers] = "\(configuration.servers.map(NATSConfiguration.redactingURL))"
+        let events = ConnectionEventHub()
+        let (handle, connected) = try await BlockingExecutor.shared.runThrowing {
+            () throws(NATSError) -> (ConnectionHandle, Bool) in
+            let (handle, connected) = try ConnectionHandle.connect(configuration, events: events)
+            return (handle, connected)
+        }
+        let connection = NATSConnection(handle: handle, configuration: configuration, logger: logger)
+        if !connected {
+            logger.debug("NATS server not reachable yet; retrying")
+            await events.waitUntilConnectedOrClosed(timeout: configuration.initialConnectTimeout)
+            guard events.hasConnected else {
+                await connection.close()
+                throw NATSError(
+                    code: .connectionFailed,
+                    operation: "connect to \(configuration.servers.map(NATSConfiguration.redactingURL).joined(separator: ","))",
+                    message: "no server answered within \(configuration.initialConnectTimeout); check that nats-server is running at that address and reachable"
+                )
+            }
+        }
+        logger.debug("Connected to NATS", metadata: [NATSLoggingKeys.server: "\(handle.connectedURL.map(NATSConfiguration.redactingURL) ?? "?")"])
+        return connection
+    }
+
+    // MARK: - State
+
+    /// Connection events (disconnected, reconnected, closed, asynchronous errors) from now on.
+    /// Each call returns a new, independent stream; it ends when the connection closes.
+    public func events() -> AsyncStream<NATSConnectionEvent> {
+        handle.events.stream()
+    }
+
+    public var isConnected: Bool { handle.isConnected }
+    public var isClosed: Bool { handle.isClosed }
+    /// The URL of the server currently connected to.
+    public var connectedServer: String? { handle.connectedURL.map(NATSConfiguration.redactingURL) }
+    /// The largest payload the server accepts.
+    public var maxPayload: Int { handle.maxPayload }
+
+    // MARK: - Core NATS
+
+    /// Publishes a message. Returns once cnats has buffered it; `flush` waits for the server.
+    public func publish(
+        _ payload: [UInt8],
+        to subject: String,
+        headers: NATSHeaders = NATSHeaders(),
+        reply: String? = nil
+    ) throws(NATSError) {
+        let operation = "publish to \(subject)"
+        try NATSNames.validatePublishSubject(subject, operation: operation)
+        if let reply { try NATSNames.validatePublishSubject(reply, operation: operation) }
+        try checkOpen(operation)
+        try handle.publish(subject: subject, reply: reply, headers: headers, payload: payload)
+    }
+
+    /// Answers a request: publishes `payload` to the request's reply subject.
+    public func respond(to request: NATSMessage, with payload: [UInt8], headers: NATSHeaders = NATSHeaders()) throws(NATSError) {
+        guard let reply = request.reply else {
+            throw .invalidArgument("the message on \(request.subject) has no reply subject to answer on", operation: "respond")
+        }
+        try publish(payload, to: reply, headers: headers)
+    }
+
+    /// Sends a request and waits for the first answer, at most `timeout`.
+    /// Throws `noResponders` at once when nobody listens on `subject`.
+    public func request(
+        _ payload: [UInt8],
+        to subject: String,
+        headers: NATSHeaders = NATSHeaders(),
+        timeout: Duration = .seconds(2)
+    ) async throws(NATSError) -> NATSMessage {
+        let operation = "request on \(subject)"
+        try NATSNames.validatePublishSubject(subject, operation: operation)
+        try checkOpen(operation)
+        let handle = self.handle
+        return try await BlockingExecutor.shared.runThrowing { () throws(NATSError) -> NATSMessage in
+            try handle.request(subject: subject, headers: headers, payload: payload, timeout: timeout)
+        }
+    }
+
+    /// Subscribes to `subject` (wildcards allowed), optionally in a queue group so that each
+    /// message goes to one member. The subscription is registered with the server when this
+    /// returns (it flushes).
+    public func subscribe(to subject: String, queue: String? = nil) async throws(NATSError) -> NATSSubscription {
+        let operation = "subscribe to \(subject)"
+        try NATSNames.validateSubscribeSubject(subject, operation: operation)
+        if let queue { try NATSNames.validateQueueGroup(queue, operation: operation) }
+        try checkOpen(operation)
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: NATSMessage.self,
+            bufferingPolicy: .bufferingOldest(max(1, configuration.subscriptionBufferLimit))
+        )
+        let context = SubscriptionContext(continuation: continuation, events: handle.events, subject: subject)
+        let subscription = try SubscriptionHandle.subscribe(connection: handle, subject: subject, queue: queue, context: context)
+        try await flush()
+        return NATSSubscription(handle: subscription, stream: stream)
+    }
+
+    /// Waits until the server has processed everything sent so far.
+    public func flush(timeout: Duration = .seconds(5)) async throws(NATSError) {
+        try checkOpen("flush")
+        let handle = self.handle
+        try await BlockingExecutor.shared.runThrowing { () throws(NATSError) in
+            try handle.flush(timeout: timeout)
+        }
+    }
+
+    // MARK: - Shutdown
+
+    /// Drains: subscriptions stop taking messages and deliver what they hold, pending publishes
+    /// are flushed, then the connection closes. Returns when closed or after `timeout`.
+    public func drain(timeout: Duration = .seconds(10)) async throws(NATSError) {
+        guard !handle.events.isClosed, !handle.isClosed else {
+            throw .closed(operation: "drain")
+        }
+        let handle = self.handle
+        try await BlockingExecutor.shared.runThrowing { () throws(NATSError) in
+            try handle.startDrain(timeout: timeout)
+        }
+        await handle.events.waitUntilClosed(timeout: timeout + .seconds(1))
+        if !handle.isClosed {
+            await close()
+        }
+    }
+
+    /// Closes the connection. Safe to call more than once.
+    public func close() async {
+        let handle = self.handle
+        _ = try? await BlockingExecutor.shared.runThrowing { () throws(NATSError) in
+            handle.close()
+        }
+    }
+
+    func checkOpen(_ operation: String) throws(NATSError) {
+        if handle.wasCloseRequested || handle.isClosed {
+            throw .closed(operation: operation)
+        }
+    }
+}
+
+/// Log metadata keys used by NATSKit.
+public enum NATSLoggingKeys {
+    public static let servers = "nats.servers"
+    public static let server = "nats.server"
+    public static let subject = "nats.subject"
+    public static let stream = "nats.stream"
+    public static let consumer = "nats.consumer"
+    public static let bucket = "nats.kv.bucket"
+    public static let key = "nats.kv.key"
+}

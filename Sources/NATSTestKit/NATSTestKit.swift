@@ -1,1 +1,0 @@
-// NATSTestKit: module under construction.
