@@ -63,6 +63,10 @@ final class KeyValueHandle: @unchecked Sendable {
         updated.Description = arena.string(configuration.description)
         updated.MaxMsgsPerSubject = Int64(configuration.history)
         updated.MaxAge = configuration.ttl?.wholeNanoseconds ?? 0
+        // The server refuses a duplicate window longer than the maximum age.
+        if updated.MaxAge > 0, updated.Duplicates > updated.MaxAge {
+            updated.Duplicates = updated.MaxAge
+        }
         updated.MaxBytes = configuration.maxBytes == 0 ? -1 : configuration.maxBytes
         updated.MaxMsgSize = configuration.maxValueSize == 0 ? -1 : configuration.maxValueSize
         updated.Replicas = Int64(configuration.replicas)

@@ -49,6 +49,9 @@ public final class JetStreamMessage: Sendable {
         self.metadata = metadata
     }
 
+    /// The payload as UTF-8 text (invalid sequences replaced).
+    public var string: String { String(decoding: payload, as: UTF8.self) }
+
     /// How the message was settled, if it was.
     public var settled: Settlement? { settlement.withLock { $0 } }
 
