@@ -28,8 +28,11 @@ public struct NATSConfiguration: Sendable, CustomStringConvertible {
     public var pingInterval: Duration
     /// Unanswered pings before the connection counts as stale.
     public var maxPingsOut: Int
-    /// Send every publish at once instead of batching in the flusher thread: lower latency for
-    /// request-reply responders (about 5x, see docs), slightly lower throughput for bulk publishes.
+    /// Write every message to the socket at once instead of letting cnats' flusher thread batch
+    /// them (it waits about 1 ms to gather more). On by default: requests, JetStream publishes,
+    /// KV calls and synchronous acks are all request-reply and would otherwise each wait for the
+    /// flusher (measured: about 1 ms per call instead of about 0.1 ms). Turn it off only for
+    /// connections that publish bulk fire-and-forget traffic.
     public var sendAsap: Bool
     /// The longest a socket write may block before the connection is considered broken.
     public var writeDeadline: Duration?
@@ -50,7 +53,7 @@ public struct NATSConfiguration: Sendable, CustomStringConvertible {
         reconnect: Reconnect = Reconnect(),
         pingInterval: Duration = .seconds(20),
         maxPingsOut: Int = 3,
-        sendAsap: Bool = false,
+        sendAsap: Bool = true,
         writeDeadline: Duration? = .seconds(10),
         noRandomize: Bool = false,
         subscriptionBufferLimit: Int = 65_536

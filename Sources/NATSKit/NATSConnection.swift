@@ -10,13 +10,21 @@ import Logging
 /// freed in the background.
 public final class NATSConnection: Sendable {
     let handle: ConnectionHandle
+    /// Answers to this connection's requests (and JetStream publishes, KV calls, sync acks).
+    let responses: ResponseMux
     public let configuration: NATSConfiguration
     let logger: Logger
 
     private init(handle: ConnectionHandle, configuration: NATSConfiguration, logger: Logger) {
         self.handle = handle
+        self.responses = ResponseMux(connection: handle)
         self.configuration = configuration
         self.logger = logger
+    }
+
+    deinit {
+        // The mux's subscription holds the C connection; releasing it lets the connection go.
+        responses.close()
     }
 
     /// Connects. With `retryOnFailedConnect` (the default), keeps trying for
@@ -101,10 +109,7 @@ public final class NATSConnection: Sendable {
         let operation = "request on \(subject)"
         try NATSNames.validatePublishSubject(subject, operation: operation)
         try checkOpen(operation)
-        let handle = self.handle
-        return try await BlockingExecutor.shared.runThrowing { () throws(NATSError) -> NATSMessage in
-            try handle.request(subject: subject, headers: headers, payload: payload, timeout: timeout)
-        }
+        return try await responses.request(subject: subject, headers: headers, payload: payload, timeout: timeout, operation: operation)
     }
 
     /// Subscribes to `subject` (wildcards allowed), optionally in a queue group so that each
@@ -154,6 +159,7 @@ public final class NATSConnection: Sendable {
 
     /// Closes the connection. Safe to call more than once.
     public func close() async {
+        responses.close()
         let handle = self.handle
         _ = try? await BlockingExecutor.shared.runThrowing { () throws(NATSError) in
             handle.close()

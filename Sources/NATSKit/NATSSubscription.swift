@@ -37,7 +37,7 @@ public struct NATSSubscription: AsyncSequence, Sendable {
     public var subject: String { handle.context.subject }
 
     /// Messages dropped because the reader fell behind.
-    public var droppedMessages: Int { handle.context.droppedCount }
+    public var droppedMessages: Int { (handle.context as? SubscriptionContext)?.droppedCount ?? 0 }
 
     /// Stops at once; messages not yet read are discarded and the sequence ends.
     public func unsubscribe() throws(NATSError) {

@@ -1,5 +1,5 @@
 import Foundation
-import NATSKit
+@testable import NATSKit
 import NATSTestKit
 import Testing
 
@@ -80,5 +80,50 @@ struct TopologyTests {
         ))
         #expect(roundTrip.backoff == [.seconds(1), .milliseconds(1500)])
         #expect(roundTrip.ackWait == .seconds(3))
+    }
+}
+
+@Suite("JetStream wire")
+struct JetStreamWireTests {
+    @Test("publish acknowledgements: the fast reader agrees with the full decoder, and refuses what it does not know")
+    func publishAckParsing() throws {
+        let cases: [(String, String, UInt64, Bool, String?)] = [
+            (#"{"stream":"orders","seq":42}"#, "orders", 42, false, nil),
+            (#"{"stream":"orders","seq":7,"duplicate":true}"#, "orders", 7, true, nil),
+            (#"{"stream":"orders","domain":"hub","seq":18446744073709551615}"#, "orders", UInt64.max, false, "hub"),
+        ]
+        for (json, stream, sequence, duplicate, domain) in cases {
+            let reply = NATSMessage(subject: "_INBOX.x.1", payload: Array(json.utf8))
+            let ack = try JetStreamWire.decodePublishAck(reply, subject: "s", operation: "test")
+            #expect(ack.stream == stream)
+            #expect(ack.sequence == sequence)
+            #expect(ack.duplicate == duplicate)
+            #expect(ack.domain == domain)
+        }
+        for unknown in [#"{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 3"},"stream":"s","seq":0}"#,
+                        #"{"stream":"a\"b","seq":1}"#, #"{"stream":"s","seq":1,"extra":1}"#, #"{"stream":"s"}"#, "{}", "", "{\"seq\":99999999999999999999}"] {
+            #expect(JetStreamWire.fastPublishAck(Array(unknown.utf8)) == nil, "\(unknown)")
+        }
+        let conflict = NATSMessage(subject: "_INBOX.x.1", payload: Array(#"{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 3"},"stream":"s","seq":0}"#.utf8))
+        #expect(throws: NATSError.self) { try JetStreamWire.decodePublishAck(conflict, subject: "s", operation: "test") }
+        do {
+            _ = try JetStreamWire.decodePublishAck(conflict, subject: "s", operation: "test")
+        } catch {
+            #expect(error.code == .revisionConflict)
+            #expect(error.jetStreamErrorCode == 10071)
+        }
+        let garbage = NATSMessage(subject: "_INBOX.x.1", payload: Array("not json".utf8))
+        #expect(throws: NATSError.self) { try JetStreamWire.decodePublishAck(garbage, subject: "s", operation: "test") }
+    }
+
+    @Test("server timestamps parse to the nanosecond-fraction instant, with offsets")
+    func timestamps() throws {
+        let utc = try #require(JetStreamWire.parseTimestamp("2026-11-21T09:31:40.123456789Z"))
+        #expect(abs(utc.timeIntervalSince1970 - 1_795_253_500.123456789) < 1e-6)
+        let plain = try #require(JetStreamWire.parseTimestamp("1970-01-01T00:00:00Z"))
+        #expect(plain.timeIntervalSince1970 == 0)
+        let offset = try #require(JetStreamWire.parseTimestamp("2024-02-29T12:00:00+02:00"))
+        #expect(offset.timeIntervalSince1970 == 1_709_200_800)
+        #expect(JetStreamWire.parseTimestamp("yesterday") == nil)
     }
 }

@@ -194,24 +194,6 @@ final class ConnectionHandle: @unchecked Sendable {
 
     // MARK: - Calls that wait for the server (run on the executor)
 
-    func request(subject: String, headers: NATSHeaders, payload: [UInt8], timeout: Duration) throws(NATSError) -> NATSMessage {
-        let operation = "request on \(subject)"
-        var reply: OpaquePointer? = nil
-        if headers.isEmpty {
-            let status = payload.withUnsafeBytes { bytes in
-                natsConnection_Request(&reply, pointer, subject, bytes.baseAddress, Int32(bytes.count), timeout.wholeMilliseconds)
-            }
-            try CError.check(status, operation)
-        } else {
-            try CMessage.withMessage(subject: subject, reply: nil, headers: headers, payload: payload, operation: operation) { message throws(NATSError) in
-                try CError.check(natsConnection_RequestMsg(&reply, pointer, message, timeout.wholeMilliseconds), operation)
-            }
-        }
-        guard let reply else { throw NATSError(code: .unknown, operation: operation, message: "no reply message") }
-        defer { natsMsg_Destroy(reply) }
-        return CMessage.copy(reply)
-    }
-
     func flush(timeout: Duration) throws(NATSError) {
         try CError.check(natsConnection_FlushTimeout(pointer, timeout.wholeMilliseconds), "flush")
     }

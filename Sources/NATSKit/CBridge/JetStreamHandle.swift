@@ -151,35 +151,4 @@ final class JetStreamHandle: @unchecked Sendable {
         var jsError = jsErrCode(rawValue: 0)
         try CError.check(js_DeleteConsumer(pointer, stream, consumer, nil, &jsError), "delete consumer \(consumer) on stream \(stream)", jetStreamError: jsError)
     }
-
-    // MARK: - Publish
-
-    func publish(subject: String, headers: NATSHeaders, payload: [UInt8], options: JetStreamPublishOptions) throws(NATSError) -> JetStreamPublishAck {
-        let operation = "JetStream publish to \(subject)"
-        let arena = CStringArena()
-        var publishOptions = jsPubOptions()
-        try CError.check(jsPubOptions_Init(&publishOptions), operation)
-        publishOptions.MsgId = arena.string(options.messageID)
-        publishOptions.ExpectStream = arena.string(options.expectedStream)
-        publishOptions.ExpectLastMsgId = arena.string(options.expectedLastMessageID)
-        if let sequence = options.expectedLastSequence { publishOptions.ExpectLastSeq = sequence }
-        if let sequence = options.expectedLastSubjectSequence {
-            if sequence == 0 { publishOptions.ExpectNoMessage = true } else { publishOptions.ExpectLastSubjectSeq = sequence }
-        }
-        if let timeout = options.timeout { publishOptions.MaxWait = timeout.wholeMilliseconds }
-
-        var ack: UnsafeMutablePointer<jsPubAck>? = nil
-        var jsError = jsErrCode(rawValue: 0)
-        try CMessage.withMessage(subject: subject, reply: nil, headers: headers, payload: payload, operation: operation) { message throws(NATSError) in
-            try CError.check(js_PublishMsg(&ack, pointer, message, &publishOptions, &jsError), operation, jetStreamError: jsError)
-        }
-        guard let ack else { throw NATSError(code: .unknown, operation: operation, message: "no publish acknowledgement returned") }
-        defer { jsPubAck_Destroy(ack) }
-        return JetStreamPublishAck(
-            stream: ack.pointee.Stream.map { String(cString: $0) } ?? "",
-            sequence: ack.pointee.Sequence,
-            duplicate: ack.pointee.Duplicate,
-            domain: ack.pointee.Domain.map { String(cString: $0) }
-        )
-    }
 }

@@ -11,11 +11,21 @@ final class KeyValueHandle: @unchecked Sendable {
     let pointer: OpaquePointer
     let jetStream: JetStreamHandle
     let bucket: String
+    /// Whether the bucket's stream answers direct gets (cnats creates buckets that way).
+    let allowsDirectGet: Bool
 
     private init(pointer: OpaquePointer, jetStream: JetStreamHandle, bucket: String) {
         self.pointer = pointer
         self.jetStream = jetStream
         self.bucket = bucket
+        var info: UnsafeMutablePointer<jsStreamInfo>? = nil
+        var jsError = jsErrCode(rawValue: 0)
+        if js_GetStreamInfo(&info, jetStream.pointer, "KV_" + bucket, nil, &jsError) == NATS_OK, let info {
+            allowsDirectGet = info.pointee.Config?.pointee.AllowDirect ?? false
+            jsStreamInfo_Destroy(info)
+        } else {
+            allowsDirectGet = false
+        }
     }
 
     deinit {
@@ -89,6 +99,7 @@ final class KeyValueHandle: @unchecked Sendable {
 
     // MARK: - Entries
 
+    /// The latest value through cnats (for buckets without direct gets).
     func get(_ key: String) throws(NATSError) -> KeyValueEntry? {
         var entry: OpaquePointer? = nil
         let status = kvStore_Get(&entry, pointer, key)
@@ -107,82 +118,6 @@ final class KeyValueHandle: @unchecked Sendable {
         guard let entry else { return nil }
         defer { kvEntry_Destroy(entry) }
         return Self.copy(entry)
-    }
-
-    func put(_ key: String, _ value: [UInt8]) throws(NATSError) -> UInt64 {
-        var revision: UInt64 = 0
-        let status = value.withUnsafeBytes { kvStore_Put(&revision, pointer, key, $0.baseAddress, Int32($0.count)) }
-        try CError.check(status, "put \(bucket)/\(key)")
-        return revision
-    }
-
-    func create(_ key: String, _ value: [UInt8]) throws(NATSError) -> UInt64 {
-        var revision: UInt64 = 0
-        let status = value.withUnsafeBytes { kvStore_Create(&revision, pointer, key, $0.baseAddress, Int32($0.count)) }
-        guard status == NATS_OK else {
-            let error = CError.make(status, operation: "create \(bucket)/\(key)")
-            // kvStore_Create re-reads the key after a failed compare-and-set, which can replace
-            // the thread-local error text; a NATS_ERR here is the key existing.
-            if error.code == .revisionConflict || (status == NATS_ERR && error.jetStreamErrorCode == nil) {
-                throw NATSError(
-                    code: .keyExists,
-                    operation: error.operation,
-                    message: "the key already exists",
-                    status: error.status,
-                    jetStreamErrorCode: 10071
-                )
-            }
-            throw error
-        }
-        return revision
-    }
-
-    func update(_ key: String, _ value: [UInt8], expectedRevision: UInt64) throws(NATSError) -> UInt64 {
-        var revision: UInt64 = 0
-        let status = value.withUnsafeBytes {
-            kvStore_Update(&revision, pointer, key, $0.baseAddress, Int32($0.count), expectedRevision)
-        }
-        guard status == NATS_OK else {
-            let error = CError.make(status, operation: "update \(bucket)/\(key) at revision \(expectedRevision)")
-            if error.code == .revisionConflict {
-                throw NATSError(
-                    code: .revisionConflict,
-                    operation: error.operation,
-                    message: "the entry changed since revision \(expectedRevision) (\(error.message)); read it again and retry",
-                    status: error.status,
-                    jetStreamErrorCode: 10071
-                )
-            }
-            throw error
-        }
-        return revision
-    }
-
-    func delete(_ key: String) throws(NATSError) {
-        try CError.check(kvStore_Delete(pointer, key), "delete \(bucket)/\(key)")
-    }
-
-    /// A delete marker written only if the key is still at `expectedRevision` (KV ADR-8: a
-    /// publish to the key's subject with `KV-Operation: DEL` and an expected subject sequence).
-    func delete(_ key: String, expectedRevision: UInt64) throws(NATSError) {
-        var headers = NATSHeaders()
-        headers["KV-Operation"] = "DEL"
-        do {
-            _ = try jetStream.publish(
-                subject: "$KV.\(bucket).\(key)",
-                headers: headers,
-                payload: [],
-                options: JetStreamPublishOptions(expectedLastSubjectSequence: expectedRevision)
-            )
-        } catch let error where error.code == .revisionConflict {
-            throw NATSError(
-                code: .revisionConflict,
-                operation: "delete \(bucket)/\(key) at revision \(expectedRevision)",
-                message: "the entry changed since revision \(expectedRevision); read it again and retry",
-                status: error.status,
-                jetStreamErrorCode: 10071
-            )
-        }
     }
 
     func purge(_ key: String, timeout: Duration) throws(NATSError) {

@@ -134,15 +134,4 @@ final class MessageHandle: @unchecked Sendable {
         }
         try CError.check(status, operation)
     }
-
-    /// Acknowledges and waits for the server to confirm (blocking: run on the executor).
-    func acknowledgeSynchronously(timeout: Duration, operation: String) throws(NATSError) {
-        let pointer = self.pointer
-        var options = jsOptions()
-        jsOptions_Init(&options)
-        options.Wait = timeout.wholeMilliseconds
-        var jsError = jsErrCode(rawValue: 0)
-        let status = lock.withLock { _ in natsMsg_AckSync(pointer, &options, &jsError) }
-        try CError.check(status, operation, jetStreamError: jsError)
-    }
 }

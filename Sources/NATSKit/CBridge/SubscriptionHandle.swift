@@ -1,11 +1,18 @@
 import CNATS
 import Synchronization
 
-/// Receives a core subscription's messages from cnats' delivery thread and hands them to Swift.
-///
-/// Retained for cnats when the subscription is made and released in the subscription's
+/// Where a core subscription's messages go: called on cnats' delivery thread, so it must not
+/// block. Retained for cnats when the subscription is made and released in the subscription's
 /// on-complete callback, which cnats calls once, after the last message callback.
-final class SubscriptionContext: Sendable {
+protocol MessageSink: AnyObject, Sendable {
+    var subject: String { get }
+    func deliver(_ message: NATSMessage)
+    /// No message follows.
+    func complete()
+}
+
+/// The sink of a `NATSSubscription`: an AsyncStream with a bounded buffer.
+final class SubscriptionContext: MessageSink {
     let continuation: AsyncStream<NATSMessage>.Continuation
     private let dropped = Atomic<Int>(0)
     private let events: ConnectionEventHub
@@ -32,6 +39,10 @@ final class SubscriptionContext: Sendable {
     }
 
     var droppedCount: Int { dropped.load(ordering: .relaxed) }
+
+    func complete() {
+        continuation.finish()
+    }
 }
 
 /// Owns one cnats core subscription (`natsSubscription *`).
@@ -41,9 +52,9 @@ final class SubscriptionContext: Sendable {
 final class SubscriptionHandle: @unchecked Sendable {
     let pointer: OpaquePointer
     let connection: ConnectionHandle
-    let context: SubscriptionContext
+    let context: any MessageSink
 
-    private init(pointer: OpaquePointer, connection: ConnectionHandle, context: SubscriptionContext) {
+    private init(pointer: OpaquePointer, connection: ConnectionHandle, context: any MessageSink) {
         self.pointer = pointer
         self.connection = connection
         self.context = context
@@ -60,10 +71,10 @@ final class SubscriptionHandle: @unchecked Sendable {
         connection: ConnectionHandle,
         subject: String,
         queue: String?,
-        context: SubscriptionContext
+        context: any MessageSink
     ) throws(NATSError) -> SubscriptionHandle {
         let operation = "subscribe to \(subject)" + (queue.map { " in queue group \($0)" } ?? "")
-        let closure = Unmanaged.passRetained(context).toOpaque()
+        let closure = Unmanaged.passRetained(SinkBox(context)).toOpaque()
         var subscription: OpaquePointer? = nil
         let status: natsStatus
         if let queue {
@@ -73,14 +84,14 @@ final class SubscriptionHandle: @unchecked Sendable {
         }
         guard status == NATS_OK, let subscription else {
             let error = CError.make(status, operation: operation)
-            Unmanaged<SubscriptionContext>.fromOpaque(closure).release()
-            context.continuation.finish()
+            Unmanaged<SinkBox>.fromOpaque(closure).release()
+            context.complete()
             throw error
         }
         if natsSubscription_SetOnCompleteCB(subscription, onComplete, closure) != NATS_OK {
             // Already closed (the connection closed under us): no callback will come.
-            Unmanaged<SubscriptionContext>.fromOpaque(closure).release()
-            context.continuation.finish()
+            Unmanaged<SinkBox>.fromOpaque(closure).release()
+            context.complete()
         }
         return SubscriptionHandle(pointer: subscription, connection: connection, context: context)
     }
@@ -116,12 +127,18 @@ private func onMessage(_ connection: OpaquePointer?, _ subscription: OpaquePoint
     let copy = CMessage.copy(message)
     natsMsg_Destroy(message)
     guard let closure else { return }
-    Unmanaged<SubscriptionContext>.fromOpaque(closure).takeUnretainedValue().deliver(copy)
+    Unmanaged<SinkBox>.fromOpaque(closure).takeUnretainedValue().sink.deliver(copy)
 }
 
 private func onComplete(_ closure: UnsafeMutableRawPointer?) {
     guard let closure else { return }
-    let unmanaged = Unmanaged<SubscriptionContext>.fromOpaque(closure)
-    unmanaged.takeUnretainedValue().continuation.finish()
+    let unmanaged = Unmanaged<SinkBox>.fromOpaque(closure)
+    unmanaged.takeUnretainedValue().sink.complete()
     unmanaged.release()
+}
+
+/// A class box, because an existential cannot be passed through `Unmanaged`.
+private final class SinkBox {
+    let sink: any MessageSink
+    init(_ sink: any MessageSink) { self.sink = sink }
 }

@@ -95,7 +95,7 @@ public final class JetStreamContext: Sendable {
         let subscription = try await run { handle throws(NATSError) -> PullSubscriptionHandle in
             try PullSubscriptionHandle.bind(jetStream: handle, stream: stream, consumer: consumer)
         }
-        return JetStreamPullConsumer(handle: subscription)
+        return JetStreamPullConsumer(handle: subscription, responses: connection.responses)
     }
 
     // MARK: - Publish
@@ -110,10 +110,21 @@ public final class JetStreamContext: Sendable {
     ) async throws(NATSError) -> JetStreamPublishAck {
         try NATSNames.validatePublishSubject(subject, operation: "JetStream publish")
         if let stream = options.expectedStream { try NATSNames.validateStreamName(stream, operation: "JetStream publish") }
-        try connection.checkOpen("JetStream publish to \(subject)")
-        return try await run { handle throws(NATSError) in
-            try handle.publish(subject: subject, headers: headers, payload: payload, options: options)
+        let operation = "JetStream publish to \(subject)"
+        try connection.checkOpen(operation)
+        let reply: NATSMessage
+        do throws(NATSError) {
+            reply = try await connection.responses.request(
+                subject: subject,
+                headers: JetStreamWire.publishHeaders(headers, options: options),
+                payload: payload,
+                timeout: options.timeout ?? self.options.timeout,
+                operation: operation
+            )
+        } catch let error where error.code == .noResponders {
+            throw JetStreamWire.noStream(for: subject, operation: operation)
         }
+        return try JetStreamWire.decodePublishAck(reply, subject: subject, operation: operation)
     }
 
     // MARK: - Key-value

@@ -38,14 +38,19 @@ public final class JetStreamMessage: Sendable {
     public let metadata: Metadata?
 
     private let handle: MessageHandle
+    private let responses: ResponseMux
+    /// The server's acknowledgement subject for this delivery.
+    private let replySubject: String?
     private let settlement = Mutex<Settlement?>(nil)
 
-    init(handle: MessageHandle) {
+    init(handle: MessageHandle, responses: ResponseMux) {
         self.handle = handle
+        self.responses = responses
         let (message, metadata) = handle.copyOut()
         subject = message.subject
         headers = message.headers
         payload = message.payload
+        replySubject = message.reply
         self.metadata = metadata
     }
 
@@ -64,12 +69,14 @@ public final class JetStreamMessage: Sendable {
     /// is not redelivered because of a lost acknowledgement.
     public func ackSync(timeout: Duration = .seconds(5)) async throws(NATSError) {
         let operation = describe("ack (synchronous)")
+        guard let replySubject else {
+            throw NATSError(code: .illegalState, operation: operation, message: "the message has no acknowledgement subject")
+        }
         try claim(.acked, operation)
-        let handle = self.handle
-        do {
-            try await BlockingExecutor.shared.runThrowing { () throws(NATSError) in
-                try handle.acknowledgeSynchronously(timeout: timeout, operation: operation)
-            }
+        do throws(NATSError) {
+            // The same exchange as cnats' natsMsg_AckSync: "+ACK" as a request, answered once
+            // the server has recorded it.
+            _ = try await responses.request(subject: replySubject, headers: NATSHeaders(), payload: Array("+ACK".utf8), timeout: timeout, operation: operation)
         } catch {
             // Not confirmed: leave it unsettled so the caller may try again or nak it.
             settlement.withLock { $0 = nil }

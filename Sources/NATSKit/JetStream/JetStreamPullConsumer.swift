@@ -8,9 +8,11 @@ public final class JetStreamPullConsumer: Sendable {
     public var name: String { handle.consumer }
 
     let handle: PullSubscriptionHandle
+    let responses: ResponseMux
 
-    init(handle: PullSubscriptionHandle) {
+    init(handle: PullSubscriptionHandle, responses: ResponseMux) {
         self.handle = handle
+        self.responses = responses
     }
 
     /// Fetches up to `batch` messages, waiting at most `timeout` for them. Returns what arrived,
@@ -26,7 +28,8 @@ public final class JetStreamPullConsumer: Sendable {
         let handles = try await BlockingExecutor.shared.runThrowing { () throws(NATSError) -> [MessageHandle] in
             try handle.fetch(batch: batch, timeout: timeout)
         }
-        return handles.map(JetStreamMessage.init(handle:))
+        let responses = self.responses
+        return handles.map { JetStreamMessage(handle: $0, responses: responses) }
     }
 
     /// The consumer's state on the server.

@@ -18,7 +18,8 @@ public final class KeyValueBucket: Sendable {
     /// The latest value of `key`, or nil if it does not exist or was deleted.
     public func get(_ key: String) async throws(NATSError) -> KeyValueEntry? {
         try NATSNames.validateKey(key, operation: "get from \(name)")
-        return try await run { store throws(NATSError) in try store.get(key) }
+        guard let entry = try await latest(key) else { return nil }
+        return entry.operation == .put ? entry : nil
     }
 
     /// `key` at one revision, or nil if that revision is not `key`'s or no longer kept.
@@ -31,37 +32,49 @@ public final class KeyValueBucket: Sendable {
     @discardableResult
     public func put(_ key: String, _ value: [UInt8]) async throws(NATSError) -> UInt64 {
         try NATSNames.validateKey(key, operation: "put to \(name)")
-        return try await run { store throws(NATSError) in try store.put(key, value) }
+        return try await write(key, value, operation: "put \(name)/\(key)")
     }
 
     /// Writes only if `key` does not exist (or was deleted). Throws `keyExists` otherwise.
     @discardableResult
     public func create(_ key: String, _ value: [UInt8]) async throws(NATSError) -> UInt64 {
         try NATSNames.validateKey(key, operation: "create in \(name)")
-        return try await run { store throws(NATSError) in try store.create(key, value) }
+        let operation = "create \(name)/\(key)"
+        do throws(NATSError) {
+            return try await write(key, value, expectedRevision: 0, operation: operation)
+        } catch let error where error.code == .revisionConflict {
+            // The latest entry may be a delete or purge marker: then the key is free, at the
+            // marker's revision (as cnats' kvStore_Create does).
+            if let latest = try await latest(key), latest.operation != .put {
+                do throws(NATSError) {
+                    return try await write(key, value, expectedRevision: latest.revision, operation: operation)
+                } catch let retry where retry.code == .revisionConflict {
+                    throw Self.keyExists(operation)
+                }
+            }
+            throw Self.keyExists(operation)
+        }
     }
 
     /// Writes only if `key` is still at `expectedRevision`. Throws `revisionConflict` otherwise.
     @discardableResult
     public func update(_ key: String, _ value: [UInt8], expectedRevision: UInt64) async throws(NATSError) -> UInt64 {
         try NATSNames.validateKey(key, operation: "update in \(name)")
+        let operation = "update \(name)/\(key) at revision \(expectedRevision)"
         guard expectedRevision > 0 else {
-            throw .invalidArgument("an update needs the revision read before it (> 0); use create for a new key", operation: "update \(name)/\(key)")
+            throw .invalidArgument("an update needs the revision read before it (> 0); use create for a new key", operation: operation)
         }
-        return try await run { store throws(NATSError) in try store.update(key, value, expectedRevision: expectedRevision) }
+        return try await write(key, value, expectedRevision: expectedRevision, operation: operation)
     }
 
     /// Marks `key` deleted (history is kept until purged). With `expectedRevision`, only if the
     /// key is still at that revision (throws `revisionConflict` otherwise).
     public func delete(_ key: String, expectedRevision: UInt64? = nil) async throws(NATSError) {
         try NATSNames.validateKey(key, operation: "delete from \(name)")
-        try await run { store throws(NATSError) in
-            if let expectedRevision {
-                try store.delete(key, expectedRevision: expectedRevision)
-            } else {
-                try store.delete(key)
-            }
-        }
+        let operation = expectedRevision.map { "delete \(name)/\(key) at revision \($0)" } ?? "delete \(name)/\(key)"
+        var headers = NATSHeaders()
+        headers["KV-Operation"] = "DEL"
+        try await write(key, [], headers: headers, expectedRevision: expectedRevision, operation: operation)
     }
 
     /// Removes every revision of `key`, leaving one purge marker.
@@ -100,6 +113,67 @@ public final class KeyValueBucket: Sendable {
             try KeyValueWatcherHandle.watch(store: store, pattern: pattern, options: options)
         }
         return KeyValueWatcher(handle: watcher, updatesOnly: options.updatesOnly)
+    }
+
+    // MARK: - Reads and writes without a blocked thread (KV ADR-8 over the connection's mux)
+
+    /// The latest entry of `key`, delete and purge markers included.
+    private func latest(_ key: String) async throws(NATSError) -> KeyValueEntry? {
+        let operation = "get \(name)/\(key)"
+        guard handle.allowsDirectGet, jetStream.options.domain == nil, jetStream.options.apiPrefix == nil else {
+            return try await run { store throws(NATSError) in try store.get(key) }
+        }
+        do throws(NATSError) {
+            let reply = try await jetStream.connection.responses.request(
+                subject: "$JS.API.DIRECT.GET.KV_\(name).$KV.\(name).\(key)",
+                headers: NATSHeaders(),
+                payload: [],
+                timeout: jetStream.options.timeout,
+                operation: operation
+            )
+            return try JetStreamWire.decodeDirectGet(reply, bucket: name, operation: operation)
+        } catch let error where error.code == .noResponders {
+            throw NATSError(code: .notFound, operation: operation, message: "bucket \(name) does not exist (or JetStream is not ready)")
+        }
+    }
+
+    /// Publishes to the key's subject, optionally only at `expectedRevision` (0: no entry yet).
+    @discardableResult
+    private func write(
+        _ key: String,
+        _ value: [UInt8],
+        headers: NATSHeaders = NATSHeaders(),
+        expectedRevision: UInt64? = nil,
+        operation: String
+    ) async throws(NATSError) -> UInt64 {
+        let subject = "$KV.\(name).\(key)"
+        let reply: NATSMessage
+        do throws(NATSError) {
+            try jetStream.connection.checkOpen(operation)
+            reply = try await jetStream.connection.responses.request(
+                subject: subject,
+                headers: JetStreamWire.publishHeaders(headers, options: JetStreamPublishOptions(expectedLastSubjectSequence: expectedRevision)),
+                payload: value,
+                timeout: jetStream.options.timeout,
+                operation: operation
+            )
+        } catch let error where error.code == .noResponders {
+            throw NATSError(code: .notFound, operation: operation, message: "bucket \(name) does not exist (or JetStream is not ready)")
+        }
+        do throws(NATSError) {
+            return try JetStreamWire.decodePublishAck(reply, subject: subject, operation: operation).sequence
+        } catch let error where error.code == .revisionConflict {
+            throw NATSError(
+                code: .revisionConflict,
+                operation: operation,
+                message: "the entry changed since revision \(expectedRevision ?? 0) (\(error.message)); read it again and retry",
+                jetStreamErrorCode: 10071
+            )
+        }
+    }
+
+    private static func keyExists(_ operation: String) -> NATSError {
+        NATSError(code: .keyExists, operation: operation, message: "the key already exists", jetStreamErrorCode: 10071)
     }
 
     private func run<T: Sendable>(_ body: @escaping @Sendable (KeyValueHandle) throws(NATSError) -> T) async throws(NATSError) -> T {

@@ -1,0 +1,69 @@
+import Foundation
+import NATSTestKit
+
+/// Runs a command and captures its output (stdout and stderr together).
+enum Shell {
+    struct Result {
+        var status: Int32
+        var output: String
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// What the figures were measured on: every benchmark prints it first.
+enum MachineDescription {
+    static func current(serverExecutable: String? = nil) -> String {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let memory = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824
+        let kernel = (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        let server = (try? NATSServerProcess.version(executable: serverExecutable)) ?? "nats-server: unknown"
+        return "machine: \(cores) cores (\(model)), \(String(format: "%.0f", memory)) GiB, Linux \(kernel); \(server); client and server share the cores over loopback"
+    }
+}
+
+/// A plain-text table with aligned columns.
+struct TextTable {
+    let columns: [String]
+    private var rows: [[String]] = []
+
+    init(columns: [String]) {
+        self.columns = columns
+    }
+
+    mutating func add(_ row: [String]) {
+        rows.append(row)
+    }
+
+    func render() -> String {
+        var widths = columns.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == 0 ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[index] - cell.count) + cell
+            }.joined(separator: " | ")
+        }
+        var lines = [line(columns), widths.map { String(repeating: "-", count: $0) }.joined(separator: "-|-")]
+        lines += rows.map(line)
+        return lines.joined(separator: "\n")
+    }
+}
