@@ -183,6 +183,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(
+            name: "OperatorTests",
+            dependencies: [
+                "OperatorCore",
+                "NATSKit",
+                "NATSTestKit",
+                "FactoryModel",
+                "JSONSchema",
+                "Hightouch",
+                "HightouchSimulator",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )
 

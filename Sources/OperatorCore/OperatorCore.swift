@@ -1,1 +1,0 @@
-// OperatorCore: module under construction.
