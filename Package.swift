@@ -168,7 +168,8 @@ let package = Package(
         ),
         .testTarget(
             name: "JSONSchemaTests",
-            dependencies: ["JSONSchema"]
+            dependencies: ["JSONSchema"],
+            resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "FactoryModelTests",
