@@ -173,7 +173,8 @@ let package = Package(
         ),
         .testTarget(
             name: "FactoryModelTests",
-            dependencies: ["FactoryModel", "JSONSchema"]
+            dependencies: ["FactoryModel", "JSONSchema"],
+            resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "HightouchTests",

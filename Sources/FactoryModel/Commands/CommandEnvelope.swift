@@ -119,9 +119,11 @@ public struct CommandEnvelope: Sendable, Hashable {
         ]
     }
 
-    /// The command as compact JSON bytes. With `sortedKeys` (the default) the bytes depend only on
-    /// the content, so equal commands encode identically (see ``deduplicationID``).
-    public func encoded(sortedKeys: Bool = true) -> [UInt8] {
+    /// The command as compact JSON bytes. By default the fields come in envelope order (`version`,
+    /// `op`, `workspace`, then `resource` with its `name` early), so even a command too large to
+    /// decode shows its workspace and resource name in its first bytes (see ``CommandIdentity``).
+    /// With `sortedKeys` the bytes depend only on the content (see ``deduplicationID``).
+    public func encoded(sortedKeys: Bool = false) -> [UInt8] {
         jsonValue.serializedBytes(sortedKeys: sortedKeys)
     }
 

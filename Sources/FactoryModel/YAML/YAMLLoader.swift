@@ -59,6 +59,7 @@ public enum YAMLLoader {
         guard text.utf8.count <= options.maxBytes else {
             throw ManifestError(kind: .tooLarge, message: "the YAML text is \(text.utf8.count) bytes, more than the limit of \(options.maxBytes) bytes")
         }
+        try refuseInnerByteOrderMarks(text)
         let originalError: ManifestError
         do {
             return try parse(text, options: options)
@@ -122,6 +123,27 @@ public enum YAMLLoader {
             throw ManifestError(kind: .syntax, message: "YAML could not be read: \(error)")
         }
         return documents
+    }
+
+    /// YAML allows U+FEFF only at the start of the stream, and libyaml silently drops it elsewhere,
+    /// even inside quoted strings, which would change a value; so it is refused instead.
+    private static func refuseInnerByteOrderMarks(_ text: String) throws(ManifestError) {
+        var line = 1
+        var column = 1
+        for (offset, scalar) in text.unicodeScalars.enumerated() {
+            if scalar == "\u{FEFF}", offset > 0 {
+                throw ManifestError(
+                    kind: .unsupportedYAML,
+                    message: "a byte order mark (U+FEFF) is only allowed at the start of a YAML file; remove it, or write it as \\uFEFF in a double-quoted string",
+                    line: line, column: column)
+            }
+            if scalar == "\n" {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+        }
     }
 
     private static func isEmptyDocument(_ node: Node) -> Bool {

@@ -102,8 +102,9 @@ struct YAMLToJSONConverter {
             if scalar.string.isEmpty {
                 throw error(.unsupportedYAML, "empty key; give the key a name", scalar.mark)
             }
-            if scalar.string == "<<", scalar.tag.rawValue.isEmpty {
-                throw error(.unsupportedYAML, "merge keys (<<) are a YAML 1.1 feature and are not supported; write the keys out", scalar.mark)
+            // (Yams resolves key tags while checking duplicates, so the tag is not looked at.)
+            if scalar.string == "<<" {
+                throw error(.unsupportedYAML, "merge keys (<<) are a YAML 1.1 feature and are not supported; write the keys out (quote '<<' if you mean the text)", scalar.mark)
             }
         }
         return scalar.string
