@@ -209,3 +209,39 @@ struct CommandEnvelopeTests {
         #expect(CommandIdentity.identify([0xFF, 0x00, 0x7B]) == CommandIdentity())
     }
 }
+
+@Suite("Command rejection reasons")
+struct CommandRejectionCoverageTests {
+    /// One command per reason; fails when a reason is added without a way to reach it here.
+    @Test func everyReasonIsReachable() throws {
+        var definition = try ResourceTypeDefinition.hightouchDefault()
+        definition.isRunnable = false
+        let strict = CommandValidator(
+            registry: ResourceTypeRegistry(types: [definition], enabledWorkspaces: [try WorkspaceName("public")]),
+            limits: CommandDecodingLimits(maxBytes: 4_096))
+        let apply = String(decoding: try CommandEnvelopeTests.applyBytes(), as: UTF8.self)
+        let samples: [CommandRejection.Reason: String] = [
+            .oversize: String(repeating: " ", count: 5_000),
+            .notJSON: "{",
+            .notAnObject: "true",
+            .unsupportedVersion: #"{"version": 9}"#,
+            .unknownOp: #"{"op": "patch"}"#,
+            .missingField: #"{"op": "run"}"#,
+            .wrongType: #"{"op": "run", "workspace": 1}"#,
+            .invalidName: #"{"op": "run", "workspace": "Public"}"#,
+            .invalidManifest: apply.replacingOccurrences(of: #""type":"resource""#, with: #""type":"pipeline""#),
+            .workspaceNotEnabled: apply.replacingOccurrences(of: #""workspace":"public""#, with: #""workspace":"sandbox""#),
+            .unknownResourceType: #"{"op": "delete", "workspace": "public", "resource": {"name": "p", "type": "dbt"}}"#,
+            .schemaViolation: apply.replacingOccurrences(of: #""isSchema":false"#, with: #""isSchema":0"#),
+            .notRunnable: #"{"op": "run", "workspace": "public", "resource": {"name": "p"}}"#,
+        ]
+        #expect(Set(samples.keys) == Set(CommandRejection.Reason.allCases))
+        for (reason, text) in samples {
+            guard case .failure(let rejection) = strict.validate(Array(text.utf8)) else {
+                Issue.record("\(reason) sample was accepted")
+                continue
+            }
+            #expect(rejection.reason == reason, "\(text.prefix(80)): \(rejection)")
+        }
+    }
+}

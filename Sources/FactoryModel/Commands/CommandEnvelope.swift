@@ -1,43 +1,6 @@
 import Foundation
 import JSONSchema
 
-/// What a command asks the operator to do.
-public enum CommandOperation: String, Sendable, Hashable, Codable, CaseIterable {
-    /// Create or update the resource at the vendor, then run it.
-    case apply
-    /// Remove what the operator created at the vendor.
-    case delete
-    /// Trigger the resource again.
-    case run
-}
-
-/// The resource a `delete` or `run` command is about.
-public struct ResourceReference: Sendable, Hashable {
-    public var name: ResourceName
-    /// The resource type, e.g. `hightouch`.
-    public var type: String
-
-    public init(name: ResourceName, type: String = ResourceTypeRegistry.defaultResourceType) {
-        self.name = name
-        self.type = type
-    }
-}
-
-/// Limits applied while decoding a command.
-public struct CommandDecodingLimits: Sendable, Hashable {
-    /// Largest command accepted, checked before parsing. Default 1 MiB.
-    public var maxBytes: Int
-    /// Deepest JSON nesting accepted. Default 64.
-    public var maxDepth: Int
-
-    public init(maxBytes: Int = 1 << 20, maxDepth: Int = 64) {
-        self.maxBytes = maxBytes
-        self.maxDepth = maxDepth
-    }
-
-    public static let `default` = CommandDecodingLimits()
-}
-
 /// A command as it travels on the command subject (JSON):
 ///
 /// ```json

@@ -1,37 +1,5 @@
 import JSONSchema
 
-/// The NATS cluster the operator runs with (`operator.natsClusterConfig`).
-public struct NATSClusterConfig: Sendable, Hashable {
-    public var name: String
-    public var compute: String?
-    public var runAsUser: String?
-
-    public init(name: String, compute: String? = nil, runAsUser: String? = nil) {
-        self.name = name
-        self.compute = compute
-        self.runAsUser = runAsUser
-    }
-
-    init(fields: ManifestFields) throws(ManifestError) {
-        name = try fields.string("name")
-        compute = try fields.optionalString("compute")
-        runAsUser = try fields.optionalString("runAsUser")
-    }
-}
-
-/// A port a component exposes (`components[].ports[]`).
-public struct ComponentPort: Sendable, Hashable {
-    public var name: String
-    public var servicePort: Int
-    public var targetPort: Int
-
-    public init(name: String, servicePort: Int, targetPort: Int) {
-        self.name = name
-        self.servicePort = servicePort
-        self.targetPort = targetPort
-    }
-}
-
 /// A process the operator manifest deploys (`operator.components[]`), e.g. the
 /// `hightouch-controller` worker.
 public struct OperatorComponent: Sendable, Hashable {
