@@ -168,11 +168,13 @@ let package = Package(
         ),
         .testTarget(
             name: "JSONSchemaTests",
-            dependencies: ["JSONSchema"]
+            dependencies: ["JSONSchema"],
+            resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "FactoryModelTests",
-            dependencies: ["FactoryModel", "JSONSchema"]
+            dependencies: ["FactoryModel", "JSONSchema"],
+            resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "HightouchTests",

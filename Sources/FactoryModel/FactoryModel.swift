@@ -1,1 +1,0 @@
-// FactoryModel: module under construction.

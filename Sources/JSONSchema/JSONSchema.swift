@@ -1,1 +1,0 @@
-// JSONSchema: module under construction.
