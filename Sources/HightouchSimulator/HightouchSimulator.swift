@@ -1,1 +1,0 @@
-// HightouchSimulator: module under construction.
