@@ -106,6 +106,24 @@ enum HightouchTimestamp {
     }
 }
 
+// MARK: - Decoding timestamps
+
+extension KeyedDecodingContainer {
+    /// An ISO-8601 timestamp, whatever date strategy the decoder has (so the types decode the same
+    /// with any `JSONDecoder`). `null` and a missing key are `nil`.
+    func decodeTimestampIfPresent(forKey key: Key) throws -> Date? {
+        guard let text = try self.decodeIfPresent(String.self, forKey: key) else { return nil }
+        guard let date = HightouchTimestamp.parse(text) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: key,
+                in: self,
+                debugDescription: "Expected an ISO-8601 date-time such as 2022-02-16T21:37:58.510Z, got \"\(text)\"."
+            )
+        }
+        return date
+    }
+}
+
 // MARK: - Coders
 
 /// JSON coders configured for the Hightouch API.

@@ -183,6 +183,41 @@ public final class HightouchSimulator: Sendable {
         if case .failure = result { throw HightouchSimulatorError.runNotActive(id) }
     }
 
+    /// Creates `count` syncs of model `modelID` to destination `destinationID`, with slugs
+    /// `<slugPrefix>-0`, `<slugPrefix>-1`, ..., each triggered once if `trigger` is set; returns their
+    /// ids. They go through the same validation as `POST /syncs`. For load tests and benchmarks.
+    ///
+    /// - Throws: ``HightouchSimulatorError/rejected(status:body:)`` as the API would answer.
+    @discardableResult
+    public func bulkCreateSyncs(
+        count: Int,
+        slugPrefix: String = "bulk",
+        modelID: Int,
+        destinationID: Int = 80565,
+        trigger: Bool = false
+    ) throws -> [Int] {
+        let result = self.engine.withState { state, now -> Result<[Int], SimFailure> in
+            do throws(SimFailure) {
+                return .success(
+                    try state.bulkCreateSyncs(
+                        count: count,
+                        slugPrefix: slugPrefix,
+                        modelID: modelID,
+                        destinationID: destinationID,
+                        trigger: trigger,
+                        now: now
+                    )
+                )
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let ids): return ids
+        case .failure(let failure): throw HightouchSimulatorError.rejected(status: failure.status, body: failure.body.text)
+        }
+    }
+
     // MARK: - Counters
 
     /// A snapshot of the counters.
@@ -237,12 +272,15 @@ public enum HightouchSimulatorError: Error, Sendable, Hashable, CustomStringConv
     case stoppedBeforeListening
     /// ``HightouchSimulator/cancelRun(id:)`` named a run that does not exist or already ended.
     case runNotActive(Int)
+    /// An in-process call was refused as the API would refuse it (status and JSON body).
+    case rejected(status: Int, body: String)
 
     public var description: String {
         switch self {
         case .alreadyRunning: "The Hightouch simulator is already running; stop it before starting it again."
         case .stoppedBeforeListening: "The Hightouch simulator stopped before it was listening; check the host and port."
         case .runNotActive(let id): "Run \(id) does not exist or has already ended, so it cannot be cancelled."
+        case .rejected(let status, let body): "The simulator refused the call with HTTP \(status): \(body)"
         }
     }
 }

@@ -134,15 +134,15 @@ public struct VendorHTTPExecutor: Sendable {
         while true {
             attempt += 1
             try Task.checkCancellation()
-            if let rateLimiter = self.rateLimiter {
-                try await rateLimiter.acquire()
-            }
+            // The permit is held until the answer is in: its token returns one window later.
+            let permit = try await self.rateLimiter?.acquire()
             let remaining = policy.totalBudget - (self.clock.now - start)
             let timeout = max(min(self.configuration.timeout, remaining), .milliseconds(1))
             let attemptStart = self.clock.now
             var error: VendorError
             var retryAfter: Duration?
             do {
+                defer { permit?.release() }
                 let answer = try await self.perform(request, url: url, timeout: timeout)
                 let elapsed = self.clock.now - attemptStart
                 if (200...299).contains(answer.status) {

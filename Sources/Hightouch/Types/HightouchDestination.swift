@@ -28,8 +28,8 @@ public struct HightouchDestination: Sendable, Hashable, Decodable {
         self.slug = try container.decodeIfPresent(String.self, forKey: .slug) ?? ""
         self.type = try container.decodeIfPresent(String.self, forKey: .type) ?? ""
         self.workspaceID = try container.decodeIfPresent(HightouchID.self, forKey: .workspaceId)
-        self.createdAt = try container.decodeIfPresent(Date.self, forKey: .createdAt)
-        self.updatedAt = try container.decodeIfPresent(Date.self, forKey: .updatedAt)
+        self.createdAt = try container.decodeTimestampIfPresent(forKey: .createdAt)
+        self.updatedAt = try container.decodeTimestampIfPresent(forKey: .updatedAt)
         self.configuration = try container.decodeIfPresent(VendorJSON.self, forKey: .configuration) ?? .object([:])
         self.syncIDs = try container.decodeIfPresent([HightouchID].self, forKey: .syncs) ?? []
     }

@@ -58,8 +58,8 @@ public struct HightouchModel: Sendable, Hashable, Decodable {
         self.description = try container.decodeIfPresent(String.self, forKey: .description)
         self.workspaceID = try container.decodeIfPresent(HightouchID.self, forKey: .workspaceId)
         self.primaryKey = try container.decodeIfPresent(String.self, forKey: .primaryKey)
-        self.createdAt = try container.decodeIfPresent(Date.self, forKey: .createdAt)
-        self.updatedAt = try container.decodeIfPresent(Date.self, forKey: .updatedAt)
+        self.createdAt = try container.decodeTimestampIfPresent(forKey: .createdAt)
+        self.updatedAt = try container.decodeTimestampIfPresent(forKey: .updatedAt)
         self.sourceID = try container.decodeIfPresent(HightouchID.self, forKey: .sourceId)
         self.queryType = try container.decodeIfPresent(HightouchQueryType.self, forKey: .queryType) ?? ""
         self.tags = try container.decodeIfPresent([String: String].self, forKey: .tags) ?? [:]

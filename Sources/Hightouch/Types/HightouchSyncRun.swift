@@ -35,9 +35,9 @@ public struct HightouchSyncRun: Sendable, Hashable, Decodable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.id = try container.decode(HightouchID.self, forKey: .id)
-        self.createdAt = try container.decodeIfPresent(Date.self, forKey: .createdAt)
-        self.startedAt = try container.decodeIfPresent(Date.self, forKey: .startedAt)
-        self.finishedAt = try container.decodeIfPresent(Date.self, forKey: .finishedAt)
+        self.createdAt = try container.decodeTimestampIfPresent(forKey: .createdAt)
+        self.startedAt = try container.decodeTimestampIfPresent(forKey: .startedAt)
+        self.finishedAt = try container.decodeTimestampIfPresent(forKey: .finishedAt)
         self.querySize = try container.decodeIfPresent(Double.self, forKey: .querySize).flatMap { $0.isFinite ? Int($0) : nil }
         self.status = try container.decodeIfPresent(HightouchSyncRunStatus.self, forKey: .status) ?? .unknown("")
         self.completionRatio = try container.decodeIfPresent(Double.self, forKey: .completionRatio)

@@ -8,13 +8,14 @@ struct SimPaging: Sendable {
 }
 
 extension SimulatorState {
-    /// One page of `items`, in the envelope the endpoint documents.
-    func page(_ items: [SimJSON], paging: SimPaging, withHasMore: Bool) -> SimJSON {
-        let start = min(paging.offset, items.count)
-        let end = min(start + paging.limit, items.count)
+    /// One page of `records`, rendered, in the envelope the endpoint documents. Only the page is
+    /// rendered, so listing the last page of 10,000 syncs costs one page of JSON.
+    func page<Record>(_ records: [Record], paging: SimPaging, withHasMore: Bool, render: (Record) -> SimJSON) -> SimJSON {
+        let start = min(paging.offset, records.count)
+        let end = min(start + paging.limit, records.count)
         var envelope = SimObject()
-        if withHasMore { envelope["hasMore"] = .bool(end < items.count) }
-        envelope["data"] = .array(Array(items[start..<end]))
+        if withHasMore { envelope["hasMore"] = .bool(end < records.count) }
+        envelope["data"] = .array(records[start..<end].map(render))
         return .object(envelope)
     }
 
@@ -49,7 +50,7 @@ extension SimulatorState {
             text: { record, key in key == "name" ? record.name : record.slug },
             time: { record, key in key == "createdAt" ? record.createdAt : key == "updatedAt" ? record.updatedAt : nil }
         )
-        return self.page(sorted.map { self.connectionJSON($0, destination: destinations) }, paging: paging, withHasMore: false)
+        return self.page(sorted, paging: paging, withHasMore: false) { self.connectionJSON($0, destination: destinations) }
     }
 
     func connection(destination: Bool, id: Int) throws(SimFailure) -> SimJSON {
@@ -93,7 +94,7 @@ extension SimulatorState {
             text: { model, key in key == "name" ? model.name : model.slug },
             time: { model, key in key == "createdAt" ? model.createdAt : key == "updatedAt" ? model.updatedAt : nil }
         )
-        return self.page(sorted.map { self.modelJSON($0, now: now) }, paging: paging, withHasMore: false)
+        return self.page(sorted, paging: paging, withHasMore: false) { self.modelJSON($0, now: now) }
     }
 
     func model(id: Int, now: Double) throws(SimFailure) -> SimJSON {
@@ -272,7 +273,7 @@ extension SimulatorState {
             text: { sync, _ in sync.slug },  // a sync has no name; `name` orders by slug
             time: { sync, key in key == "createdAt" ? sync.createdAt : key == "updatedAt" ? sync.updatedAt : nil }
         )
-        return self.page(sorted.map { self.syncJSON($0, now: now) }, paging: paging, withHasMore: true)
+        return self.page(sorted, paging: paging, withHasMore: true) { self.syncJSON($0, now: now) }
     }
 
     func sync(id: Int, now: Double) throws(SimFailure) -> SimJSON {

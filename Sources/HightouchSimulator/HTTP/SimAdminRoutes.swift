@@ -99,6 +99,34 @@ struct SimAdminRoutes {
             } catch { return SimHTTP.failure(error) }
         }
 
+        admin.post("bulk/syncs") { request, _ in
+            do throws(SimFailure) {
+                var validator = SimValidator(
+                    body: try await SimHTTP.body(of: request),
+                    allowed: ["count", "slugPrefix", "modelId", "destinationId", "trigger"]
+                )
+                let count = validator.integer("count", required: true)
+                let prefix = validator.string("slugPrefix", required: false) ?? "bulk"
+                let modelID = validator.integer("modelId", required: true)
+                let destinationID = validator.integer("destinationId", required: false) ?? 80565
+                let trigger = validator.bool("trigger", required: false) ?? false
+                if let count, !(1...100_000).contains(count) { validator.fail("count", "must be between 1 and 100000", value: .int(count)) }
+                try validator.check()
+                guard let count, let modelID else { throw .validation(validator.details) }
+                return SimHTTP.answer(engine.perform { state, now throws(SimFailure) in
+                    let ids = try state.bulkCreateSyncs(
+                        count: count,
+                        slugPrefix: prefix,
+                        modelID: modelID,
+                        destinationID: destinationID,
+                        trigger: trigger,
+                        now: now
+                    )
+                    return .object(["created": .int(ids.count), "firstId": .int(ids.first ?? 0), "lastId": .int(ids.last ?? 0)])
+                })
+            } catch { return SimHTTP.failure(error) }
+        }
+
         admin.get("counters") { _, _ in
             SimHTTP.json(200, engine.withState { state, now in state.publicCounters(now: now).json })
         }
