@@ -88,7 +88,7 @@ public struct VendorHTTPExecutor: Sendable {
     ///   - parseErrorBody: extracts the vendor's message and details from error answers.
     public init(
         configuration: Configuration,
-        httpClient: HTTPClient,
+        httpClient: HTTPClient = .shared,
         rateLimiter: RateLimiter?,
         logger: Logger,
         clock: any VendorClock = SystemVendorClock(),

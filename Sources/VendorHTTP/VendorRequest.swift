@@ -45,6 +45,11 @@ public struct VendorRequest: Sendable {
         self.isIdempotent = isIdempotent ?? (method != .POST)
     }
 
+    /// A GET of `pathSegments` (idempotent).
+    public static func get(route: String, pathSegments: [String], query: [QueryItem] = []) -> VendorRequest {
+        VendorRequest(method: .GET, route: route, pathSegments: pathSegments, query: query)
+    }
+
     /// The escaped path after the base path, e.g. `/syncs/42/runs`.
     public var escapedPath: String {
         self.pathSegments.map { "/" + VendorRequest.percentEncode($0) }.joined()

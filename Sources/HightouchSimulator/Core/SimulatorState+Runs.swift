@@ -168,15 +168,26 @@ extension SimulatorState {
     func listRuns(syncID: Int, filter: RunFilter, paging: SimPaging, now: Double) throws(SimFailure) -> SimJSON {
         guard self.syncs[syncID] != nil else { throw .notFound("Sync", String(syncID)) }
         let runs = self.runsBySync[syncID] ?? []
-        var matching = runs.filter { run in
-            if let runID = filter.runID, run.id != runID { return false }
-            if filter.after != nil || filter.before != nil || filter.withinMinutes != nil {
+        let byStartTime = filter.after != nil || filter.before != nil || filter.withinMinutes != nil
+        var matching: [SimRun]
+        if !byStartTime, let runID = filter.runID {
+            // The poller's look-up of one run: O(1).
+            if let location = self.runLocation[runID], location.syncID == syncID {
+                matching = [runs[location.position]]
+            } else {
+                matching = []
+            }
+        } else if !byStartTime {
+            matching = runs
+        } else {
+            matching = runs.filter { run in
                 guard run.hasStarted(at: now) else { return false }
+                if let runID = filter.runID, run.id != runID { return false }
                 if let after = filter.after, run.start <= after { return false }
                 if let before = filter.before, run.start >= before { return false }
                 if let within = filter.withinMinutes, run.start < now - within * 60 { return false }
+                return true
             }
-            return true
         }
         switch paging.orderBy {
         case "startedAt":
