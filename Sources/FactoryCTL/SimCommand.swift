@@ -73,6 +73,12 @@ struct SimHightouchCommand: AsyncParsableCommand {
     @Option(help: "API rate limit per token as REQUESTS/WINDOW (e.g. 200/10s), or 'off'.")
     var rateLimit = "200/10s"
 
+    @Option(name: .customLong("source"), help: "An extra source that exists at start, as ID or ID:SLUG:TYPE (repeatable; 23474 always exists).")
+    var sources: [String] = []
+
+    @Option(name: .customLong("destination"), help: "An extra destination that exists at start, as ID or ID:SLUG:TYPE (repeatable; 80565 always exists).")
+    var destinations: [String] = []
+
     @Option(help: "Log level of the server (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
@@ -124,6 +130,10 @@ struct SimHightouchCommand: AsyncParsableCommand {
             basePath: self.basePath,
             tokens: self.tokens.isEmpty ? ["sim-token"] : self.tokens,
             adminToken: self.adminToken,
+            sources: HightouchSimulator.SeedObject.defaultSources
+                + (try self.sources.map { try SimOptionParsing.seedObject($0, option: "--source", defaultType: "postgres") }),
+            destinations: HightouchSimulator.SeedObject.defaultDestinations
+                + (try self.destinations.map { try SimOptionParsing.seedObject($0, option: "--destination", defaultType: "webhook") }),
             knobs: knobs
         )
     }

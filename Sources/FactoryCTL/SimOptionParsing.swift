@@ -38,6 +38,16 @@ enum SimOptionParsing {
         return weights
     }
 
+    /// `ID` or `ID:SLUG:TYPE`.
+    static func seedObject(_ text: String, option: String, defaultType: String) throws -> HightouchSimulator.SeedObject {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard (parts.count == 1 || parts.count == 3), let id = Int(parts[0]), id > 0, parts.allSatisfy({ !$0.isEmpty }) else {
+            throw ValidationError("\(option) must be ID or ID:SLUG:TYPE with a positive numeric ID, e.g. 42 or 42:crm:hubspot; got '\(text)'.")
+        }
+        let slug = parts.count == 3 ? parts[1] : "seed-\(id)"
+        return HightouchSimulator.SeedObject(id: id, name: slug, slug: slug, type: parts.count == 3 ? parts[2] : defaultType)
+    }
+
     /// `200/10s` or `off`.
     static func rateLimit(_ text: String) throws -> HightouchSimulator.RateLimit? {
         if text == "off" || text == "none" { return nil }

@@ -180,13 +180,14 @@ struct HightouchErrorTests {
             #expect(ContinuousClock.now - start < .seconds(20))
 
             let base = try #require(simulator.baseURL)
-            var limited: (status: Int, body: String)?
+            var limited: (status: Int, body: String, headers: HTTPHeaders)?
             for _ in 0..<10 {
                 let answer = try await rawRequest(.GET, base + "/api/v1/sources", headers: [("Authorization", "Bearer \(testToken)")])
                 if answer.status == 429 { limited = answer; break }
             }
             let answer = try #require(limited)
             #expect(try jsonObject(answer.body)["error"] is String)
+            #expect(answer.headers["Retry-After"].isEmpty, "Hightouch sends no Retry-After")
         }
     }
 

@@ -111,7 +111,7 @@ func rawRequest(
     _ url: String,
     headers: [(String, String)] = [],
     body: String? = nil
-) async throws -> (status: Int, body: String) {
+) async throws -> (status: Int, body: String, headers: HTTPHeaders) {
     var request = HTTPClientRequest(url: url)
     request.method = method
     for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -121,7 +121,7 @@ func rawRequest(
     }
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
     let buffer = try await response.body.collect(upTo: 1 << 20)
-    return (Int(response.status.code), String(buffer: buffer))
+    return (Int(response.status.code), String(buffer: buffer), response.headers)
 }
 
 /// Parses a JSON object.
