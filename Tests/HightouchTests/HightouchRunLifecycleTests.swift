@@ -59,13 +59,14 @@ struct HightouchRunLifecycleTests {
 
     @Test("a run passes through queued, querying, processing and reporting with a rising completion ratio")
     func progressesThroughPhases() async throws {
-        try await withHightouch(knobs: { $0.runDuration = .seconds(10); $0.queueDelay = .seconds(1) }) { simulator, client in
+        try await withHightouch(knobs: { $0.runDuration = .seconds(20); $0.queueDelay = .seconds(3) }) { simulator, client in
             let sync = try await createSeedPipeline(client)
             let runID = try await client.triggerRun(syncID: sync.id, options: .init(fullResync: true, resetCDC: false))
             var seen: [HightouchSyncRunStatus] = []
             var ratios: [Double] = []
-            // Simulated time moves in steps; the run advances lazily from its timestamps.
-            for _ in 0..<12 {
+            // Simulated time moves in 1 s steps (every phase lasts at least 3 s); the run advances
+            // lazily from its timestamps.
+            for _ in 0..<40 {
                 let run = try #require(try await client.run(syncID: sync.id, runID: runID))
                 if seen.last != run.status { seen.append(run.status) }
                 ratios.append(run.completionRatio ?? 0)
@@ -83,7 +84,7 @@ struct HightouchRunLifecycleTests {
 
     @Test("a trigger during an active run queues the next run: createdAt before startedAt, then both finish in order")
     func triggerWhileRunningQueues() async throws {
-        try await withHightouch(knobs: { $0.runDuration = .milliseconds(600) }) { _, client in
+        try await withHightouch(knobs: { $0.runDuration = .seconds(60) }) { simulator, client in
             let sync = try await createSeedPipeline(client)
             let first = try await client.triggerRun(syncID: sync.id, options: .init(fullResync: false, resetCDC: false))
             let second = try await client.triggerRun(syncID: sync.id, options: .init(fullResync: false, resetCDC: false))
@@ -91,13 +92,20 @@ struct HightouchRunLifecycleTests {
             #expect(queued.status == .queued)
             #expect(queued.startedAt == nil)
             #expect(try await client.run(syncID: sync.id, runID: first)?.status.isTerminal == false)
+            #expect(try await client.sync(id: sync.id).status != .queued, "the sync shows its running run")
 
-            let firstDone = try await client.waitForRun(syncID: sync.id, runID: first, pollInterval: .milliseconds(50), timeout: .seconds(10))
-            let secondDone = try await client.waitForRun(syncID: sync.id, runID: second, pollInterval: .milliseconds(50), timeout: .seconds(10))
+            simulator.advanceClock(by: .seconds(61))
+            let firstDone = try #require(try await client.run(syncID: sync.id, runID: first))
+            let secondRunning = try #require(try await client.run(syncID: sync.id, runID: second))
+            #expect(firstDone.status == .success)
+            #expect(!secondRunning.status.isTerminal)
+            simulator.advanceClock(by: .seconds(61))
+            let secondDone = try #require(try await client.run(syncID: sync.id, runID: second))
+            #expect(secondDone.status == .success)
             let created = try #require(secondDone.createdAt)
             let started = try #require(secondDone.startedAt)
             #expect(created < started)
-            #expect(started >= (firstDone.finishedAt ?? .distantFuture))
+            #expect(started == firstDone.finishedAt, "the queued run starts when the previous one ends")
             #expect(try await client.listSyncRuns(syncID: sync.id).map(\.id) == [first, second])
         }
     }
