@@ -36,6 +36,23 @@ extension HightouchClient {
         do {
             return try HightouchCoding.makeDecoder().decode(T.self, from: Data(response.body.readableBytesView))
         } catch let decodingError as DecodingError {
+            // The spec lets several 200 answers be `anyOf` the object, `ValidateErrorJSON` or
+            // `InternalServerError`: an error in a 200 is still an error.
+            let said = HightouchErrorBody.parse(status: response.status, body: response.body)
+            if let message = said.message, said.details != nil || message == "Internal Server Error" {
+                var error = self.error(
+                    message == "Internal Server Error" ? .server : .validation,
+                    method: method,
+                    route: route,
+                    path: path,
+                    status: response.status,
+                    message: message,
+                    underlying: "HTTP \(response.status) carrying an error body"
+                )
+                error.details = said.details
+                error.outcomeUnknown = message == "Internal Server Error"
+                throw error
+            }
             throw self.error(
                 .decoding,
                 method: method,

@@ -8,7 +8,8 @@
 /// retries of many replicas instead of synchronising them.
 ///
 /// A call stops after `maxAttempts` attempts or when the next wait would end after
-/// `totalBudget` has passed since the first attempt, whichever comes first.
+/// `totalBudget` has passed since the first attempt, whichever comes first. (The budget decides
+/// whether to retry; each attempt still gets its full timeout.)
 ///
 /// A request that is not idempotent (a POST that creates a run or a resource) is retried only when
 /// the vendor certainly did not act on it: a 429, or a connection that could not be opened. After a

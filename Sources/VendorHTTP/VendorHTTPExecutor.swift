@@ -136,8 +136,9 @@ public struct VendorHTTPExecutor: Sendable {
             try Task.checkCancellation()
             // The permit is held until the answer is in: its token returns one window later.
             let permit = try await self.rateLimiter?.acquire()
-            let remaining = policy.totalBudget - (self.clock.now - start)
-            let timeout = max(min(self.configuration.timeout, remaining), .milliseconds(1))
+            // Every attempt gets the full timeout: time spent queueing for a permit or in earlier
+            // attempts must not turn into a spurious timeout. The budget bounds the retries.
+            let timeout = self.configuration.timeout
             let attemptStart = self.clock.now
             var error: VendorError
             var retryAfter: Duration?
