@@ -126,6 +126,7 @@ public struct VendorHTTPExecutor: Sendable {
         let route = "\(request.method.rawValue) \(request.route)"
         let path = self.basePathPrefix + request.escapedPath
         var logger = self.logger
+        logger[metadataKey: VendorLoggingKeys.method] = .string(request.method.rawValue)
         logger[metadataKey: VendorLoggingKeys.route] = .string(route)
         logger[metadataKey: VendorLoggingKeys.path] = .string(path)
 
