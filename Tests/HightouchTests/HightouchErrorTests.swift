@@ -165,7 +165,9 @@ struct HightouchErrorTests {
             knobs: { $0.rateLimit = .init(requests: 5, window: .milliseconds(500)) },
             client: {
                 $0.rateLimit = nil  // the client's own limiter off: provoke the storm
-                $0.retryPolicy = RetryPolicy(maxAttempts: 12, baseDelay: .milliseconds(50), maxDelay: .milliseconds(800), totalBudget: .seconds(20))
+                // Full jitter spreads 20 callers over a limit of 10 per second; enough attempts
+                // that an unlucky caller still gets through well within the budget.
+                $0.retryPolicy = RetryPolicy(maxAttempts: 40, baseDelay: .milliseconds(100), maxDelay: .seconds(1), totalBudget: .seconds(20))
             }
         ) { simulator, client in
             let start = ContinuousClock.now
