@@ -7,9 +7,10 @@ import Logging
 // MARK: - HightouchBenchmark
 
 /// `factory-bench hightouch`: requests per second of the production client against an in-process
-/// simulator with zero latency and no rate limits, next to a floor measured in the same run (the
-/// same HTTP path without the typed client: no JSON decoding, no model types). Figures, not
-/// assertions; build with `swift build -c release --product factory-bench`.
+/// simulator with zero latency and no rate limits, next to floors measured in the same run (the
+/// same HTTP requests through `VendorHTTPExecutor` alone: no JSON decoding, no model types).
+/// Client and simulator share the machine's cores, so the figures bound both together.
+/// Figures, not assertions; build with `swift build -c release --product factory-bench`.
 struct HightouchBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hightouch",
@@ -85,13 +86,14 @@ struct HightouchBenchmark: AsyncParsableCommand {
                 query: [.init("limit", "100"), .init("offset", "0")]
             )
 
-            let cases: [(name: String, operation: @Sendable () async throws -> Void)] = [
-                ("HTTP floor: raw GET /syncs/{id}", { _ = try await floor.send(rawGet) }),
-                ("GET /syncs/{id} (typed)", { _ = try await client.sync(id: readSync.id) }),
-                ("POST /syncs/{id}/trigger", { _ = try await client.triggerRun(syncID: triggerSync.id, options: options) }),
-                ("HTTP floor: raw GET 100 runs", { _ = try await floor.send(rawRuns) }),
-                ("GET /syncs/{id}/runs (100 runs)", { _ = try await client.listSyncRunsPage(syncID: runsSync.id, limit: 100) }),
-                ("GET /syncs/{id}/runs?runId=", { _ = try await client.run(syncID: runsSync.id, runID: "500050") }),
+            // Each typed case is compared with the floor row above it.
+            let cases: [(name: String, isFloor: Bool, operation: @Sendable () async throws -> Void)] = [
+                ("floor: raw GET /syncs/{id}", true, { _ = try await floor.send(rawGet) }),
+                ("GET /syncs/{id}", false, { _ = try await client.sync(id: readSync.id) }),
+                ("POST /syncs/{id}/trigger", false, { _ = try await client.triggerRun(syncID: triggerSync.id, options: options) }),
+                ("GET /syncs/{id}/runs?runId=", false, { _ = try await client.run(syncID: runsSync.id, runID: "500050") }),
+                ("floor: raw GET 100 runs", true, { _ = try await floor.send(rawRuns) }),
+                ("GET /syncs/{id}/runs (100 runs)", false, { _ = try await client.listSyncRunsPage(syncID: runsSync.id, limit: 100) }),
             ]
 
             print("Hightouch client against the in-process simulator (zero latency, no rate limits), \(self.seconds) s per case")
@@ -100,10 +102,10 @@ struct HightouchBenchmark: AsyncParsableCommand {
                 // Warm the connection pool so the first case does not pay for connection setup.
                 _ = try await Self.measure(concurrency: level, duration: .milliseconds(300), operation: cases[0].operation)
                 var floorRate = 0.0
-                for (index, benchmark) in cases.enumerated() {
+                for benchmark in cases {
                     let result = try await Self.measure(concurrency: level, duration: duration, operation: benchmark.operation)
-                    if index == 0 { floorRate = result.rate }
-                    let ratio = index == 0 || floorRate == 0 ? "1.00x" : String(format: "%.2fx", result.rate / floorRate)
+                    if benchmark.isFloor { floorRate = result.rate }
+                    let ratio = benchmark.isFloor || floorRate == 0 ? "floor" : String(format: "%.2fx", result.rate / floorRate)
                     print(
                         Self.row(
                             benchmark.name,
