@@ -1,1 +1,286 @@
-// HightouchSimulator: module under construction.
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+// MARK: - HightouchSimulator
+
+/// A faithful simulator of the Hightouch REST API v1: a real HTTP server (Hummingbird) serving the
+/// documented endpoints, bodies, envelopes, id types, errors (401, 404, 409, 422, 429, 5xx) and
+/// rate limit, with sync runs that progress over simulated time.
+///
+/// Use it in-process (``start()`` returns the bound port, ``stop()`` ends it, or
+/// ``withHightouchSimulator(configuration:logger:_:)``) or standalone
+/// (`factoryctl sim hightouch --port 8080`). Knobs change while it runs, from Swift
+/// (``updateKnobs(_:)``, ``forceOutcome(_:nextRuns:error:)``, ...) or over HTTP under `/_admin`.
+/// State is in memory, behind one lock; runs advance lazily from timestamps when read.
+public final class HightouchSimulator: Sendable {
+    public let configuration: Configuration
+    let engine: SimulatorEngine
+    private let logger: Logger
+    private let lifecycle: Mutex<Lifecycle>
+
+    private struct Lifecycle {
+        var port: Int?
+        var task: Task<Void, Never>?
+    }
+
+    /// - Parameters:
+    ///   - configuration: address, base path, tokens, seed objects and starting knobs.
+    ///   - logger: the server's logger (silent by default).
+    public init(configuration: Configuration = Configuration(), logger: Logger? = nil) {
+        self.configuration = configuration
+        self.engine = SimulatorEngine(configuration: configuration)
+        self.logger = logger ?? Logger(label: "hightouch-simulator", factory: { _ in SwiftLogNoOpLogHandler() })
+        self.lifecycle = Mutex(Lifecycle())
+    }
+
+    // MARK: - Running
+
+    /// Serves until the task is cancelled or, with `handlingShutdownSignals`, until SIGINT/SIGTERM.
+    ///
+    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    public func run(
+        handlingShutdownSignals: Bool = false,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let router = Router(context: BasicRequestContext.self)
+        SimulatorRoutes(engine: self.engine).install(on: router)
+        let app = Application(
+            router: router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(self.configuration.host, port: self.configuration.port),
+                serverName: nil
+            ),
+            onServerRunning: { [weak self] channel in
+                let port = channel.localAddress?.port ?? 0
+                self?.lifecycle.withLock { $0.port = port }
+                await onListening(port)
+            },
+            logger: self.logger
+        )
+        defer { self.lifecycle.withLock { $0.port = nil } }
+        if handlingShutdownSignals {
+            try await app.runService()
+        } else {
+            try await app.run()
+        }
+    }
+
+    /// Starts serving in the background and returns the bound port (useful with port 0).
+    ///
+    /// - Throws: ``HightouchSimulatorError/alreadyRunning`` if started twice, or the bind error.
+    @discardableResult
+    public func start() async throws -> Int {
+        let (results, continuation) = AsyncStream.makeStream(of: Result<Int, any Error>.self)
+        let task = Task {
+            do {
+                try await self.run { port in continuation.yield(.success(port)) }
+                continuation.yield(.failure(HightouchSimulatorError.stoppedBeforeListening))
+            } catch {
+                continuation.yield(.failure(error))
+            }
+            continuation.finish()
+        }
+        let alreadyRunning = self.lifecycle.withLock { lifecycle in
+            guard lifecycle.task == nil else { return true }
+            lifecycle.task = task
+            return false
+        }
+        if alreadyRunning {
+            task.cancel()
+            throw HightouchSimulatorError.alreadyRunning
+        }
+        for await result in results {
+            do {
+                return try result.get()
+            } catch {
+                self.lifecycle.withLock { $0.task = nil }
+                throw error
+            }
+        }
+        throw HightouchSimulatorError.stoppedBeforeListening
+    }
+
+    /// Stops a simulator started with ``start()`` and waits until it has closed its port.
+    public func stop() async {
+        let task = self.lifecycle.withLock { lifecycle in
+            defer { lifecycle.task = nil }
+            return lifecycle.task
+        }
+        task?.cancel()
+        await task?.value
+    }
+
+    /// The bound port while running.
+    public var port: Int? { self.lifecycle.withLock { $0.port } }
+
+    /// `http://host:port` while running.
+    public var baseURL: String? {
+        self.port.map { "http://\(self.configuration.host):\($0)" }
+    }
+
+    // MARK: - Knobs
+
+    /// The current knobs.
+    public var knobs: Knobs { self.engine.withState { state, _ in state.knobs } }
+
+    /// Changes knobs while running; takes effect for the next request (and the next run).
+    public func updateKnobs(_ update: (inout Knobs) -> Void) {
+        var knobs = self.knobs
+        update(&knobs)
+        let newKnobs = knobs
+        self.engine.withState { state, _ in
+            if state.knobs.rateLimit != newKnobs.rateLimit { state.rateWindows.removeAll() }
+            state.knobs = newKnobs
+        }
+    }
+
+    /// The next `count` runs created (on any sync) end as `outcome`, with `error` as their error.
+    public func forceOutcome(_ outcome: RunOutcome, nextRuns count: Int = 1, error: String? = nil) {
+        guard count > 0 else { return }
+        self.engine.withState { state, _ in
+            state.forcedQueue.append(SimForcedOutcome(outcome: outcome, error: error, remaining: count))
+        }
+    }
+
+    /// Runs of the sync with this slug end as `outcome` (the next `count` runs; all by default).
+    /// Takes precedence over ``forceOutcome(_:nextRuns:error:)``.
+    public func forceOutcome(_ outcome: RunOutcome, forSyncSlug slug: String, runs count: Int = .max, error: String? = nil) {
+        guard count > 0 else { return }
+        self.engine.withState { state, _ in
+            state.forcedBySlug[slug] = SimForcedOutcome(outcome: outcome, error: error, remaining: count)
+        }
+    }
+
+    /// Forgets every forced outcome.
+    public func clearForcedOutcomes() {
+        self.engine.withState { state, _ in
+            state.forcedQueue.removeAll()
+            state.forcedBySlug.removeAll()
+        }
+    }
+
+    /// Replaces the accepted bearer tokens (an empty list revokes all: every call gets 401).
+    public func setTokens(_ tokens: [String]) {
+        self.engine.withState { state, _ in
+            state.tokens = Set(tokens)
+            state.rateWindows.removeAll()
+        }
+    }
+
+    /// Moves simulated time forward (runs progress, timestamps jump).
+    public func advanceClock(by duration: Duration) {
+        self.engine.withState { state, _ in state.clockOffset += max(0, duration.seconds) }
+    }
+
+    /// Cancels a queued or running run now; later queued runs of its sync move up.
+    ///
+    /// - Throws: ``HightouchSimulatorError/runNotActive(_:)`` if the run does not exist or ended.
+    public func cancelRun(id: Int) throws {
+        let result = self.engine.perform { state, now throws(SimFailure) in try state.cancelRun(id: id, now: now) }
+        if case .failure = result { throw HightouchSimulatorError.runNotActive(id) }
+    }
+
+    /// Creates `count` syncs of model `modelID` to destination `destinationID`, with slugs
+    /// `<slugPrefix>-0`, `<slugPrefix>-1`, ..., each triggered once if `trigger` is set; returns their
+    /// ids. They go through the same validation as `POST /syncs`. For load tests and benchmarks.
+    ///
+    /// - Throws: ``HightouchSimulatorError/rejected(status:body:)`` as the API would answer.
+    @discardableResult
+    public func bulkCreateSyncs(
+        count: Int,
+        slugPrefix: String = "bulk",
+        modelID: Int,
+        destinationID: Int = 80565,
+        trigger: Bool = false
+    ) throws -> [Int] {
+        let result = self.engine.withState { state, now -> Result<[Int], SimFailure> in
+            do throws(SimFailure) {
+                return .success(
+                    try state.bulkCreateSyncs(
+                        count: count,
+                        slugPrefix: slugPrefix,
+                        modelID: modelID,
+                        destinationID: destinationID,
+                        trigger: trigger,
+                        now: now
+                    )
+                )
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let ids): return ids
+        case .failure(let failure): throw HightouchSimulatorError.rejected(status: failure.status, body: failure.body.text)
+        }
+    }
+
+    // MARK: - Counters
+
+    /// A snapshot of the counters.
+    public func counters() -> Counters {
+        self.engine.withState { state, now in state.publicCounters(now: now) }
+    }
+
+    /// Zeroes the counters and the trigger log (objects and runs stay).
+    public func resetCounters() {
+        self.engine.withState { state, _ in state.resetCounters() }
+    }
+
+    /// Removes every model, sync and run, restoring the seeded workspace (knobs and tokens stay).
+    public func resetObjects() {
+        let configuration = self.configuration
+        self.engine.withState { state, now in state.resetObjects(configuration: configuration, now: now) }
+    }
+
+    /// The accepted triggers, oldest first (the last 10,000 at most).
+    public func triggerLog() -> [TriggerRecord] {
+        self.engine.withState { state, _ in state.publicTriggerLog }
+    }
+}
+
+// MARK: - Scoped use
+
+/// Runs `body` with a started simulator and stops it afterwards, also when `body` throws.
+public func withHightouchSimulator<Result: Sendable>(
+    configuration: HightouchSimulator.Configuration = HightouchSimulator.Configuration(),
+    logger: Logger? = nil,
+    _ body: (HightouchSimulator) async throws -> Result
+) async throws -> Result {
+    let simulator = HightouchSimulator(configuration: configuration, logger: logger)
+    try await simulator.start()
+    do {
+        let result = try await body(simulator)
+        await simulator.stop()
+        return result
+    } catch {
+        await simulator.stop()
+        throw error
+    }
+}
+
+// MARK: - HightouchSimulatorError
+
+/// Failures of the simulator's own lifecycle and admin calls.
+public enum HightouchSimulatorError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// ``HightouchSimulator/start()`` was called on a running simulator.
+    case alreadyRunning
+    /// The server stopped before it was listening (for example the task was cancelled).
+    case stoppedBeforeListening
+    /// ``HightouchSimulator/cancelRun(id:)`` named a run that does not exist or already ended.
+    case runNotActive(Int)
+    /// An in-process call was refused as the API would refuse it (status and JSON body).
+    case rejected(status: Int, body: String)
+
+    public var description: String {
+        switch self {
+        case .alreadyRunning: "The Hightouch simulator is already running; stop it before starting it again."
+        case .stoppedBeforeListening: "The Hightouch simulator stopped before it was listening; check the host and port."
+        case .runNotActive(let id): "Run \(id) does not exist or has already ended, so it cannot be cancelled."
+        case .rejected(let status, let body): "The simulator refused the call with HTTP \(status): \(body)"
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Hightouch: module under construction.

@@ -1,0 +1,194 @@
+// MARK: - SimulatorState
+
+/// Everything the simulated workspace holds: objects, runs, knobs, tokens, rate-limit windows and
+/// counters. A plain value mutated under one lock (see ``SimulatorEngine``); every method is short
+/// and synchronous, and run progress is computed from timestamps on read.
+struct SimulatorState: Sendable {
+    var workspaceID: Int
+    var knobs: HightouchSimulator.Knobs
+    var tokens: Set<String>
+    /// Added to the wall clock (`/_admin/time/advance`).
+    var clockOffset: Double = 0
+
+    var sources: [Int: SimConnection] = [:]
+    var sourceOrder: [Int] = []
+    var destinations: [Int: SimConnection] = [:]
+    var destinationOrder: [Int] = []
+    var models: [Int: SimModel] = [:]
+    var modelOrder: [Int] = []
+    var modelIDBySlug: [String: Int] = [:]
+    var syncs: [Int: SimSync] = [:]
+    var syncOrder: [Int] = []
+    var syncIDBySlug: [String: Int] = [:]
+    var syncIDsByModel: [Int: [Int]] = [:]
+    var syncIDsByDestination: [Int: [Int]] = [:]
+    var runsBySync: [Int: [SimRun]] = [:]
+    var runLocation: [Int: (syncID: Int, position: Int)] = [:]
+    /// When the last run of each sync ends: a new run starts no earlier.
+    var busyUntil: [Int: Double] = [:]
+
+    // Distinct id ranges per kind, so a model id used as a sync id is a 404, not a coincidence.
+    var nextModelID = 10_001
+    var nextSyncID = 20_001
+    var nextRunID = 500_001
+
+    var forcedQueue: [SimForcedOutcome] = []
+    var forcedBySlug: [String: SimForcedOutcome] = [:]
+
+    var rateWindows: [String: SimSlidingWindow] = [:]
+    var requestSequence: UInt64 = 0
+    var counters = SimCounters()
+    var triggerLog: [SimTriggerRecord] = []
+    /// Runs with an id above this are counted in `runsByStatus` (moved by a counter reset).
+    var runWatermark = 0
+
+    static let maxTriggerLog = 10_000
+
+    init(configuration: HightouchSimulator.Configuration, now: Double) {
+        self.workspaceID = configuration.workspaceID
+        self.knobs = configuration.knobs
+        self.tokens = Set(configuration.tokens)
+        for seed in configuration.sources where self.sources[seed.id] == nil {
+            self.sources[seed.id] = SimConnection(id: seed.id, name: seed.name, slug: seed.slug, type: seed.type, createdAt: now, updatedAt: now)
+            self.sourceOrder.append(seed.id)
+        }
+        for seed in configuration.destinations where self.destinations[seed.id] == nil {
+            self.destinations[seed.id] = SimConnection(id: seed.id, name: seed.name, slug: seed.slug, type: seed.type, createdAt: now, updatedAt: now)
+            self.destinationOrder.append(seed.id)
+        }
+        self.sourceOrder.sort()
+        self.destinationOrder.sort()
+    }
+
+    // MARK: - Admission (auth, rate limit, injected faults)
+
+    enum Admission {
+        case admit(latency: Double)
+        case reject(SimFailure, latency: Double)
+    }
+
+    /// Decides what happens to one API request before it reaches its handler.
+    mutating func admit(authorization: String?, instant: ContinuousClock.Instant) -> Admission {
+        self.requestSequence += 1
+        let sequence = self.requestSequence
+        let knobs = self.knobs
+        let jitter = SimRandom.unit(seed: knobs.seed, .latency, sequence) * knobs.latencyJitter.seconds
+        let latency = max(0, knobs.latency.seconds + jitter)
+
+        guard let authorization, !authorization.isEmpty else {
+            return .reject(.unauthenticated("No authorization header found"), latency: latency)
+        }
+        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        let token = parts.count == 2 ? String(parts[1]).trimmingCharacters(in: " \t") : ""
+        guard parts.count == 2, parts[0].lowercased() == "bearer", self.tokens.contains(token) else {
+            return .reject(.unauthenticated("Token is invalid"), latency: latency)
+        }
+
+        if let limit = knobs.rateLimit {
+            let admitted = self.rateWindows[token, default: SimSlidingWindow(capacity: limit.requests)]
+                .admit(at: instant, capacity: limit.requests, window: limit.window)
+            if !admitted {
+                self.counters.rateLimited += 1
+                let seconds = limit.window.seconds
+                let windowText = seconds.rounded() == seconds ? String(Int(seconds)) : String(seconds)
+                return .reject(
+                    .trigger(429, "Too many requests: the limit is \(limit.requests) requests per \(windowText) seconds"),
+                    latency: latency
+                )
+            }
+        }
+
+        if knobs.serverErrorRate > 0, SimRandom.unit(seed: knobs.seed, .fault, sequence) < knobs.serverErrorRate {
+            self.counters.injectedFaults += 1
+            return .reject(.server(knobs.serverErrorStatus), latency: latency)
+        }
+        return .admit(latency: latency)
+    }
+
+    // MARK: - Counting
+
+    mutating func count(route: String, status: Int) {
+        self.counters.requests[route, default: [:]][status, default: 0] += 1
+    }
+
+    func runsByStatus(now: Double) -> [String: Int] {
+        var result: [String: Int] = [:]
+        for runs in self.runsBySync.values {
+            for run in runs where run.id > self.runWatermark {
+                result[run.status(at: now), default: 0] += 1
+            }
+        }
+        return result
+    }
+
+    mutating func resetCounters() {
+        self.counters = SimCounters()
+        self.triggerLog.removeAll()
+        self.runWatermark = self.nextRunID - 1
+    }
+
+    /// Back to the seeded workspace; knobs and tokens stay as they are.
+    mutating func resetObjects(configuration: HightouchSimulator.Configuration, now: Double) {
+        var fresh = SimulatorState(configuration: configuration, now: now)
+        fresh.knobs = self.knobs
+        fresh.tokens = self.tokens
+        fresh.clockOffset = self.clockOffset
+        self = fresh
+    }
+}
+
+// MARK: - SimCounters
+
+struct SimCounters: Sendable {
+    /// "GET /syncs/{syncId}" → status → count.
+    var requests: [String: [Int: Int]] = [:]
+    var triggersBySyncID: [Int: Int] = [:]
+    var triggersBySyncSlug: [String: Int] = [:]
+    var rateLimited = 0
+    var injectedFaults = 0
+}
+
+// MARK: - SimSlidingWindow
+
+/// The admitted requests of one token: at most `capacity` in any `window`.
+struct SimSlidingWindow: Sendable {
+    private var times: [ContinuousClock.Instant] = []
+    private var oldest = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        self.times.reserveCapacity(capacity)
+    }
+
+    mutating func admit(at now: ContinuousClock.Instant, capacity: Int, window: Duration) -> Bool {
+        if capacity != self.capacity { self = SimSlidingWindow(capacity: capacity) }
+        if self.times.count < capacity {
+            self.times.append(now)
+            return true
+        }
+        guard self.times[self.oldest] <= now - window else { return false }
+        self.times[self.oldest] = now
+        self.oldest = (self.oldest + 1) % capacity
+        return true
+    }
+}
+
+// MARK: - Helpers
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        let (seconds, attoseconds) = self.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+extension String {
+    func trimmingCharacters(in characters: String) -> String {
+        let set = Set(characters)
+        guard let first = self.firstIndex(where: { !set.contains($0) }), let last = self.lastIndex(where: { !set.contains($0) })
+        else { return "" }
+        return String(self[first...last])
+    }
+}

@@ -1,1 +1,0 @@
-// VendorHTTP: module under construction.
