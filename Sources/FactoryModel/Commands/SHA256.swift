@@ -1,6 +1,6 @@
 /// SHA-256 (FIPS 180-4), for content-derived message ids. Foundation on Linux has no CryptoKit and
 /// this module may not depend on swift-crypto, so it carries this small, test-vector-checked copy.
-enum SHA256 {
+public enum SHA256 {
     private static let roundConstants: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -55,7 +55,7 @@ enum SHA256 {
     }
 
     /// The digest of `message` as 64 lowercase hex digits.
-    static func hexDigest(_ message: [UInt8]) -> String {
+    public static func hexDigest(_ message: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")
         return String(digest(message).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
     }

@@ -1,0 +1,184 @@
+import JSONSchema
+
+// The status query and reply on `hightouch.pipeline.run.query` (request-reply). JSON, versioned;
+// timestamps are RFC 3339 strings in UTC, ids are strings.
+
+/// `{"workspace":"public","name":"pipeline-01"}` for one resource; without `name`, the
+/// workspace's list; `{"allWorkspaces":true}` for every workspace.
+public struct StatusQuery: Codable, Sendable, Hashable {
+    public static let currentVersion = 1
+
+    public var version: Int?
+    public var workspace: String?
+    public var name: String?
+    public var allWorkspaces: Bool?
+
+    public init(workspace: String?, name: String? = nil, allWorkspaces: Bool = false) {
+        self.version = Self.currentVersion
+        self.workspace = workspace
+        self.name = name
+        self.allWorkspaces = allWorkspaces ? true : nil
+    }
+}
+
+/// The answer to a status query.
+public struct StatusReply: Codable, Sendable {
+    public static let currentVersion = 1
+
+    public enum Kind: String, Codable, Sendable {
+        case resource, list, error
+    }
+
+    public struct Failure: Codable, Sendable, Hashable {
+        /// `notFound`, `badQuery` or `unavailable`.
+        public var reason: String
+        public var message: String
+
+        public init(reason: String, message: String) {
+            self.reason = reason
+            self.message = message
+        }
+    }
+
+    public var version: Int
+    public var kind: Kind
+    public var resource: ResourceStatusView?
+    public var resources: [ResourceStatusView]?
+    public var error: Failure?
+
+    public static func one(_ resource: ResourceStatusView) -> StatusReply {
+        StatusReply(version: currentVersion, kind: .resource, resource: resource)
+    }
+
+    public static func list(_ resources: [ResourceStatusView]) -> StatusReply {
+        StatusReply(version: currentVersion, kind: .list, resources: resources)
+    }
+
+    public static func failure(_ reason: String, _ message: String) -> StatusReply {
+        StatusReply(version: currentVersion, kind: .error, error: Failure(reason: reason, message: message))
+    }
+}
+
+/// One resource: the table's columns first, then the detail.
+public struct ResourceStatusView: Codable, Sendable {
+    public struct Rows: Codable, Sendable, Hashable {
+        public var added: Int
+        public var changed: Int
+        public var removed: Int
+
+        public init(added: Int, changed: Int, removed: Int) {
+            self.added = added
+            self.changed = changed
+            self.removed = removed
+        }
+    }
+
+    public struct Run: Codable, Sendable, Hashable {
+        public var id: String
+        public var status: String
+        public var runtime: String
+        public var createdAt: String?
+        public var startedAt: String?
+        public var finishedAt: String?
+        public var completionRatio: Double?
+        public var querySize: Int?
+        public var plannedRows: Rows?
+        public var successfulRows: Rows?
+        public var failedRows: Rows?
+        public var error: String?
+        public var checkedAt: String?
+
+        public init(id: String, status: String, runtime: String) {
+            self.id = id
+            self.status = status
+            self.runtime = runtime
+        }
+    }
+
+    public struct Vendor: Codable, Sendable, Hashable {
+        public var modelId: String?
+        public var modelSlug: String?
+        public var syncId: String?
+        public var syncSlug: String?
+
+        public init(modelId: String? = nil, modelSlug: String? = nil, syncId: String? = nil, syncSlug: String? = nil) {
+            self.modelId = modelId
+            self.modelSlug = modelSlug
+            self.syncId = syncId
+            self.syncSlug = syncSlug
+        }
+    }
+
+    public struct LastError: Codable, Sendable, Hashable {
+        public var reason: String
+        public var message: String
+        public var commandId: String?
+        public var at: String?
+
+        public init(reason: String, message: String, commandId: String?, at: String?) {
+            self.reason = reason
+            self.message = message
+            self.commandId = commandId
+            self.at = at
+        }
+    }
+
+    public struct Command: Codable, Sendable, Hashable {
+        public var id: String
+        public var sequence: UInt64
+        public var operation: String
+        public var receivedAt: String?
+        /// For the command in progress: how far it got and which replica holds it.
+        public var stage: String?
+        public var owner: String?
+
+        public init(id: String, sequence: UInt64, operation: String, receivedAt: String?, stage: String? = nil, owner: String? = nil) {
+            self.id = id
+            self.sequence = sequence
+            self.operation = operation
+            self.receivedAt = receivedAt
+            self.stage = stage
+            self.owner = owner
+        }
+    }
+
+    // The table: NAME | VERSION | TYPE | WORKSPACE | STATUS | RUNTIME | OWNER
+    public var name: String
+    public var version: String
+    public var type: String
+    public var workspace: String
+    /// pending, active, error or deleted.
+    public var status: String
+    /// pending, inprogress, succeeded, failed or cancelled.
+    public var runtime: String
+    public var owner: String?
+
+    // The detail
+    public var resourceType: String
+    public var generation: Int
+    public var observedGeneration: Int
+    public var vendor: Vendor?
+    public var currentRun: Run?
+    public var lastRun: Run?
+    public var lastError: LastError?
+    public var lastCommand: Command?
+    public var activeCommand: Command?
+    public var createdAt: String?
+    public var updatedAt: String?
+    public var deletedAt: String?
+    /// The applied spec; only in single-resource answers.
+    public var spec: JSONValue?
+
+    public init(name: String, version: String, workspace: String, status: String, runtime: String, owner: String?, resourceType: String, generation: Int, observedGeneration: Int) {
+        self.name = name
+        self.version = version
+        self.type = "resource"
+        self.workspace = workspace
+        self.status = status
+        self.runtime = runtime
+        self.owner = owner
+        self.resourceType = resourceType
+        self.generation = generation
+        self.observedGeneration = observedGeneration
+    }
+}

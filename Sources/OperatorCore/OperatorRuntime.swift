@@ -1,0 +1,224 @@
+import AsyncHTTPClient
+import FactoryModel
+import Foundation
+import Hightouch
+import Logging
+import NATSKit
+import ServiceLifecycle
+import Synchronization
+import VendorHTTP
+
+/// One operator replica, assembled: the NATS connection, the provisioned topology, the state
+/// store, the command workers, the run followers, the status responder, leader election and
+/// maintenance. `run()` runs them until a graceful shutdown (or cancellation).
+public final class OperatorRuntime: Service, Sendable {
+    public let configuration: OperatorConfiguration
+    public let connection: NATSConnection
+    public let jetStream: JetStreamContext
+    public let store: StateStore
+    public let election: LeaderElection
+    public let processor: CommandProcessor
+    let commands: MessageWorkerPool
+    let followers: MessageWorkerPool
+    let responder: StatusResponder
+    let querySubscription: NATSSubscription
+    let maintenance: Maintenance
+    let logger: Logger
+    private let stopSignal: AsyncStream<Void>
+    private let stop: AsyncStream<Void>.Continuation
+    private let phase = Mutex(Phase.starting)
+
+    public enum Phase: String, Sendable {
+        case starting, running, stopping, stopped
+    }
+
+    /// Connects, provisions and binds everything; throws (with a clear message) if any of it
+    /// fails. `vendor` replaces the Hightouch client built from the configuration (tests).
+    public static func start(
+        configuration: OperatorConfiguration,
+        registry: ResourceTypeRegistry = .seedDefault,
+        vendor: (any PipelineVendor)? = nil,
+        electionStateFile: String? = nil,
+        logger: Logger
+    ) async throws -> OperatorRuntime {
+        var logger = logger
+        logger[metadataKey: LoggingKeys.instance] = "\(configuration.instanceID)"
+        let vendor = try vendor ?? makeHightouchVendor(configuration, logger: logger)
+
+        var natsConfiguration = configuration.nats
+        natsConfiguration.name = natsConfiguration.name ?? "hightouch-operator"
+        let connection = try await NATSConnection.connect(natsConfiguration, logger: logger)
+        do {
+            let jetStream = try await connection.jetStream()
+            let buckets = try await jetStream.provision(OperatorTopology.make(configuration))
+            guard let stateBucket = buckets[configuration.stateBucket], let electionBucket = buckets[configuration.electionBucket] else {
+                throw ConfigurationError(variable: "OPERATOR_STATE_BUCKET", value: configuration.stateBucket, expected: "a bucket the operator can create")
+            }
+            let store = StateStore(bucket: stateBucket)
+            let processor = CommandProcessor(
+                store: store,
+                vendor: vendor,
+                validator: CommandValidator(registry: registry, limits: CommandDecodingLimits(maxBytes: configuration.maxCommandBytes)),
+                deadLetters: DeadLetters(jetStream: jetStream, subject: configuration.deadLetterSubject, stream: configuration.deadLetterStream),
+                followUps: FollowUps(jetStream: jetStream, subject: configuration.followUpSubject),
+                settings: CommandProcessor.Settings(
+                    instanceID: configuration.instanceID,
+                    takeoverAfter: configuration.ackWait / 2,
+                    maxAttempts: configuration.maxAttempts
+                ),
+                logger: logger
+            )
+            let commandConsumer = try await jetStream.pullConsumer(stream: configuration.streamName, consumer: configuration.consumerName)
+            let followUpConsumer = try await jetStream.pullConsumer(stream: configuration.followUpStream, consumer: configuration.followUpConsumer)
+            let commandLogger = logger
+            let commands = MessageWorkerPool(
+                name: "commands", consumer: commandConsumer, workers: configuration.maxWorkers, ackWait: configuration.ackWait,
+                synchronousAcks: configuration.messageDurability, logger: logger
+            ) { message in
+                let delivery = CommandDelivery(
+                    payload: message.payload,
+                    messageID: message.headers["Nats-Msg-Id"],
+                    streamSequence: message.metadata?.streamSequence ?? 0,
+                    deliveryCount: message.metadata?.deliveryCount ?? 1,
+                    subject: message.subject
+                )
+                let result = await processor.process(delivery)
+                commandLogger.log(
+                    level: result.disposition == .term || result.outcome == "retrying" ? .warning : .info,
+                    "Command handled",
+                    metadata: [
+                        LoggingKeys.command: "\(delivery.commandID)", LoggingKeys.sequence: "\(delivery.streamSequence)",
+                        LoggingKeys.delivery: "\(delivery.deliveryCount)", LoggingKeys.outcome: "\(result.outcome)", "detail": "\(result.detail)",
+                    ]
+                )
+                return result.disposition
+            }
+            let follower = RunFollower(store: store, vendor: vendor, reconcileInterval: configuration.reconcileInterval, logger: logger)
+            let followers = MessageWorkerPool(
+                name: "followers", consumer: followUpConsumer, workers: max(4, configuration.maxWorkers), ackWait: configuration.ackWait,
+                synchronousAcks: configuration.messageDurability, logger: logger
+            ) { message in
+                await follower.handle(message)
+            }
+            let responder = StatusResponder(
+                connection: connection, store: store, querySubject: configuration.querySubject, replySubject: configuration.queryReplySubject, logger: logger
+            )
+            let subscription = try await responder.subscribe()
+            let election = LeaderElection(
+                bucket: electionBucket, group: configuration.electionClusterName, instanceID: configuration.instanceID,
+                ttl: OperatorTopology.electionTTL, stateFile: electionStateFile, logger: logger
+            )
+            logger.notice("Operator ready", metadata: ["configuration": "\(configuration)"])
+            return OperatorRuntime(
+                configuration: configuration, connection: connection, jetStream: jetStream, store: store, election: election,
+                processor: processor, commands: commands, followers: followers, responder: responder, querySubscription: subscription,
+                maintenance: Maintenance(store: store, horizon: configuration.purgeStateStoreBefore, logger: logger), logger: logger
+            )
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private init(
+        configuration: OperatorConfiguration, connection: NATSConnection, jetStream: JetStreamContext, store: StateStore, election: LeaderElection,
+        processor: CommandProcessor, commands: MessageWorkerPool, followers: MessageWorkerPool, responder: StatusResponder,
+        querySubscription: NATSSubscription, maintenance: Maintenance, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.connection = connection
+        self.jetStream = jetStream
+        self.store = store
+        self.election = election
+        self.processor = processor
+        self.commands = commands
+        self.followers = followers
+        self.responder = responder
+        self.querySubscription = querySubscription
+        self.maintenance = maintenance
+        self.logger = logger
+        (stopSignal, stop) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public var currentPhase: Phase { phase.withLock { $0 } }
+
+    /// Runs until `shutdown()`, a graceful shutdown of the service group, or cancellation.
+    public func run() async throws {
+        phase.withLock { $0 = .running }
+        await withGracefulShutdownHandler {
+            await self.runUntilStopped()
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+    }
+
+    /// Begins a graceful shutdown: stop fetching, let running commands finish (or nak them),
+    /// resign leadership, drain the connection.
+    public func shutdown() {
+        phase.withLock { if $0 == .running || $0 == .starting { $0 = .stopping } }
+        stop.yield()
+    }
+
+    private func runUntilStopped() async {
+        await withTaskGroup(of: Void.self) { group in
+            let workers = [commands, followers]
+            for pool in workers {
+                group.addTask { await pool.run() }
+            }
+            group.addTask { await self.responder.run(subscription: self.querySubscription) }
+            let background = Task {
+                await withTaskGroup(of: Void.self) { background in
+                    background.addTask { await self.election.run() }
+                    background.addTask {
+                        let election = self.election
+                        await self.maintenance.run(every: self.configuration.maintenanceInterval) { election.isLeader }
+                    }
+                }
+            }
+            // Wait for the stop signal (or cancellation of this task).
+            var signals = stopSignal.makeAsyncIterator()
+            await withTaskCancellationHandler {
+                _ = await signals.next()
+            } onCancel: {
+                self.stop.yield()
+            }
+            logger.notice("Shutting down")
+            for pool in workers { pool.stop() }
+            try? await querySubscription.drain(timeout: .seconds(2))
+            // Workers finish (or give their messages back) before the leader resigns.
+            await group.waitForAll()
+            background.cancel()
+            await background.value
+        }
+        try? await connection.drain(timeout: .seconds(5))
+        phase.withLock { $0 = .stopped }
+        logger.notice("Stopped")
+    }
+
+    /// Whether this replica can do its work: connected, consumers bound, the store answering,
+    /// and the election group at its expected size.
+    public func readiness() async -> (ready: Bool, checks: [String: Bool]) {
+        var checks: [String: Bool] = [:]
+        checks["nats.connected"] = connection.isConnected
+        checks["running"] = currentPhase == .running
+        checks["store.reachable"] = (try? await store.bucket.status()) != nil
+        checks["election.quorum"] = election.state.members >= configuration.electionClusterSize
+        return (checks.values.allSatisfy { $0 }, checks)
+    }
+
+    static func makeHightouchVendor(_ configuration: OperatorConfiguration, logger: Logger) throws -> any PipelineVendor {
+        guard let secret = configuration.hightouch.secret else {
+            throw ConfigurationError(variable: "HIGHTOUCH_SERVICE_SECRET", value: nil, expected: "the Hightouch workspace API key (a bearer token)")
+        }
+        let client = HightouchClient(
+            configuration: HightouchClient.Configuration(
+                token: VendorSecret(secret),
+                baseURL: configuration.hightouch.serviceURL,
+                basePath: configuration.hightouch.basePath,
+                rateLimit: RateLimiter.Configuration(permits: configuration.hightouchRateLimit, window: configuration.hightouchRateLimitWindow)
+            ),
+            logger: logger
+        )
+        return HightouchPipelineVendor(client: client)
+    }
+}

@@ -1,0 +1,187 @@
+import FactoryModel
+import Foundation
+import HightouchSimulator
+import JSONSchema
+import Logging
+import NATSKit
+import NATSTestKit
+@testable import OperatorCore
+import Testing
+
+/// A real nats-server, the Hightouch simulator and operator replicas (in this process), with
+/// settings that make failures heal in seconds instead of minutes.
+final class OperatorHarness: @unchecked Sendable {
+    // @unchecked: `replicas` is only changed by the test's own task.
+    let server: NATSServerProcess
+    let simulator: HightouchSimulator
+    let client: NATSConnection
+    let jetStream: JetStreamContext
+    var replicas: [OperatorRuntime] = []
+    private var runs: [Task<Void, Never>] = []
+    let baseConfiguration: OperatorConfiguration
+
+    static let seedResource = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("examples/resource.yaml")
+
+    private init(server: NATSServerProcess, simulator: HightouchSimulator, client: NATSConnection, jetStream: JetStreamContext, configuration: OperatorConfiguration) {
+        self.server = server
+        self.simulator = simulator
+        self.client = client
+        self.jetStream = jetStream
+        self.baseConfiguration = configuration
+    }
+
+    static func start(
+        replicas count: Int = 1,
+        workers: Int = 4,
+        runDuration: Duration = .milliseconds(600),
+        ackWait: Duration = .seconds(3),
+        simulatorRateLimit: HightouchSimulator.RateLimit? = nil,
+        configure: (inout OperatorConfiguration) -> Void = { _ in }
+    ) async throws -> OperatorHarness {
+        let server = try await NATSServerProcess.start()
+        let simulator = HightouchSimulator(
+            configuration: .init(tokens: ["test-secret-token"], knobs: .init(runDuration: runDuration, rateLimit: simulatorRateLimit))
+        )
+        let port = try await simulator.start()
+        var configuration = try OperatorConfiguration(environment: [
+            "NATS_URL": server.url,
+            "HIGHTOUCH_SERVICE_URL": "http://127.0.0.1:\(port)",
+            "HIGHTOUCH_SERVICE_SECRET": "test-secret-token",
+            "OPERATOR_MAX_WORKERS": "\(workers)",
+            "OPERATOR_RECONCILE_WORKERS_INTERVAL": "200ms",
+            "OPERATOR_MAINTENANCE_INTERVAL": "1s",
+            "OPERATOR_ACK_WAIT": DurationParser.format(ackWait),
+            "HIGHTOUCH_RATE_LIMIT": "100000",
+        ])
+        configure(&configuration)
+        let client = try await NATSConnection.connect(NATSConfiguration(servers: [server.url], name: "test-client"))
+        let jetStream = try await client.jetStream()
+        let harness = OperatorHarness(server: server, simulator: simulator, client: client, jetStream: jetStream, configuration: configuration)
+        for index in 0..<count {
+            try await harness.addReplica(named: "replica-\(index)")
+        }
+        return harness
+    }
+
+    func addReplica(named name: String) async throws {
+        var configuration = baseConfiguration
+        configuration.instanceID = name
+        var logger = Logger(label: "operator.\(name)")
+        logger.logLevel = ProcessInfo.processInfo.environment["OPERATOR_TEST_LOG"] == "1" ? .debug : .critical
+        let runtime = try await OperatorRuntime.start(configuration: configuration, logger: logger)
+        replicas.append(runtime)
+        runs.append(Task { try? await runtime.run() })
+    }
+
+    func stop() async {
+        for replica in replicas { replica.shutdown() }
+        for run in runs { await run.value }
+        await client.close()
+        await simulator.stop()
+        await server.stop()
+    }
+
+    // MARK: - Commands
+
+    static func seedManifest(name: String = "pipeline-01", modelSlug: String? = nil, syncSlug: String? = nil) throws -> ResourceManifest {
+        var text = try String(contentsOf: seedResource, encoding: .utf8)
+        text = text.replacingOccurrences(of: "name: pipeline-01", with: "name: \(name)")
+        if let modelSlug {
+            text = text.replacingOccurrences(of: #"slug: "city-retail-01""#, with: #"slug: "\#(modelSlug)""#)
+        }
+        if let syncSlug {
+            text = text.replacingOccurrences(of: #"slug: "icebase-excel-01""#, with: #"slug: "\#(syncSlug)""#)
+        }
+        return try ResourceManifest.load(from: text)
+    }
+
+    /// Publishes a command with its content-derived message id (as factoryctl does), or `messageID`.
+    @discardableResult
+    func publish(_ envelope: CommandEnvelope, messageID: String? = nil) async throws -> JetStreamPublishAck {
+        try await jetStream.publish(
+            envelope.encoded(), to: baseConfiguration.commandSubject,
+            options: JetStreamPublishOptions(messageID: messageID ?? envelope.deduplicationID)
+        )
+    }
+
+    @discardableResult
+    func publishRaw(_ bytes: [UInt8], messageID: String? = nil) async throws -> JetStreamPublishAck {
+        try await jetStream.publish(bytes, to: baseConfiguration.commandSubject, options: JetStreamPublishOptions(messageID: messageID))
+    }
+
+    // MARK: - Status
+
+    func query(_ query: StatusQuery) async throws -> StatusReply {
+        let payload = try JSONEncoder().encode(query)
+        let reply = try await client.request(Array(payload), to: baseConfiguration.querySubject, timeout: .seconds(5))
+        return try JSONDecoder().decode(StatusReply.self, from: Data(reply.payload))
+    }
+
+    func status(_ name: String, workspace: String = "public") async throws -> ResourceStatusView? {
+        try await query(StatusQuery(workspace: workspace, name: name)).resource
+    }
+
+    /// Waits until the resource's status satisfies `condition`.
+    @discardableResult
+    func waitForStatus(
+        _ name: String, workspace: String = "public", timeout: Duration = .seconds(20),
+        _ condition: @escaping (ResourceStatusView) -> Bool
+    ) async throws -> ResourceStatusView {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        var last: ResourceStatusView?
+        while ContinuousClock.now < deadline {
+            if let view = try? await status(name, workspace: workspace) {
+                last = view
+                if condition(view) { return view }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HarnessTimeout(description: "\(workspace)/\(name) did not reach the expected state; last: \(String(describing: last.map { "\($0.status)/\($0.runtime) lastError=\(String(describing: $0.lastError))" }))")
+    }
+
+    func triggers(syncSlug: String) -> Int {
+        simulator.counters().triggersBySyncSlug[syncSlug] ?? 0
+    }
+
+    /// The messages on the dead-letter stream.
+    func deadLetters() async throws -> [JetStreamStoredMessage] {
+        let info = try await jetStream.streamInfo(baseConfiguration.deadLetterStream)
+        guard info.state.messages > 0 else { return [] }
+        var messages: [JetStreamStoredMessage] = []
+        for sequence in info.state.firstSequence...info.state.lastSequence {
+            if let message = try? await jetStream.message(stream: baseConfiguration.deadLetterStream, sequence: sequence) {
+                messages.append(message)
+            }
+        }
+        return messages
+    }
+
+    func commandsLeft() async throws -> UInt64 {
+        try await jetStream.streamInfo(baseConfiguration.streamName).state.messages
+    }
+}
+
+struct HarnessTimeout: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Runs `body` with a started harness and stops it afterwards.
+func withOperator(
+    replicas: Int = 1,
+    workers: Int = 4,
+    runDuration: Duration = .milliseconds(600),
+    ackWait: Duration = .seconds(3),
+    configure: (inout OperatorConfiguration) -> Void = { _ in },
+    _ body: (OperatorHarness) async throws -> Void
+) async throws {
+    let harness = try await OperatorHarness.start(replicas: replicas, workers: workers, runDuration: runDuration, ackWait: ackWait, configure: configure)
+    do {
+        try await body(harness)
+    } catch {
+        await harness.stop()
+        throw error
+    }
+    await harness.stop()
+}
