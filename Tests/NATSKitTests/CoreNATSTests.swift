@@ -209,6 +209,26 @@ struct CoreNATSTests {
         }
     }
 
+    @Test("drain completes promptly with a bound pull consumer, which survives it")
+    func drainWithPullConsumer() async throws {
+        try await withNATSServer { server in
+            let connection = try await connect(to: server)
+            let jetStream = try await connection.jetStream()
+            try await jetStream.createOrUpdateStream(StreamConfiguration(name: "drainable", subjects: ["drainable"]))
+            try await jetStream.createOrUpdateConsumer(stream: "drainable", ConsumerConfiguration(durableName: "durable"))
+            let consumer = try await jetStream.pullConsumer(stream: "drainable", consumer: "durable")
+            _ = try await consumer.fetch(timeout: .milliseconds(100))
+            let started = ContinuousClock.now
+            try await connection.drain(timeout: .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(1), "drain took \(ContinuousClock.now - started)")
+            #expect(connection.isClosed)
+            let other = try await connect(to: server)
+            let info = try await other.jetStream().consumerInfo(stream: "drainable", consumer: "durable")
+            #expect(info.name == "durable", "the durable consumer outlives its subscribers")
+            await other.close()
+        }
+    }
+
     @Test("events report disconnect and reconnect when the server restarts")
     func reconnectEvents() async throws {
         try await withNATSServer { server in

@@ -9,6 +9,21 @@ final class ConnectionHandle: @unchecked Sendable {
     let pointer: OpaquePointer
     let events: ConnectionEventHub
     private let closeRequested = Mutex(false)
+    /// Live pull subscriptions: cnats' drain waits for a synchronous subscription's reader,
+    /// which a pull subscription never has, so drain unsubscribes them first.
+    private let pullSubscriptions = Mutex<[ObjectIdentifier: WeakPullSubscription]>([:])
+
+    struct WeakPullSubscription {
+        weak var handle: PullSubscriptionHandle?
+    }
+
+    func register(_ subscription: PullSubscriptionHandle) {
+        pullSubscriptions.withLock { $0[ObjectIdentifier(subscription)] = WeakPullSubscription(handle: subscription) }
+    }
+
+    func unregister(_ subscription: ObjectIdentifier) {
+        pullSubscriptions.withLock { _ = $0.removeValue(forKey: subscription) }
+    }
 
     private init(pointer: OpaquePointer, events: ConnectionEventHub) {
         self.pointer = pointer
@@ -202,6 +217,8 @@ final class ConnectionHandle: @unchecked Sendable {
     /// publishes are flushed, then the connection closes (the closed event follows).
     func startDrain(timeout: Duration) throws(NATSError) {
         closeRequested.withLock { $0 = true }
+        let pulls = pullSubscriptions.withLock { Array($0.values).compactMap(\.handle) }
+        for pull in pulls { pull.unsubscribe() }
         try CError.check(natsConnection_DrainTimeout(pointer, timeout.wholeMilliseconds), "drain")
     }
 

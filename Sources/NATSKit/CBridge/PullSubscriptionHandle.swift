@@ -21,6 +21,7 @@ final class PullSubscriptionHandle: @unchecked Sendable {
     }
 
     deinit {
+        jetStream.connection.unregister(ObjectIdentifier(self))
         // Destroy does not delete a bound durable consumer (cnats >= 3.4.0).
         let handle = SendablePointer(pointer: pointer)
         BlockingExecutor.shared.submit { natsSubscription_Destroy(handle.pointer) }
@@ -39,7 +40,14 @@ final class PullSubscriptionHandle: @unchecked Sendable {
         var jsError = jsErrCode(rawValue: 0)
         try CError.check(js_PullSubscribe(&subscription, jetStream.pointer, nil, nil, nil, &options, &jsError), operation, jetStreamError: jsError)
         guard let subscription else { throw NATSError(code: .unknown, operation: operation, message: "no subscription returned") }
-        return PullSubscriptionHandle(pointer: subscription, jetStream: jetStream, stream: stream, consumer: consumer)
+        let handle = PullSubscriptionHandle(pointer: subscription, jetStream: jetStream, stream: stream, consumer: consumer)
+        jetStream.connection.register(handle)
+        return handle
+    }
+
+    /// Stops the subscription; the durable consumer stays (it was bound, not created here).
+    func unsubscribe() {
+        _ = natsSubscription_Unsubscribe(pointer)
     }
 
     /// Fetches up to `batch` messages, waiting at most `timeout` for the first. Returns an empty

@@ -1,5 +1,8 @@
 import FactoryModel
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HightouchSimulator
 import JSONSchema
 import Logging
@@ -139,6 +142,22 @@ final class OperatorHarness: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw HarnessTimeout(description: "\(workspace)/\(name) did not reach the expected state; last: \(String(describing: last.map { "\($0.status)/\($0.runtime) lastError=\(String(describing: $0.lastError))" }))")
+    }
+
+    struct SimulatedSync: Decodable {
+        var id: Int
+        var slug: String
+        var disabled: Bool
+    }
+
+    /// The simulator's syncs by slug, read through its API.
+    func simulatorSyncs() async throws -> [String: SimulatedSync] {
+        struct Page: Decodable { var data: [SimulatedSync] }
+        var request = URLRequest(url: URL(string: "\(baseConfiguration.hightouch.serviceURL)/api/v1/syncs?limit=100")!)
+        request.setValue("Bearer test-secret-token", forHTTPHeaderField: "Authorization")
+        let (data, _) = try await URLSession.shared.data(for: request)
+        let page = try JSONDecoder().decode(Page.self, from: data)
+        return Dictionary(page.data.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     func triggers(syncSlug: String) -> Int {
