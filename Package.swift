@@ -134,6 +134,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -195,6 +197,7 @@ let package = Package(
             name: "OperatorTests",
             dependencies: [
                 "OperatorCore",
+                "HightouchOperator",
                 "NATSKit",
                 "NATSTestKit",
                 "FactoryModel",

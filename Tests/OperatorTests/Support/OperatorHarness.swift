@@ -68,14 +68,43 @@ final class OperatorHarness: @unchecked Sendable {
         return harness
     }
 
-    func addReplica(named name: String) async throws {
+    func addReplica(named name: String, vendor: (@Sendable (any PipelineVendor) -> any PipelineVendor)? = nil) async throws {
         var configuration = baseConfiguration
         configuration.instanceID = name
         var logger = Logger(label: "operator.\(name)")
         logger.logLevel = ProcessInfo.processInfo.environment["OPERATOR_TEST_LOG"] == "1" ? .debug : .critical
-        let runtime = try await OperatorRuntime.start(configuration: configuration, logger: logger)
+        let real = try OperatorRuntime.makeHightouchVendor(configuration, logger: logger)
+        let runtime = try await OperatorRuntime.start(configuration: configuration, vendor: vendor.map { $0(real) } ?? real, logger: logger)
         replicas.append(runtime)
         runs.append(Task { try? await runtime.run() })
+    }
+
+    /// The environment for a replica process talking to this harness's server and simulator.
+    func processEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+        var environment = [
+            "NATS_URL": server.url,
+            "HIGHTOUCH_SERVICE_URL": baseConfiguration.hightouch.serviceURL,
+            "HIGHTOUCH_SERVICE_SECRET": "test-secret-token",
+            "OPERATOR_MAX_WORKERS": "\(baseConfiguration.maxWorkers)",
+            "OPERATOR_RECONCILE_WORKERS_INTERVAL": DurationParser.format(baseConfiguration.reconcileInterval),
+            "OPERATOR_MAINTENANCE_INTERVAL": "1s",
+            "OPERATOR_ACK_WAIT": DurationParser.format(baseConfiguration.ackWait),
+            "HIGHTOUCH_RATE_LIMIT": "100000",
+            "METRIC_PORT": "\(freePort())",
+            "LOG_LEVEL": "info",
+        ]
+        for (key, value) in extra { environment[key] = value }
+        return environment
+    }
+
+    let processDirectory: URL = {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("operator-processes-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }()
+
+    func startProcess(named name: String, _ extra: [String: String] = [:], arguments: [String] = []) throws -> OperatorProcess {
+        try OperatorProcess(name: name, environment: processEnvironment(extra), directory: processDirectory, arguments: arguments)
     }
 
     func stop() async {
@@ -160,6 +189,17 @@ final class OperatorHarness: @unchecked Sendable {
         return Dictionary(page.data.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Waits until some replica answers status queries.
+    @discardableResult
+    func waitForQueryable(timeout: Duration = .seconds(30)) async throws -> StatusReply {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            if let reply = try? await query(StatusQuery(workspace: "public")) { return reply }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HarnessTimeout(description: "no replica answered status queries within \(timeout)")
+    }
+
     func triggers(syncSlug: String) -> Int {
         simulator.counters().triggersBySyncSlug[syncSlug] ?? 0
     }
@@ -203,4 +243,18 @@ func withOperator(
         throw error
     }
     await harness.stop()
+}
+
+/// A TCP port nothing listens on right now (bind to port 0, read it, close).
+func freePort() -> Int {
+    let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(socketDescriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketDescriptor, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketDescriptor, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -1,0 +1,64 @@
+import Foundation
+
+/// A real `hightouch-operator operator sync` process, for tests that kill replicas the way a
+/// crash does (SIGKILL) or stop them the way Kubernetes does (SIGTERM).
+final class OperatorProcess: @unchecked Sendable {
+    // @unchecked: the process is started once and then only signalled and read.
+    let name: String
+    let process: Process
+    let logFile: URL
+    let stateFile: URL
+
+    static var binary: String {
+        if let explicit = ProcessInfo.processInfo.environment["OPERATOR_BINARY"] { return explicit }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for configuration in ["debug", "release"] {
+            let candidate = root.appendingPathComponent(".build/\(configuration)/hightouch-operator").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return root.appendingPathComponent(".build/debug/hightouch-operator").path
+    }
+
+    init(name: String, environment: [String: String], directory: URL, arguments: [String] = []) throws {
+        self.name = name
+        logFile = directory.appendingPathComponent("\(name).log")
+        stateFile = directory.appendingPathComponent("\(name)-election.json")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["operator", "sync", "--electionStateFile", stateFile.path] + arguments
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        merged["OPERATOR_INSTANCE_ID"] = name
+        process.environment = merged
+        let handle = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    func kill() { signal(SIGKILL) }
+    func terminate() { signal(SIGTERM) }
+
+    func signal(_ number: Int32) {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, number)
+    }
+
+    /// Waits for the process to exit; returns its status, or nil on timeout.
+    func waitForExit(timeout: Duration = .seconds(30)) async -> Int32? {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    deinit {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+    }
+}
