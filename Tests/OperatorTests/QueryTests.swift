@@ -1,0 +1,35 @@
+import FactoryModel
+import Foundation
+import NATSKit
+@testable import OperatorCore
+import Testing
+
+@Suite("Status queries", .serialized, .timeLimit(.minutes(2)))
+struct QueryTests {
+    @Test("a query without a reply inbox is answered on the query reply subject; bad queries get a clear error")
+    func replySubjectAndBadQueries() async throws {
+        try await withOperator { harness in
+            try await harness.publish(.apply(try OperatorHarness.seedManifest(), workspace: try WorkspaceName("public")))
+            try await harness.waitForStatus("pipeline-01") { $0.runtime == "succeeded" }
+
+            let replies = try await harness.client.subscribe(to: harness.baseConfiguration.queryReplySubject)
+            try harness.client.publish(Array(#"{"workspace":"public","name":"pipeline-01"}"#.utf8), to: harness.baseConfiguration.querySubject)
+            var iterator = replies.makeAsyncIterator()
+            let answer = try #require(await iterator.next())
+            let reply = try JSONDecoder().decode(StatusReply.self, from: Data(answer.payload))
+            #expect(reply.kind == .resource)
+            #expect(reply.resource?.name == "pipeline-01")
+
+            for bad in ["not json", #"{"name":"pipeline-01"}"#, #"{"workspace":"Bad Space"}"#, #"{"workspace":"public","name":"x..y"}"#, #"{"version":99,"workspace":"public"}"#] {
+                let raw = try await harness.client.request(Array(bad.utf8), to: harness.baseConfiguration.querySubject)
+                let decoded = try JSONDecoder().decode(StatusReply.self, from: Data(raw.payload))
+                #expect(decoded.kind == .error, "\(bad)")
+                #expect(decoded.error?.reason == "badQuery", "\(bad)")
+            }
+            let all = try await harness.query(StatusQuery(workspace: nil, allWorkspaces: true))
+            #expect(all.resources?.map(\.name) == ["pipeline-01"])
+            let sandbox = try await harness.query(StatusQuery(workspace: "sandbox"))
+            #expect(sandbox.kind == .list && sandbox.resources?.isEmpty == true)
+        }
+    }
+}
