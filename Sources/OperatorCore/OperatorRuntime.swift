@@ -82,7 +82,11 @@ public final class OperatorRuntime: Service, Sendable {
                     deliveryCount: message.metadata?.deliveryCount ?? 1,
                     subject: message.subject
                 )
+                let op = CommandIdentity.identify(message.payload).operation?.rawValue ?? "unknown"
+                OperatorMetrics.commandReceived(op: op, delivery: delivery.deliveryCount)
+                let started = ContinuousClock.now
                 let result = await processor.process(delivery)
+                OperatorMetrics.commandHandled(op: op, result: result, elapsed: ContinuousClock.now - started)
                 commandLogger.log(
                     level: result.disposition == .term || result.outcome == "retrying" ? .warning : .info,
                     "Command handled",
@@ -169,6 +173,7 @@ public final class OperatorRuntime: Service, Sendable {
             let background = Task {
                 await withTaskGroup(of: Void.self) { background in
                     background.addTask { await self.election.run() }
+                    background.addTask { await self.refreshGauges() }
                     background.addTask {
                         let election = self.election
                         await self.maintenance.run(every: self.configuration.maintenanceInterval) { election.isLeader }
@@ -193,6 +198,17 @@ public final class OperatorRuntime: Service, Sendable {
         try? await connection.drain(timeout: .seconds(5))
         phase.withLock { $0 = .stopped }
         logger.notice("Stopped")
+    }
+
+    /// Gauges that come from JetStream rather than from events: runs being followed are the
+    /// follow-up messages waiting in their work-queue stream.
+    private func refreshGauges() async {
+        while !Task.isCancelled {
+            if let info = try? await jetStream.streamInfo(configuration.followUpStream) {
+                OperatorMetrics.runsInFlight(Int(info.state.messages))
+            }
+            try? await Task.sleep(for: .seconds(5))
+        }
     }
 
     /// Whether this replica can do its work: connected, consumers bound, the store answering,

@@ -145,8 +145,15 @@ public struct VendorHTTPExecutor: Sendable {
             var retryAfter: Duration?
             do {
                 defer { permit?.release() }
-                let answer = try await self.perform(request, url: url, timeout: timeout)
+                let answer: Answer
+                do {
+                    answer = try await self.perform(request, url: url, timeout: timeout)
+                } catch let failure as AttemptFailure {
+                    VendorMetrics.record(vendor: self.configuration.vendor, route: route, outcome: failure.code.description, elapsed: self.clock.now - attemptStart)
+                    throw failure
+                }
                 let elapsed = self.clock.now - attemptStart
+                VendorMetrics.record(vendor: self.configuration.vendor, route: route, outcome: String(answer.status), elapsed: elapsed)
                 if (200...299).contains(answer.status) {
                     logger.trace(
                         "vendor request succeeded",

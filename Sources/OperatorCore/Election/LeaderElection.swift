@@ -229,6 +229,7 @@ public final class LeaderElection: Sendable {
             return (changed, current.state, Array(current.listeners.values))
         }
         guard changed else { return }
+        OperatorMetrics.leader(state.role == .leader)
         writeStateFile(state)
         for listener in listeners { listener.yield(state) }
     }

@@ -46,7 +46,9 @@ public final class StatusResponder: Sendable {
     }
 
     func answer(_ request: NATSMessage) async {
+        let started = ContinuousClock.now
         let reply = await self.reply(to: request.payload)
+        OperatorMetrics.query(kind: reply.kind.rawValue, elapsed: ContinuousClock.now - started)
         let payload = (try? StatusViews.encoder.encode(reply)).map(Array.init) ?? Array(#"{"version":1,"kind":"error","error":{"reason":"unavailable","message":"encoding failed"}}"#.utf8)
         do {
             try connection.publish(payload, to: request.reply ?? replySubject)

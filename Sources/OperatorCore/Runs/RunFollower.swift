@@ -43,6 +43,7 @@ public struct RunFollower: Sendable {
                 return status
             }
             if run.isFinished {
+                OperatorMetrics.runFinished(status: run.status)
                 logger.info(
                     "Run finished",
                     metadata: [LoggingKeys.run: "\(run.id)", LoggingKeys.resource: "\(followUp.workspace)/\(followUp.name)", "run.status": "\(run.status)"]

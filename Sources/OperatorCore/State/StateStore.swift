@@ -39,25 +39,48 @@ public final class StateStore: Sendable {
     // MARK: - Typed access
 
     public func read<Document: Codable & Sendable>(_ type: Document.Type, key: String) async throws -> Versioned<Document>? {
-        guard let entry = try await bucket.get(key) else { return nil }
+        let entry: KeyValueEntry?
+        do {
+            entry = try await bucket.get(key)
+        } catch {
+            OperatorMetrics.kv("get", "error")
+            throw error
+        }
+        guard let entry else {
+            OperatorMetrics.kv("get", "missing")
+            return nil
+        }
+        OperatorMetrics.kv("get", "ok")
         return Versioned(document: try Self.decode(type, entry.value, key: key), revision: entry.revision)
     }
 
     /// Creates the document; nil if the key already exists (someone else was first).
     public func create<Document: Codable & Sendable>(_ document: Document, key: String) async throws -> UInt64? {
         do {
-            return try await bucket.create(key, Self.encode(document))
+            let revision = try await bucket.create(key, Self.encode(document))
+            OperatorMetrics.kv("create", "ok")
+            return revision
         } catch let error as NATSError where error.code == .keyExists {
+            OperatorMetrics.kv("create", "conflict")
             return nil
+        } catch {
+            OperatorMetrics.kv("create", "error")
+            throw error
         }
     }
 
     /// Writes the document if the entry is still at `revision`; nil if it changed in between.
     public func update<Document: Codable & Sendable>(_ document: Document, key: String, revision: UInt64) async throws -> UInt64? {
         do {
-            return try await bucket.update(key, Self.encode(document), expectedRevision: revision)
+            let next = try await bucket.update(key, Self.encode(document), expectedRevision: revision)
+            OperatorMetrics.kv("update", "ok")
+            return next
         } catch let error as NATSError where error.code == .revisionConflict {
+            OperatorMetrics.kv("update", "conflict")
             return nil
+        } catch {
+            OperatorMetrics.kv("update", "error")
+            throw error
         }
     }
 
@@ -92,8 +115,10 @@ public final class StateStore: Sendable {
     public func delete(key: String, revision: UInt64) async throws -> Bool {
         do {
             try await bucket.delete(key, expectedRevision: revision)
+            OperatorMetrics.kv("delete", "ok")
             return true
         } catch where error.code == .revisionConflict {
+            OperatorMetrics.kv("delete", "conflict")
             return false
         }
     }
