@@ -35,6 +35,7 @@ final class ConnectionEventHub: Sendable {
         var nextListener = 0
         var isClosed = false
         var hasConnected = false
+        var lastError: NATSError?
     }
 
     private let state = Mutex(State())
@@ -66,6 +67,8 @@ final class ConnectionEventHub: Sendable {
                 state.hasConnected = true
             case .closed:
                 state.isClosed = true
+            case .error(let error):
+                state.lastError = error
             default:
                 break
             }
@@ -80,6 +83,9 @@ final class ConnectionEventHub: Sendable {
     }
 
     var isClosed: Bool { state.withLock { $0.isClosed } }
+    /// The last asynchronous error cnats reported (e.g. an authorization violation while a
+    /// first connect was being retried).
+    var lastError: NATSError? { state.withLock { $0.lastError } }
     var hasConnected: Bool { state.withLock { $0.hasConnected } }
 
     /// Waits until the connection has connected or closed, or `timeout` passes.

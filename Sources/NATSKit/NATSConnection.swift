@@ -45,12 +45,54 @@ public final class NATSConnection: Sendable {
         let connection = NATSConnection(handle: handle, configuration: configuration, logger: logger)
         if !connected {
             logger.debug("NATS server not reachable yet; retrying")
-            await events.waitUntilConnectedOrClosed(timeout: configuration.initialConnectTimeout)
+            let operation = "connect to \(configuration.servers.map(NATSConfiguration.redactingURL).joined(separator: ","))"
+            let deadline = ContinuousClock.now.advanced(by: configuration.initialConnectTimeout)
+            var refusal: NATSError?
+            while !events.hasConnected, !events.isClosed, ContinuousClock.now < deadline, !Task.isCancelled {
+                // A refusal (credentials, TLS) will not heal by waiting: say so at once.
+                if let error = handle.lastConnectError, [.authorization, .permissionDenied, .tls].contains(error.code) {
+                    refusal = error
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
             guard events.hasConnected else {
+                let closedByLibrary = events.isClosed
+                let last = refusal ?? events.lastError ?? handle.lastConnectError
                 await connection.close()
+                if let last, last.status != "NATS_NO_SERVER" {
+                    var code = last.code
+                    if last.message.contains("Authorization Violation") || last.message.contains("Authentication") { code = .authorization }
+                    throw ConnectionHandle.connectError(
+                        NATSError(code: code, operation: operation, message: last.message, status: last.status),
+                        configuration: configuration, operation: operation
+                    )
+                }
+                if closedByLibrary {
+                    // cnats gave up without saying why (it does so for some refusals): one plain,
+                    // non-retried attempt gets the server's own words.
+                    var diagnostic = configuration
+                    diagnostic.retryOnFailedConnect = false
+                    diagnostic.reconnect.allowed = false
+                    let probe = ConnectionEventHub()
+                    let plain = diagnostic
+                    do throws(NATSError) {
+                        let (handle, _) = try await BlockingExecutor.shared.runThrowing { () throws(NATSError) -> (ConnectionHandle, Bool) in
+                            try ConnectionHandle.connect(plain, events: probe)
+                        }
+                        _ = try? await BlockingExecutor.shared.runThrowing { () throws(NATSError) in handle.close() }
+                    } catch {
+                        throw error
+                    }
+                    throw NATSError(
+                        code: .connectionFailed,
+                        operation: operation,
+                        message: "the server closed the connection during the first connect; check the credentials (user/password, token, .creds file, nkey) and TLS settings"
+                    )
+                }
                 throw NATSError(
                     code: .connectionFailed,
-                    operation: "connect to \(configuration.servers.map(NATSConfiguration.redactingURL).joined(separator: ","))",
+                    operation: operation,
                     message: "no server answered within \(configuration.initialConnectTimeout); check that nats-server is running at that address and reachable"
                 )
             }

@@ -5,6 +5,7 @@ import FoundationNetworking
 #endif
 import HightouchSimulator
 import NATSKit
+import NATSTestKit
 @testable import OperatorCore
 import Testing
 
@@ -120,6 +121,58 @@ struct OperationsTests {
             #expect(replica.log.contains("url: \(harness.baseConfiguration.hightouch.serviceURL)"), "the real HIGHTOUCH_SERVICE_URL won over the manifest's")
         } catch {
             print(replica.log.suffix(4000))
+            await harness.stop()
+            throw error
+        }
+        replica.terminate()
+        _ = await replica.waitForExit()
+        await harness.stop()
+    }
+}
+
+@Suite("Operations: NATS security through the environment", .serialized, .timeLimit(.minutes(2)))
+struct OperatorSecurityTests {
+    @Test("a replica configured by NATS_URL=tls://…, NATS_CA, NATS_CERT, NATS_KEY and NATS_CREDS works; wrong credentials stop start-up with one clear line")
+    func tlsAndCredentialsFromEnvironment() async throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("operator-security-\(UUID().uuidString.prefix(8))").path
+        let certificates = try TestCertificates.make(in: base + "/tls")
+        let credentials = try TestCredentials.make(in: base + "/creds", name: "operator")
+        let stranger = try TestCredentials.make(in: base + "/stranger", name: "stranger")
+        let serverConfiguration = NATSServerProcess.Configuration(
+            extraConfiguration: certificates.serverConfiguration(verifyClients: true) + "\n" + credentials.serverConfiguration
+        )
+        let harness = try await OperatorHarness.start(replicas: 0, server: serverConfiguration) { nats in
+            nats.servers = nats.servers.map { $0.replacingOccurrences(of: "nats://", with: "tls://") }
+            nats.tls = .init(caFile: certificates.ca, certificateFile: certificates.clientCertificate, keyFile: certificates.clientKey)
+            nats.authentication = .credentialsFile(path: credentials.credentialsFile)
+        }
+        let security = [
+            "NATS_CA": certificates.ca, "NATS_CERT": certificates.clientCertificate, "NATS_KEY": certificates.clientKey,
+            "NATS_CREDS": credentials.credentialsFile,
+        ]
+        let replica = try harness.startProcess(named: "secure", security)
+        do {
+            try await harness.waitForQueryable()
+            try await harness.publish(.apply(try OperatorHarness.seedManifest(), workspace: try WorkspaceName("public")))
+            try await harness.waitForStatus("pipeline-01") { $0.runtime == "succeeded" }
+
+            var wrong = security
+            wrong["NATS_CREDS"] = stranger.credentialsFile
+            let refused = try harness.startProcess(named: "refused", wrong)
+            let status = await refused.waitForExit(timeout: .seconds(30))
+            #expect(status == 1, "start-up failed")
+            let lines = refused.log.split(separator: "\n").filter { $0.hasPrefix("hightouch-operator:") }
+            #expect(lines.count == 1, "one line: \(refused.log.suffix(500))")
+            #expect(lines.first?.contains("Authorization Violation") == true, "\(lines)")
+            #expect(lines.first?.contains(".creds") == true, "says what to check")
+            var noCertificate = security
+            noCertificate["NATS_KEY"] = nil
+            noCertificate["NATS_CERT"] = nil
+            let incomplete = try harness.startProcess(named: "incomplete", ["NATS_CA": certificates.ca, "NATS_CERT": certificates.clientCertificate, "NATS_CREDS": credentials.credentialsFile])
+            #expect(await incomplete.waitForExit(timeout: .seconds(10)) == 2)
+            #expect(incomplete.log.contains("NATS_KEY"), "names the missing variable: \(incomplete.log)")
+        } catch {
+            print(replica.log.suffix(3000))
             await harness.stop()
             throw error
         }

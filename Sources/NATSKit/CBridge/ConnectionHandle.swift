@@ -84,7 +84,7 @@ final class ConnectionHandle: @unchecked Sendable {
         }
     }
 
-    private static func connectError(_ error: NATSError, configuration: NATSConfiguration, operation: String) -> NATSError {
+    static func connectError(_ error: NATSError, configuration: NATSConfiguration, operation: String) -> NATSError {
         var message = error.message
         switch error.code {
         case .connectionFailed, .timeout, .io:
@@ -93,6 +93,14 @@ final class ConnectionHandle: @unchecked Sendable {
             message += "; check the user/password, token, .creds file or nkey"
         case .tls:
             message += "; check the CA, certificate and key files and the server's TLS settings"
+        case .protocolError where configuration.tls != nil, .io where configuration.tls != nil:
+            // With TLS 1.3 a server that rejects (or misses) the client certificate closes the
+            // connection after the handshake: all the client sees is an empty read.
+            if configuration.tls?.certificateFile == nil {
+                message += "; the server closed the TLS connection: if it requires client certificates, give a certificate and key file"
+            } else {
+                message += "; the server closed the TLS connection: check that it trusts the CA that signed the client certificate"
+            }
         default:
             break
         }
@@ -206,6 +214,24 @@ final class ConnectionHandle: @unchecked Sendable {
     }
 
     var maxPayload: Int { Int(natsConnection_GetMaxPayload(pointer)) }
+
+    /// The connection's last error (cnats keeps it per connection), classified; nil if none.
+    /// Used while a retried first connect is pending: an authorization or TLS refusal will not
+    /// heal by waiting, and is a better answer than "no server answered".
+    var lastConnectError: NATSError? {
+        var text: UnsafePointer<CChar>? = nil
+        let status = natsConnection_GetLastError(pointer, &text)
+        guard status != NATS_OK else { return nil }
+        let message = text.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? String(cString: natsStatus_GetText(status))
+        let code: NATSError.Code
+        switch status {
+        case NATS_CONNECTION_AUTH_FAILED: code = .authorization
+        case NATS_NOT_PERMITTED: code = .permissionDenied
+        case NATS_SSL_ERROR, NATS_SECURE_CONNECTION_WANTED, NATS_SECURE_CONNECTION_REQUIRED: code = .tls
+        default: code = message.contains("Authorization Violation") ? .authorization : .connectionFailed
+        }
+        return NATSError(code: code, operation: "connect", message: message, status: CError.name(of: status))
+    }
 
     // MARK: - Calls that wait for the server (run on the executor)
 

@@ -1,4 +1,5 @@
 import CNATS
+import Foundation
 
 /// Turns a cnats status into a `NATSError`. Must be called on the thread that made the failing
 /// call: cnats keeps its last error text in thread-local storage.
@@ -16,7 +17,7 @@ enum CError {
         if let text = nats_GetLastError(nil) {
             lastError = String(cString: text)
         }
-        let message = lastError.isEmpty ? statusName : lastError
+        let message = lastError.isEmpty ? statusName : withoutSourceLocation(lastError)
         let jsCode = Int(jetStreamError.rawValue)
         let code = classify(status, jetStreamErrorCode: jsCode, message: message)
         return NATSError(
@@ -26,6 +27,15 @@ enum CError {
             status: name(of: status),
             jetStreamErrorCode: jsCode == 0 ? nil : jsCode
         )
+    }
+
+    /// cnats prefixes its messages with where they were raised, e.g. `(conn.c:1905): `; that is
+    /// noise to the reader of an error.
+    static func withoutSourceLocation(_ message: String) -> String {
+        guard message.hasPrefix("("), let end = message.range(of: "): "), message.distance(from: message.startIndex, to: end.lowerBound) < 40 else {
+            return message
+        }
+        return String(message[end.upperBound...])
     }
 
     private static func classify(_ status: natsStatus, jetStreamErrorCode: Int, message: String) -> NATSError.Code {

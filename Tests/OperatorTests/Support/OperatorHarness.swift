@@ -41,9 +41,11 @@ final class OperatorHarness: @unchecked Sendable {
         runDuration: Duration = .milliseconds(600),
         ackWait: Duration = .seconds(3),
         simulatorRateLimit: HightouchSimulator.RateLimit? = nil,
+        server serverConfiguration: NATSServerProcess.Configuration = .init(),
+        secure: (inout NATSConfiguration) -> Void = { _ in },
         configure: (inout OperatorConfiguration) -> Void = { _ in }
     ) async throws -> OperatorHarness {
-        let server = try await NATSServerProcess.start()
+        let server = try await NATSServerProcess.start(serverConfiguration)
         let simulator = HightouchSimulator(
             configuration: .init(tokens: ["test-secret-token"], knobs: .init(runDuration: runDuration, rateLimit: simulatorRateLimit))
         )
@@ -58,8 +60,11 @@ final class OperatorHarness: @unchecked Sendable {
             "OPERATOR_ACK_WAIT": DurationParser.format(ackWait),
             "HIGHTOUCH_RATE_LIMIT": "100000",
         ])
+        secure(&configuration.nats)
         configure(&configuration)
-        let client = try await NATSConnection.connect(NATSConfiguration(servers: [server.url], name: "test-client"))
+        var clientConfiguration = NATSConfiguration(servers: configuration.nats.servers, name: "test-client")
+        secure(&clientConfiguration)
+        let client = try await NATSConnection.connect(clientConfiguration)
         let jetStream = try await client.jetStream()
         let harness = OperatorHarness(server: server, simulator: simulator, client: client, jetStream: jetStream, configuration: configuration)
         for index in 0..<count {
@@ -82,7 +87,7 @@ final class OperatorHarness: @unchecked Sendable {
     /// The environment for a replica process talking to this harness's server and simulator.
     func processEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = [
-            "NATS_URL": server.url,
+            "NATS_URL": baseConfiguration.nats.servers.joined(separator: ","),
             "HIGHTOUCH_SERVICE_URL": baseConfiguration.hightouch.serviceURL,
             "HIGHTOUCH_SERVICE_SECRET": "test-secret-token",
             "OPERATOR_MAX_WORKERS": "\(baseConfiguration.maxWorkers)",
