@@ -67,3 +67,32 @@ struct TextTable {
         return lines.joined(separator: "\n")
     }
 }
+
+/// The raw cnats floor (scripts/bench/raw_cnats.c): the same NATS operations in C, on a fresh
+/// server, so every benchmark can print its figures beside what the machine does without us.
+enum RawFloor {
+    static func compile(source: String) throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("factory-bench-raw-cnats-\(getpid())").path
+        let result = try Shell.run("/usr/bin/cc", ["-O2", "-o", output, source, "-lnats"])
+        guard result.status == 0 else {
+            throw BenchmarkFailure("cannot compile \(source) (install libnats-dev: scripts/bootstrap):\n\(result.output)")
+        }
+        return output
+    }
+
+    static func measure(binary: String, count: Int, server: String? = nil) async throws -> [Figure] {
+        let serverProcess = try await NATSServerProcess.start(.init(executable: server))
+        let result = try Shell.run(binary, [serverProcess.url, "\(count)"])
+        await serverProcess.stop()
+        guard result.status == 0 else { throw BenchmarkFailure("raw cnats benchmark failed:\n\(result.output)") }
+        return try result.output.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("{") else { return nil }
+            return try JSONDecoder().decode(Figure.self, from: Data(line.utf8))
+        }
+    }
+}
+
+struct BenchmarkFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -7,6 +7,6 @@ struct FactoryBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "factory-bench",
         abstract: "Measure FactoryOperator against the raw floors on this machine.",
-        subcommands: [NATSBenchmark.self, ValidationBenchmark.self, HightouchBenchmark.self]
+        subcommands: [NATSBenchmark.self, ValidationBenchmark.self, HightouchBenchmark.self, OperatorBenchmark.self]
     )
 }

@@ -73,24 +73,11 @@ struct NATSBenchmark: AsyncParsableCommand {
     // MARK: - The C floor
 
     private func compileRawFloor() throws -> String {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("factory-bench-raw-cnats-\(getpid())").path
-        let result = try Shell.run("/usr/bin/cc", ["-O2", "-o", output, rawSource, "-lnats"])
-        guard result.status == 0 else {
-            throw ValidationError("cannot compile \(rawSource) (install libnats-dev: scripts/bootstrap):\n\(result.output)")
-        }
-        return output
+        try RawFloor.compile(source: rawSource)
     }
 
     private func measureRaw(binary: String) async throws -> [Figure] {
-        let serverProcess = try await NATSServerProcess.start(.init(executable: server))
-        defer { Task { await serverProcess.stop() } }
-        let result = try Shell.run(binary, [serverProcess.url, "\(count)"])
-        await serverProcess.stop()
-        guard result.status == 0 else { throw ValidationError("raw cnats benchmark failed:\n\(result.output)") }
-        return try result.output.split(separator: "\n").compactMap { line in
-            guard line.hasPrefix("{") else { return nil }
-            return try JSONDecoder().decode(Figure.self, from: Data(line.utf8))
-        }
+        try await RawFloor.measure(binary: binary, count: count, server: server)
     }
 
     // MARK: - NATSKit

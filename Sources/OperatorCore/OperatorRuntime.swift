@@ -21,7 +21,8 @@ public final class OperatorRuntime: Service, Sendable {
     let commands: MessageWorkerPool
     let followers: MessageWorkerPool
     let responder: StatusResponder
-    let querySubscription: NATSSubscription
+    let readModel: StatusReadModel
+    let querySubscription: NATSCallbackSubscription
     let maintenance: Maintenance
     let logger: Logger
     private let stopSignal: AsyncStream<Void>
@@ -104,10 +105,12 @@ public final class OperatorRuntime: Service, Sendable {
             ) { message in
                 await follower.handle(message)
             }
+            let readModel = StatusReadModel()
+            try await readModel.start(following: stateBucket)
             let responder = StatusResponder(
-                connection: connection, store: store, querySubject: configuration.querySubject, replySubject: configuration.queryReplySubject, logger: logger
+                connection: connection, readModel: readModel, querySubject: configuration.querySubject, replySubject: configuration.queryReplySubject, logger: logger
             )
-            let subscription = try await responder.subscribe()
+            let subscription = try await responder.start()
             let election = LeaderElection(
                 bucket: electionBucket, group: configuration.electionClusterName, instanceID: configuration.instanceID,
                 ttl: OperatorTopology.electionTTL, stateFile: electionStateFile, logger: logger
@@ -115,7 +118,7 @@ public final class OperatorRuntime: Service, Sendable {
             logger.notice("Operator ready", metadata: ["configuration": "\(configuration)"])
             return OperatorRuntime(
                 configuration: configuration, connection: connection, jetStream: jetStream, store: store, election: election,
-                processor: processor, commands: commands, followers: followers, responder: responder, querySubscription: subscription,
+                processor: processor, commands: commands, followers: followers, responder: responder, readModel: readModel, querySubscription: subscription,
                 maintenance: Maintenance(store: store, horizon: configuration.purgeStateStoreBefore, logger: logger), logger: logger
             )
         } catch {
@@ -127,7 +130,7 @@ public final class OperatorRuntime: Service, Sendable {
     private init(
         configuration: OperatorConfiguration, connection: NATSConnection, jetStream: JetStreamContext, store: StateStore, election: LeaderElection,
         processor: CommandProcessor, commands: MessageWorkerPool, followers: MessageWorkerPool, responder: StatusResponder,
-        querySubscription: NATSSubscription, maintenance: Maintenance, logger: Logger
+        readModel: StatusReadModel, querySubscription: NATSCallbackSubscription, maintenance: Maintenance, logger: Logger
     ) {
         self.configuration = configuration
         self.connection = connection
@@ -138,6 +141,7 @@ public final class OperatorRuntime: Service, Sendable {
         self.commands = commands
         self.followers = followers
         self.responder = responder
+        self.readModel = readModel
         self.querySubscription = querySubscription
         self.maintenance = maintenance
         self.logger = logger
@@ -169,7 +173,6 @@ public final class OperatorRuntime: Service, Sendable {
             for pool in workers {
                 group.addTask { await pool.run() }
             }
-            group.addTask { await self.responder.run(subscription: self.querySubscription) }
             let background = Task {
                 await withTaskGroup(of: Void.self) { background in
                     background.addTask { await self.election.run() }
@@ -194,6 +197,7 @@ public final class OperatorRuntime: Service, Sendable {
             await group.waitForAll()
             background.cancel()
             await background.value
+            readModel.stop()
         }
         try? await connection.drain(timeout: .seconds(5))
         phase.withLock { $0 = .stopped }
@@ -218,6 +222,7 @@ public final class OperatorRuntime: Service, Sendable {
         checks["nats.connected"] = connection.isConnected
         checks["running"] = currentPhase == .running
         checks["store.reachable"] = (try? await store.bucket.status()) != nil
+        checks["state.loaded"] = readModel.isReady
         checks["election.quorum"] = election.state.members >= configuration.electionClusterSize
         return (checks.values.allSatisfy { $0 }, checks)
     }

@@ -59,4 +59,9 @@ final class KeyValueWatcherHandle: @unchecked Sendable {
     func stop() {
         _ = kvWatcher_Stop(pointer)
     }
+
+    /// cnats keeps per-thread memory; a thread that is about to exit gives it back.
+    static func releaseThreadMemory() {
+        nats_ReleaseThreadMemory()
+    }
 }

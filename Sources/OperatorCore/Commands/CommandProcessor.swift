@@ -104,18 +104,16 @@ public final class CommandProcessor: Sendable {
     private func apply(_ target: Target, _ claimed: Versioned<EntityRecord>) async throws -> CommandResult {
         var entity = claimed
         let spec = entity.document.manifest["resource"]?["spec"] ?? .null
-        var status = try await ensureStatus(target)
-        var objects = status.document.vendor
-        if stage(entity) == .received || stage(entity) == .vendorEnsured {
+        let status = try await store.read(StatusRecord.self, key: target.statusKey)
+        var objects = entity.document.activeCommand?.vendor ?? status?.document.vendor ?? VendorObjects()
+        if stage(entity) == .received {
+            // Repeatable: a resumed command ensures again and finds what it created.
             objects = try await vendor.ensure(spec: spec, known: objects)
             let ensured = objects
-            status = try await updateStatus(target) { status in
-                status.vendor = ensured
-                if status.phase == .pending || status.phase == .deleted { status.phase = .active }
-            }
             entity = try await advance(target, entity) { active in
                 active.stage = .triggering
                 active.triggerIntentAt = Date()
+                active.vendor = ensured
             }
         }
         return try await triggerAndFinish(target, entity, spec: spec, objects: objects, status: status)
@@ -123,30 +121,24 @@ public final class CommandProcessor: Sendable {
 
     private func run(_ target: Target, _ claimed: Versioned<EntityRecord>) async throws -> CommandResult {
         let spec = claimed.document.manifest["resource"]?["spec"] ?? .null
-        let status = try await ensureStatus(target)
-        guard status.document.vendor.syncID != nil else {
+        let status = try await store.read(StatusRecord.self, key: target.statusKey)
+        guard let objects = status?.document.vendor, objects.syncID != nil else {
             throw VendorFailure(kind: .rejected, reason: "notApplied", message: "\(target.label) has no sync at the vendor yet; apply it first")
         }
-        return try await triggerAndFinish(target, claimed, spec: spec, objects: status.document.vendor, status: status)
+        return try await triggerAndFinish(target, claimed, spec: spec, objects: objects, status: status)
     }
 
+    /// Trigger (once), then record: the status first (vendor ids, the run tagged with this
+    /// command), the follow-up second, the release of the resource last. A crash anywhere in
+    /// between resumes at `triggering`, finds its run (on the status, or at the vendor since the
+    /// intent), and repeats only idempotent writes; the follow-up is de-duplicated by run.
     private func triggerAndFinish(
-        _ target: Target, _ claimed: Versioned<EntityRecord>, spec: JSONValue, objects: VendorObjects, status: Versioned<StatusRecord>
+        _ target: Target, _ entity: Versioned<EntityRecord>, spec: JSONValue, objects: VendorObjects, status: Versioned<StatusRecord>?
     ) async throws -> CommandResult {
-        var entity = claimed
-        if stage(entity) == .triggering {
-            let runID = try await triggerOnce(target, entity, spec: spec, objects: objects, status: status.document)
-            entity = try await advance(target, entity) { active in
-                active.stage = .triggered
-                active.runID = runID
-            }
-        }
-        guard let runID = entity.document.activeCommand?.runID else {
-            throw OwnershipLost(description: "\(target.label): the active command has no run after triggering")
-        }
+        let runID = try await triggerOnce(target, entity, spec: spec, objects: objects, status: status?.document)
         let generation = entity.document.generation
         let run = RunRecord(id: runID, status: "queued", commandID: target.reference.id, checkedAt: Date())
-        _ = try await updateStatus(target) { status in
+        try await writeStatus(target, startingWith: status) { status in
             status.vendor = objects
             status.phase = .active
             status.observedGeneration = generation
@@ -167,10 +159,10 @@ public final class CommandProcessor: Sendable {
     }
 
     private func delete(_ target: Target, _ claimed: Versioned<EntityRecord>) async throws -> CommandResult {
-        let status = try await ensureStatus(target)
-        try await vendor.retire(objects: status.document.vendor)
+        let status = try await store.read(StatusRecord.self, key: target.statusKey)
+        try await vendor.retire(objects: status?.document.vendor ?? VendorObjects())
         let generation = claimed.document.generation
-        _ = try await updateStatus(target) { status in
+        try await writeStatus(target, startingWith: status) { status in
             status.phase = .deleted
             status.deletedAt = Date()
             status.observedGeneration = generation
@@ -187,11 +179,15 @@ public final class CommandProcessor: Sendable {
     /// Triggers a run once per command: a command resumed in the triggering stage first adopts a
     /// run created since its recorded intent (allowing for clock skew) that the status does not
     /// already know.
-    private func triggerOnce(_ target: Target, _ entity: Versioned<EntityRecord>, spec: JSONValue, objects: VendorObjects, status: StatusRecord) async throws -> String {
+    private func triggerOnce(_ target: Target, _ entity: Versioned<EntityRecord>, spec: JSONValue, objects: VendorObjects, status: StatusRecord?) async throws -> String {
         let intent = entity.document.activeCommand?.triggerIntentAt ?? Date()
         if target.resumed {
+            // Recorded already (a crash after the status write): that run is ours.
+            for run in [status?.currentRun, status?.lastRun].compactMap({ $0 }) where run.commandID == target.reference.id {
+                return run.id
+            }
             let since = intent.addingTimeInterval(-settings.clockSkewMargin.seconds)
-            let known = Set([status.currentRun?.id, status.lastRun?.id].compactMap { $0 })
+            let known = Set([status?.currentRun?.id, status?.lastRun?.id].compactMap { $0 })
             let candidates = try await vendor.runs(spec: spec, objects: objects, createdAtOrAfter: since).filter { !known.contains($0.id) }
             if let adopted = candidates.first {
                 logger.notice(
@@ -361,14 +357,21 @@ public final class CommandProcessor: Sendable {
         }
     }
 
-    private func ensureStatus(_ target: Target) async throws -> Versioned<StatusRecord> {
-        let existing = try await store.modify(StatusRecord.self, key: target.statusKey) { status in
-            status == nil ? StatusRecord(workspace: target.workspace, name: target.name, type: target.resourceType, phase: .pending, at: Date()) : nil
+    /// Writes the status with compare-and-set from the version read earlier; on a lost race
+    /// (a follower recorded a look meanwhile) reads again and reapplies `change`.
+    private func writeStatus(_ target: Target, startingWith read: Versioned<StatusRecord>?, _ change: @escaping (inout StatusRecord) -> Void) async throws {
+        var status = read?.document ?? StatusRecord(workspace: target.workspace, name: target.name, type: target.resourceType, phase: .pending, at: Date())
+        change(&status)
+        status.updatedAt = Date()
+        let written: UInt64?
+        if let read {
+            written = try await store.update(status, key: target.statusKey, revision: read.revision)
+        } else {
+            written = try await store.create(status, key: target.statusKey)
         }
-        guard let existing else {
-            throw StateDocumentError(key: target.statusKey, message: "could not be created")
+        if written == nil {
+            _ = try await updateStatus(target, change)
         }
-        return existing
     }
 
     private func updateStatus(_ target: Target, _ change: @escaping (inout StatusRecord) -> Void) async throws -> Versioned<StatusRecord> {

@@ -58,7 +58,9 @@ public final class MessageWorkerPool: Sendable {
     public func run() async {
         var wakeups = self.wakeups.makeAsyncIterator()
         var fetchFailures = 0
-        await withTaskGroup(of: Void.self) { group in
+        // A discarding group frees each handler's task as it ends; a plain group would keep every
+        // finished child until awaited, which a long-running pool never does.
+        await withDiscardingTaskGroup { group in
             while !stopping, !Task.isCancelled {
                 let free = workers - inFlight
                 guard free > 0 else {

@@ -4,60 +4,51 @@ import Foundation
 import Logging
 import NATSKit
 
-/// Answers status queries on the query subject, from the state bucket. Every replica subscribes
-/// in one queue group, so each query is answered once, by any replica. A query without a reply
-/// subject is answered on the configured reply subject.
+/// Answers status queries on the query subject from the replica's read model. Every replica
+/// subscribes in one queue group, so each query is answered once, by any replica; a query without
+/// a reply subject is answered on the configured reply subject.
+///
+/// Answers are made on cnats' delivery thread for the subscription, from memory, with no hop
+/// through the cooperative pool and no round trip to the server: a replica busy with commands
+/// still answers at once.
 public final class StatusResponder: Sendable {
     public static let queueGroup = "hightouch-operator-status"
 
     let connection: NATSConnection
-    let store: StateStore
+    let readModel: StatusReadModel
     let querySubject: String
     let replySubject: String
     let logger: Logger
-    let concurrency: Int
 
-    public init(connection: NATSConnection, store: StateStore, querySubject: String, replySubject: String, concurrency: Int = 32, logger: Logger) {
+    public init(connection: NATSConnection, readModel: StatusReadModel, querySubject: String, replySubject: String, logger: Logger) {
         self.connection = connection
-        self.store = store
+        self.readModel = readModel
         self.querySubject = querySubject
         self.replySubject = replySubject
-        self.concurrency = concurrency
         self.logger = logger
     }
 
-    /// Subscribes, then answers until the subscription ends (drain or cancellation).
-    public func run(subscription: NATSSubscription) async {
-        await withTaskGroup(of: Void.self) { group in
-            var running = 0
-            for await request in subscription {
-                if running >= concurrency {
-                    await group.next()
-                    running -= 1
-                }
-                running += 1
-                group.addTask { await self.answer(request) }
-            }
+    /// Subscribes; answers until the subscription is drained or unsubscribed.
+    public func start() async throws -> NATSCallbackSubscription {
+        try await connection.subscribe(to: querySubject, queue: Self.queueGroup) { [self] request in
+            self.answer(request)
         }
     }
 
-    public func subscribe() async throws -> NATSSubscription {
-        try await connection.subscribe(to: querySubject, queue: Self.queueGroup)
-    }
-
-    func answer(_ request: NATSMessage) async {
+    func answer(_ request: NATSMessage) {
         let started = ContinuousClock.now
-        let reply = await self.reply(to: request.payload)
-        OperatorMetrics.query(kind: reply.kind.rawValue, elapsed: ContinuousClock.now - started)
-        let payload = (try? StatusViews.encoder.encode(reply)).map(Array.init) ?? Array(#"{"version":1,"kind":"error","error":{"reason":"unavailable","message":"encoding failed"}}"#.utf8)
+        let reply = self.reply(to: request.payload)
+        let payload = (try? StatusViews.encoder.encode(reply)).map(Array.init)
+            ?? Array(#"{"version":1,"kind":"error","error":{"reason":"unavailable","message":"encoding failed"}}"#.utf8)
         do {
             try connection.publish(payload, to: request.reply ?? replySubject)
         } catch {
             logger.warning("Could not answer a status query", metadata: ["error": "\(error)"])
         }
+        OperatorMetrics.query(kind: reply.kind.rawValue, elapsed: ContinuousClock.now - started)
     }
 
-    func reply(to payload: [UInt8]) async -> StatusReply {
+    func reply(to payload: [UInt8]) -> StatusReply {
         guard payload.count <= 64 * 1024, let query = try? JSONDecoder().decode(StatusQuery.self, from: Data(payload)) else {
             return .failure("badQuery", #"a status query is JSON like {"workspace":"public","name":"pipeline-01"}; without "name" it lists the workspace"#)
         }
@@ -71,61 +62,23 @@ public final class StatusResponder: Sendable {
                 return .failure("badQuery", "\"workspace\" must name a workspace (lowercase letters, digits and -), or set \"allWorkspaces\": true")
             }
         }
-        do {
-            if let name = query.name {
-                guard let workspace, (try? ResourceName(name)) != nil else {
-                    return .failure("badQuery", "\"name\" must be a resource name (lowercase letters, digits and -) in one workspace")
-                }
-                let entity = try await store.read(EntityRecord.self, key: StateStore.entityKey(workspace: workspace, name: name))?.document
-                let status = try await store.read(StatusRecord.self, key: StateStore.statusKey(workspace: workspace, name: name))?.document
-                guard entity != nil || status != nil else {
-                    return .failure("notFound", "no resource \(name) in workspace \(workspace)")
-                }
-                return .one(StatusViews.view(entity: entity, status: status, workspace: workspace, name: name, includeSpec: true))
+        guard readModel.isReady else {
+            let why = readModel.failure.map { ": \($0)" } ?? " (loading the state)"
+            return .failure("unavailable", "this replica cannot answer yet\(why); try again")
+        }
+        if let name = query.name {
+            guard let workspace, (try? ResourceName(name)) != nil else {
+                return .failure("badQuery", "\"name\" must be a resource name (lowercase letters, digits and -) in one workspace")
             }
-            return .list(try await list(workspace: workspace))
-        } catch {
-            return .failure("unavailable", "the state store did not answer: \(error)")
-        }
-    }
-
-    /// Every resource of a workspace (or of all), read in one pass of a KV watch.
-    private func list(workspace: String?) async throws -> [ResourceStatusView] {
-        let entities = try await snapshot(EntityRecord.self, pattern: workspace.map { "entity.\($0).*" } ?? "entity.*.*")
-        let statuses = try await snapshot(StatusRecord.self, pattern: workspace.map { "status.\($0).*" } ?? "status.*.*")
-        var names = Set<String>()
-        var byName: [String: (EntityRecord?, StatusRecord?)] = [:]
-        for entity in entities {
-            let id = "\(entity.workspace)/\(entity.name)"
-            names.insert(id)
-            byName[id, default: (nil, nil)].0 = entity
-        }
-        for status in statuses {
-            let id = "\(status.workspace)/\(status.name)"
-            names.insert(id)
-            byName[id, default: (nil, nil)].1 = status
-        }
-        return names.sorted().compactMap { id in
-            guard let (entity, status) = byName[id] else { return nil }
-            let workspace = entity?.workspace ?? status?.workspace ?? ""
-            let name = entity?.name ?? status?.name ?? ""
-            return StatusViews.view(entity: entity, status: status, workspace: workspace, name: name, includeSpec: false)
-        }
-    }
-
-    private func snapshot<Document: Codable & Sendable>(_ type: Document.Type, pattern: String) async throws -> [Document] {
-        let watcher = try await store.bucket.watch(pattern, options: KeyValueWatchOptions(ignoreDeletes: true))
-        defer { watcher.stop() }
-        var documents: [Document] = []
-        for try await event in watcher {
-            switch event {
-            case .entry(let entry):
-                if let document = try? StateStore.decode(type, entry.value, key: entry.key) { documents.append(document) }
-            case .initialValuesDone:
-                return documents
+            let (entity, status) = readModel.resource(workspace: workspace, name: name)
+            guard entity != nil || status != nil else {
+                return .failure("notFound", "no resource \(name) in workspace \(workspace)")
             }
+            return .one(StatusViews.view(entity: entity, status: status, workspace: workspace, name: name, includeSpec: true))
         }
-        return documents
+        return .list(readModel.resources(workspace: workspace).map { resource in
+            StatusViews.view(entity: resource.entity, status: resource.status, workspace: resource.workspace, name: resource.name, includeSpec: false)
+        })
     }
 }
 

@@ -23,6 +23,14 @@ public struct RunFollower: Sendable {
             logger.error("Dropped an unreadable follow-up", metadata: ["payload": "\(message.string.prefix(200))"])
             return .term
         }
+        // A run triggered moments ago is still queued: spend no vendor call (nor rate limit) on
+        // it, and look first one reconcile interval after the trigger.
+        if let metadata = message.metadata, metadata.deliveryCount == 1 {
+            let age = Date().timeIntervalSince(metadata.timestamp)
+            if age >= 0, age < reconcileInterval.seconds {
+                return .nak(delay: .milliseconds(Int((reconcileInterval.seconds - age) * 1000)))
+            }
+        }
         let started = ContinuousClock.now
         let key = StateStore.statusKey(workspace: followUp.workspace, name: followUp.name)
         do {

@@ -26,15 +26,12 @@ public struct CommandReference: Codable, Sendable, Hashable {
 /// neither step on nor acknowledge another's work.
 public struct ActiveCommand: Codable, Sendable, Hashable {
     public enum Stage: String, Codable, Sendable {
-        /// Accepted: the desired state is recorded.
+        /// Accepted: the desired state is recorded; the vendor objects are being ensured.
         case received
-        /// The vendor objects (model, sync) exist as the spec says.
-        case vendorEnsured
-        /// About to trigger a run: if found here after a crash, look for a run created since
-        /// `triggerIntentAt` before triggering again.
+        /// The vendor objects exist; about to trigger a run. Found here after a crash, the
+        /// command first looks for its run (recorded on the status, or created at the vendor
+        /// since `triggerIntentAt`) before triggering again.
         case triggering
-        /// The run exists (`runID`); what is left is telling the followers and acknowledging.
-        case triggered
     }
 
     public var command: CommandReference
@@ -44,15 +41,16 @@ public struct ActiveCommand: Codable, Sendable, Hashable {
     public var heartbeatAt: Date
     public var stage: Stage
     public var triggerIntentAt: Date?
-    public var runID: String?
+    /// The vendor objects as ensured, recorded with the intent, so a resumed command triggers on
+    /// the same sync without asking the vendor again.
+    public var vendor: VendorObjects?
 
-    public init(command: CommandReference, owner: String, heartbeatAt: Date, stage: Stage, triggerIntentAt: Date? = nil, runID: String? = nil) {
+    public init(command: CommandReference, owner: String, heartbeatAt: Date, stage: Stage, triggerIntentAt: Date? = nil) {
         self.command = command
         self.owner = owner
         self.heartbeatAt = heartbeatAt
         self.stage = stage
         self.triggerIntentAt = triggerIntentAt
-        self.runID = runID
     }
 }
 

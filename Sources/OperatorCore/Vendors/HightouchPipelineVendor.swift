@@ -43,16 +43,15 @@ public struct HightouchPipelineVendor: PipelineVendor {
                 throw Self.classify(error, doing: "update model \(model.slug)")
             }
         }
+        // Not known: create first (one call for a new resource), and look it up by slug only if
+        // it exists already (409: applied before, created by another replica, or by a request
+        // whose answer was lost).
         do {
-            if let existing = try await client.model(slug: model.slug) {
-                try Self.checkImmutable(existing, against: model)
-                return try await client.updateModel(id: existing.id, update).id
-            }
             do {
                 return try await client.createModel(model).id
             } catch let error as VendorError where error.code == .conflict {
-                // Created meanwhile (another replica, or a retried request that had succeeded).
                 guard let existing = try await client.model(slug: model.slug) else { throw error }
+                try Self.checkImmutable(existing, against: model)
                 return try await client.updateModel(id: existing.id, update).id
             }
         } catch let failure as VendorFailure {
@@ -84,14 +83,11 @@ public struct HightouchPipelineVendor: PipelineVendor {
             }
         }
         do {
-            if let existing = try await client.sync(slug: desired.slug) {
-                try Self.checkImmutable(existing, against: desired)
-                return try await client.updateSync(id: existing.id, update).id
-            }
             do {
                 return try await client.createSync(desired).id
             } catch let error as VendorError where error.code == .conflict {
                 guard let existing = try await client.sync(slug: desired.slug) else { throw error }
+                try Self.checkImmutable(existing, against: desired)
                 return try await client.updateSync(id: existing.id, update).id
             }
         } catch let failure as VendorFailure {

@@ -1,0 +1,355 @@
+import ArgumentParser
+import FactoryModel
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HightouchSimulator
+import NATSKit
+import NATSTestKit
+
+/// `factory-bench operator`: the operator end to end, with real `hightouch-operator` processes,
+/// a real nats-server and the in-process Hightouch simulator, beside the raw cnats floor measured
+/// in the same run.
+///
+/// - applies per second: distinct resources published as fast as the publisher can, until every
+///   command is acknowledged (the consumer has nothing pending) and every sync triggered once;
+/// - NATS round trips per apply, from the replicas' own metrics, and what they imply at the raw
+///   serial round-trip rate;
+/// - status query latency while the applies run, beside raw request-reply;
+/// - resident memory per followed run (runs kept running while the replicas follow them).
+struct OperatorBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "operator",
+        abstract: "End-to-end applies per second, status query latency under load, memory per followed run."
+    )
+
+    @Option(help: "Applies (distinct resources) in the throughput phase.")
+    var applies = 2000
+
+    @Option(help: "Operator replica processes.")
+    var replicas = 2
+
+    @Option(help: "OPERATOR_MAX_WORKERS of each replica.")
+    var workers = 32
+
+    @Option(help: "Simulated vendor latency per request, e.g. 0ms or 50ms.")
+    var latency = "0ms"
+
+    @Option(help: "Runs kept running for the memory phase (0 skips it).")
+    var followRuns = 2000
+
+    @Option(help: "Commands published at once by the benchmark's publisher.")
+    var publishConcurrency = 64
+
+    @Option(help: "The hightouch-operator binary (default: next to factory-bench).")
+    var operatorBinary: String?
+
+    @Option(help: "The C floor's source.")
+    var rawSource = "scripts/bench/raw_cnats.c"
+
+    @Option(help: "nats-server binary (default: NATS_SERVER_BIN, .venv, PATH).")
+    var server: String?
+
+    func run() async throws {
+        let latency = try parseDuration(self.latency)
+        print(MachineDescription.current(serverExecutable: server))
+        FileHandle.standardError.write(Data("raw cnats floor…\n".utf8))
+        let raw = try await RawFloor.measure(binary: RawFloor.compile(source: rawSource), count: 3000, server: server)
+        let rawRate = { (operation: String) in raw.first { $0.operation == operation }?.rate ?? 0 }
+        let rawRequest = raw.first { $0.operation == "request_reply" }
+
+        let stack = try await Stack.start(replicas: replicas, workers: workers, latency: latency, binary: binary(), server: server)
+        defer { Task { await stack.stop() } }
+        FileHandle.standardError.write(Data("\(replicas) replicas up; publishing \(applies) applies… (client closed: \(stack.client.isClosed), connected: \(stack.client.isConnected))\n".utf8))
+
+        // Phase 1: throughput, with status queries sampled meanwhile.
+        let names = (0..<applies).map { String(format: "bench-%05d", $0) }
+        let commands = try names.map { try Self.command(name: $0) }
+        let sampler = QuerySampler(connection: stack.client, subject: "hightouch.pipeline.run.query", name: names[0])
+        let sampling = Task { await sampler.run() }
+        let cpuBefore = stack.cpuSeconds()
+        let started = ContinuousClock.now
+        try await publish(commands, on: stack.jetStream)
+        let published = ContinuousClock.now
+        try await stack.waitUntilDrained(timeout: .seconds(600))
+        let finished = ContinuousClock.now
+        let cpuAfter = stack.cpuSeconds()
+        sampling.cancel()
+        let latencies = await sampling.value
+        let elapsed = finished - started
+        let triggers = stack.simulator.counters().triggersBySyncSlug
+        let exact = names.allSatisfy { triggers["sync-\($0)"] == 1 }
+        let metrics = try await stack.scrapeMetrics()
+        let kvPerApply = metrics.sum("factory_kv_operations_total") / Double(applies)
+        let vendorPerApply = metrics.sum("factory_vendor_requests_total") / Double(applies)
+        // Per apply: its KV reads and writes, the follow-up publish, the synchronous ack.
+        let roundTrips = kvPerApply + 2
+        let serialFloor = rawRate("kv_update") / roundTrips
+
+        // Phase 2: memory per followed run. Two equal batches do the same processing work; the
+        // first one's runs end at once, the second one's keep running (an hour) and are followed.
+        // The difference in resident memory is what following costs.
+        var memoryRow: [String]?
+        if followRuns > 0 {
+            FileHandle.standardError.write(Data("memory baseline (\(followRuns) instant runs)…\n".utf8))
+            let baseline = try (0..<followRuns).map { try Self.command(name: String(format: "short-%05d", $0)) }
+            try await publish(baseline, on: stack.jetStream)
+            try await stack.waitUntilDrained(timeout: .seconds(600))
+            try await Task.sleep(for: .seconds(5))  // follow-ups done, garbage settled
+            let before = stack.residentBytes()
+            FileHandle.standardError.write(Data("following \(followRuns) long runs…\n".utf8))
+            stack.simulator.updateKnobs { $0.runDuration = .seconds(3600) }
+            let followed = try (0..<followRuns).map { try Self.command(name: String(format: "long-%05d", $0)) }
+            try await publish(followed, on: stack.jetStream)
+            try await stack.waitUntilDrained(timeout: .seconds(600))
+            try await Task.sleep(for: .seconds(5))  // several reconcile cycles
+            let after = stack.residentBytes()
+            let inFlight = try await stack.jetStream.streamInfo("dataos-hightouch-followups").state.messages
+            let perRun = Double(after - before) / Double(max(1, followRuns))
+            memoryRow = [
+                "resident memory per followed run", String(format: "%.0f B", perRun),
+                "\(inFlight) runs being followed; RSS of \(replicas) replicas \(before / 1_048_576) → \(after / 1_048_576) MiB (same work, runs ended vs running)", "",
+            ]
+        }
+
+        var table = TextTable(columns: ["figure", "measured", "floor (raw cnats, same run)", "ratio"])
+        table.add([
+            "end-to-end applies/s (\(replicas) replicas × \(workers) workers, vendor latency \(self.latency))",
+            String(format: "%.0f", Double(applies) / elapsed.seconds),
+            String(format: "%.0f applies/s if each round trip ran serially at raw speed (%.0f KV/JS round trips per apply at %.0f/s)", serialFloor, roundTrips, rawRate("kv_update")),
+            String(format: "%.1fx", Double(applies) / elapsed.seconds / max(serialFloor, 1)),
+        ])
+        table.add(["  publishing \(applies) commands took", String(format: "%.2f s", (published - started).seconds), "", ""])
+        table.add(["  KV operations per apply (from replica metrics)", String(format: "%.1f", kvPerApply), "", ""])
+        table.add(["  vendor requests per apply", String(format: "%.1f", vendorPerApply), "", ""])
+        table.add(["  exactly one trigger per apply", exact ? "yes" : "NO", "", ""])
+        if let rawRequest, !latencies.isEmpty {
+            let sorted = latencies.sorted()
+            let p50 = sorted[sorted.count / 2]
+            let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+            table.add(["status query p50 under load (µs, \(sorted.count) queries)", String(format: "%.0f", p50), String(format: "%.0f (raw request-reply, unloaded)", rawRequest.p50), String(format: "%.2fx", p50 / rawRequest.p50)])
+            table.add(["status query p99 under load (µs)", String(format: "%.0f", p99), String(format: "%.0f", rawRequest.p99), String(format: "%.2fx", p99 / rawRequest.p99)])
+        }
+        let cpu = ["nats-server", "replicas", "benchmark (publisher, simulator, querier)"].map { part in
+            String(format: "%@ %.2f ms", part, 1000 * ((cpuAfter[part] ?? 0) - (cpuBefore[part] ?? 0)) / Double(applies))
+        }
+        table.add(["  CPU per apply", cpu.joined(separator: ", "), String(format: "%.1f cores busy of %d", cpuAfter.values.reduce(0, +) - cpuBefore.values.reduce(0, +), ProcessInfo.processInfo.activeProcessorCount).replacingOccurrences(of: "cores busy", with: "CPU-seconds over \(String(format: "%.1f", elapsed.seconds)) s on"), ""])
+        if let memoryRow { table.add(memoryRow) }
+        print(table.render())
+        await stack.stop()
+        if !exact { throw ExitCode(1) }
+    }
+
+    // MARK: - Helpers
+
+    static func command(name: String) throws -> (bytes: [UInt8], id: String) {
+        let manifest = try ResourceManifest.load(from: """
+            version: v1beta
+            name: \(name)
+            type: resource
+            resource:
+              operator: hightouch-factory
+              type: hightouch
+              spec:
+                model: {name: "m-\(name)", slug: "model-\(name)", queryType: raw_sql, sourceId: "23474", isSchema: false, primaryKey: id, raw: {sql: "select 1"}}
+                sync: {slug: "sync-\(name)", configuration: {mode: mirror}, destinationId: "80565", disabled: false}
+                trigger: {resetCDC: false, fullResync: false}
+            """)
+        let envelope = CommandEnvelope.apply(manifest, workspace: try WorkspaceName("public"))
+        return (envelope.encoded(), envelope.deduplicationID)
+    }
+
+    private func publish(_ commands: [(bytes: [UInt8], id: String)], on jetStream: JetStreamContext) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let lanes = max(1, publishConcurrency)
+            for lane in 0..<lanes {
+                group.addTask {
+                    var index = lane
+                    while index < commands.count {
+                        try await jetStream.publish(commands[index].bytes, to: "hightouch.pipeline.run", options: .init(messageID: commands[index].id))
+                        index += lanes
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private func binary() -> String {
+        if let operatorBinary { return operatorBinary }
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        return me.deletingLastPathComponent().appendingPathComponent("hightouch-operator").path
+    }
+
+    private func parseDuration(_ text: String) throws -> Duration {
+        let digits = text.prefix { $0.isNumber }
+        guard let value = Int(digits) else { throw ValidationError("--latency takes a duration like 0ms or 50ms") }
+        switch text.dropFirst(digits.count) {
+        case "ms": return .milliseconds(value)
+        case "s": return .seconds(value)
+        default: throw ValidationError("--latency takes a duration like 0ms or 50ms")
+        }
+    }
+}
+
+/// Serial status queries for one resource, timed, until cancelled.
+struct QuerySampler {
+    let connection: NATSConnection
+    let subject: String
+    let name: String
+
+    func run() async -> [Double] {
+        var latencies: [Double] = []
+        let query = Array(#"{"workspace":"public","name":"\#(name)"}"#.utf8)
+        while !Task.isCancelled {
+            let started = ContinuousClock.now
+            if (try? await connection.request(query, to: subject, timeout: .seconds(2))) != nil {
+                latencies.append((ContinuousClock.now - started).microseconds)
+            }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return latencies
+    }
+}
+
+/// nats-server, the simulator and operator processes for a benchmark.
+final class Stack: @unchecked Sendable {
+    // @unchecked: built once in `start`, then only read; `stop` is idempotent.
+    let server: NATSServerProcess
+    let simulator: HightouchSimulator
+    let client: NATSConnection
+    let jetStream: JetStreamContext
+    let processes: [Process]
+    let metricPorts: [Int]
+    private let directory: URL
+
+    private init(server: NATSServerProcess, simulator: HightouchSimulator, client: NATSConnection, jetStream: JetStreamContext, processes: [Process], metricPorts: [Int], directory: URL) {
+        self.server = server
+        self.simulator = simulator
+        self.client = client
+        self.jetStream = jetStream
+        self.processes = processes
+        self.metricPorts = metricPorts
+        self.directory = directory
+    }
+
+    static func start(replicas: Int, workers: Int, latency: Duration, binary: String, server executable: String?) async throws -> Stack {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw BenchmarkFailure("no hightouch-operator at \(binary): swift build -c release --product hightouch-operator, or pass --operator-binary")
+        }
+        let server = try await NATSServerProcess.start(.init(executable: executable))
+        let simulator = HightouchSimulator(configuration: .init(tokens: ["bench-token"], knobs: .init(latency: latency, runDuration: .milliseconds(1), rateLimit: nil)))
+        let port = try await simulator.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factory-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var processes: [Process] = []
+        var metricPorts: [Int] = []
+        for index in 0..<replicas {
+            let metricPort = 31000 + Int(getpid() % 1000) * 4 + index
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["operator", "sync", "--electionStateFile", directory.appendingPathComponent("election-\(index).json").path]
+            var environment = ProcessInfo.processInfo.environment
+            environment.merge([
+                "NATS_URL": server.url, "HIGHTOUCH_SERVICE_URL": "http://127.0.0.1:\(port)", "HIGHTOUCH_SERVICE_SECRET": "bench-token",
+                "OPERATOR_MAX_WORKERS": "\(workers)", "OPERATOR_RECONCILE_WORKERS_INTERVAL": "1s", "METRIC_PORT": "\(metricPort)",
+                "HIGHTOUCH_RATE_LIMIT": "1000000", "LOG_LEVEL": "warning", "OPERATOR_INSTANCE_ID": "bench-\(index)",
+            ]) { _, new in new }
+            process.environment = environment
+            let log = directory.appendingPathComponent("replica-\(index).log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+            processes.append(process)
+            metricPorts.append(metricPort)
+        }
+        let client = try await NATSConnection.connect(NATSConfiguration(servers: [server.url], name: "bench-client"))
+        let jetStream = try await client.jetStream()
+        let stack = Stack(server: server, simulator: simulator, client: client, jetStream: jetStream, processes: processes, metricPorts: metricPorts, directory: directory)
+        // Ready when every replica's /readyz answers 200.
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        for metricPort in metricPorts {
+            while (try? await Stack.get("http://127.0.0.1:\(metricPort)/readyz").0) != 200 {
+                guard ContinuousClock.now < deadline else { throw BenchmarkFailure("replicas did not become ready; logs in \(directory.path)") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        return stack
+    }
+
+    /// Waits until the command consumer has nothing pending or unacknowledged.
+    func waitUntilDrained(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            let info = try await jetStream.consumerInfo(stream: "dataos-hightouch-entities", consumer: "hightouch-entities-12121")
+            if info.pendingMessages == 0, info.pendingAcks == 0 { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw BenchmarkFailure("commands still pending after \(timeout)")
+    }
+
+    struct Metrics {
+        var lines: [String]
+
+        func sum(_ name: String) -> Double {
+            lines.filter { $0.hasPrefix(name + "{") || $0.hasPrefix(name + " ") }
+                .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+                .reduce(0, +)
+        }
+    }
+
+    func scrapeMetrics() async throws -> Metrics {
+        var lines: [String] = []
+        for port in metricPorts {
+            let (_, body) = try await Stack.get("http://127.0.0.1:\(port)/metrics")
+            lines += body.split(separator: "\n").map(String.init)
+        }
+        return Metrics(lines: lines)
+    }
+
+    /// CPU seconds (user + system) so far of nats-server, the replicas, and this process.
+    func cpuSeconds() -> [String: Double] {
+        func seconds(_ pid: Int32) -> Double {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // Fields after the command: state is [0]; utime and stime are fields 14 and 15 of the line, [11] and [12] here.
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+            return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+        return [
+            "nats-server": server.processIdentifier.map(seconds) ?? 0,
+            "replicas": processes.map { seconds($0.processIdentifier) }.reduce(0, +),
+            "benchmark (publisher, simulator, querier)": seconds(getpid()),
+        ]
+    }
+
+    /// Resident memory of the replica processes, summed.
+    func residentBytes() -> Int {
+        processes.reduce(0) { total, process in
+            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+            let kilobytes = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?
+                .split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            return total + kilobytes * 1024
+        }
+    }
+
+    func stop() async {
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        for process in processes {
+            let deadline = ContinuousClock.now.advanced(by: .seconds(15))
+            while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        await client.close()
+        await simulator.stop()
+        await server.stop()
+    }
+
+    static func get(_ url: String) async throws -> (Int, String) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+}

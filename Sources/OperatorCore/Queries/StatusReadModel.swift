@@ -1,0 +1,95 @@
+import Foundation
+import NATSKit
+import Synchronization
+
+/// Every replica's live copy of the state bucket's current documents (the read side of CQRS):
+/// fed by a KV watch on a dedicated thread, read by the status responder without a round trip.
+///
+/// It lags the bucket by the watch's delivery time (milliseconds); a query answered right after
+/// a write may not see it yet. Documents are kept as stored bytes and decoded when asked for, so
+/// an update costs a dictionary write.
+public final class StatusReadModel: Sendable {
+    private struct State {
+        var documents: [String: [UInt8]] = [:]
+        var ready = false
+        var failure: NATSError?
+    }
+
+    private let state = Mutex(State())
+    private let loop = Mutex<KeyValueWatchLoop?>(nil)
+
+    public init() {}
+
+    /// Starts following `bucket`; returns once the watch is registered (not yet loaded: see
+    /// `isReady`).
+    public func start(following bucket: KeyValueBucket) async throws {
+        let watch = try await bucket.watch(">") { [weak self] event in
+            self?.apply(event)
+        }
+        loop.withLock { $0 = watch }
+    }
+
+    public func stop() {
+        loop.withLock { $0?.stop() }
+    }
+
+    /// True once every document that existed at start has been loaded.
+    public var isReady: Bool { state.withLock { $0.ready && $0.failure == nil } }
+
+    /// Why the watch ended, if it did.
+    public var failure: NATSError? { state.withLock { $0.failure } }
+
+    public var count: Int { state.withLock { $0.documents.count } }
+
+    func apply(_ event: Result<KeyValueWatchEvent, NATSError>) {
+        state.withLock { state in
+            switch event {
+            case .success(.entry(let entry)):
+                if entry.operation == .put {
+                    state.documents[entry.key] = entry.value
+                } else {
+                    state.documents.removeValue(forKey: entry.key)
+                }
+            case .success(.initialValuesDone):
+                state.ready = true
+            case .failure(let error):
+                state.failure = error
+            }
+        }
+    }
+
+    /// One resource's entity and status.
+    func resource(workspace: String, name: String) -> (EntityRecord?, StatusRecord?) {
+        let (entity, status) = state.withLock { state in
+            (state.documents[StateStore.entityKey(workspace: workspace, name: name)], state.documents[StateStore.statusKey(workspace: workspace, name: name)])
+        }
+        return (
+            entity.flatMap { try? StateStore.decode(EntityRecord.self, $0, key: "entity") },
+            status.flatMap { try? StateStore.decode(StatusRecord.self, $0, key: "status") }
+        )
+    }
+
+    /// Every resource of `workspace` (nil: every workspace), sorted by workspace and name.
+    func resources(workspace: String?) -> [(workspace: String, name: String, entity: EntityRecord?, status: StatusRecord?)] {
+        let snapshot = state.withLock { $0.documents }
+        var byResource: [String: (String, String, [UInt8]?, [UInt8]?)] = [:]
+        for (key, value) in snapshot {
+            let parts = key.split(separator: ".", maxSplits: 2)
+            guard parts.count == 3 else { continue }
+            let (kind, space, name) = (parts[0], String(parts[1]), String(parts[2]))
+            if let workspace, space != workspace { continue }
+            let id = space + "/" + name
+            var current = byResource[id] ?? (space, name, nil, nil)
+            if kind == "entity" { current.2 = value } else if kind == "status" { current.3 = value } else { continue }
+            byResource[id] = current
+        }
+        return byResource.keys.sorted().compactMap { id in
+            guard let (space, name, entity, status) = byResource[id] else { return nil }
+            return (
+                space, name,
+                entity.flatMap { try? StateStore.decode(EntityRecord.self, $0, key: "entity") },
+                status.flatMap { try? StateStore.decode(StatusRecord.self, $0, key: "status") }
+            )
+        }
+    }
+}
