@@ -50,7 +50,8 @@ struct SyncCommand: AsyncParsableCommand {
               OPERATOR_STATE_BUCKET, OPERATOR_ELECTION_BUCKET, OPERATOR_DEADLETTER_SUBJECT,
               OPERATOR_DEADLETTER_STREAM, OPERATOR_FOLLOWUP_SUBJECT, OPERATOR_FOLLOWUP_STREAM,
               OPERATOR_FOLLOWUP_QUEUE              names (see streams/)
-              HIGHTOUCH_RATE_LIMIT=200, HIGHTOUCH_RATE_LIMIT_WINDOW=10s   client-side vendor budget
+              HIGHTOUCH_RATE_LIMIT, HIGHTOUCH_RATE_LIMIT_WINDOW=10s   this replica's vendor budget
+                                                   (default 200 / ELECTION_CLUSTER_SIZE: the key's limit, shared)
 
             Durations accept 500ms, 10s, 1m, 2h, 1m30s. A bad value stops start-up with one line
             naming the variable.

@@ -91,7 +91,9 @@ public struct OperatorConfiguration: Sendable {
     public var maxAttempts = 50
     /// NATS_JETSTREAM_REPLICAS: replicas of the streams and buckets it provisions (3 in a cluster).
     public var jetStreamReplicas = 1
-    /// HIGHTOUCH_RATE_LIMIT / HIGHTOUCH_RATE_LIMIT_WINDOW: the client-side budget per token.
+    /// HIGHTOUCH_RATE_LIMIT / HIGHTOUCH_RATE_LIMIT_WINDOW: this replica's client-side budget.
+    /// Hightouch allows 200 requests per 10 s per API key, and every replica uses the same key,
+    /// so by default each replica takes an equal share: 200 / ELECTION_CLUSTER_SIZE.
     public var hightouchRateLimit = 200
     public var hightouchRateLimitWindow: Duration = .seconds(10)
 
@@ -161,7 +163,7 @@ public struct OperatorConfiguration: Sendable {
         maxCommandBytes = try reader.integer("OPERATOR_MAX_COMMAND_BYTES", default: maxCommandBytes, range: 1024...(64 << 20))
         maxAttempts = try reader.integer("OPERATOR_MAX_ATTEMPTS", default: maxAttempts, range: 1...10_000)
         jetStreamReplicas = try reader.integer("NATS_JETSTREAM_REPLICAS", default: jetStreamReplicas, range: 1...5)
-        hightouchRateLimit = try reader.integer("HIGHTOUCH_RATE_LIMIT", default: hightouchRateLimit, range: 1...1_000_000)
+        hightouchRateLimit = try reader.integer("HIGHTOUCH_RATE_LIMIT", default: max(1, 200 / electionClusterSize), range: 1...1_000_000)
         hightouchRateLimitWindow = try reader.duration("HIGHTOUCH_RATE_LIMIT_WINDOW", default: hightouchRateLimitWindow, minimum: .milliseconds(10))
 
         let subjects = [commandSubject, querySubject, deadLetterSubject, followUpSubject]
