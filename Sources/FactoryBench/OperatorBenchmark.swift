@@ -42,6 +42,33 @@ struct OperatorBenchmark: AsyncParsableCommand {
     @Option(help: "Commands published at once by the benchmark's publisher.")
     var publishConcurrency = 64
 
+    @Option(help: "Replica counts for the scaling phase, e.g. 1,2,4 (empty skips it).")
+    var scaling = ""
+
+    @Option(help: "Applies per step of the scaling phase.")
+    var scalingApplies = 300
+
+    @Option(help: "Vendor latency in the scaling phase.")
+    var scalingLatency = "50ms"
+
+    @Option(help: "OPERATOR_MAX_WORKERS in the scaling phase.")
+    var scalingWorkers = 8
+
+    @Option(help: "Runs kept running and followed by two replicas for the freshness phase (0 skips it).")
+    var manyRuns = 0
+
+    @Option(help: "Seconds the freshness phase samples for.")
+    var manySample = 20
+
+    @Flag(help: "Measure throughput at the vendor's rate limit and count 429 answers.")
+    var rateLimitCheck = false
+
+    @Option(help: "Applies in the rate-limit phase.")
+    var rateLimitApplies = 120
+
+    @Flag(help: "Everything: scaling 1,2,4; 10,000 followed runs; the rate-limit check.")
+    var suite = false
+
     @Option(help: "The hightouch-operator binary (default: next to factory-bench).")
     var operatorBinary: String?
 
@@ -136,9 +163,145 @@ struct OperatorBenchmark: AsyncParsableCommand {
         }
         table.add(["  CPU per apply", cpu.joined(separator: ", "), String(format: "%.1f cores busy of %d", cpuAfter.values.reduce(0, +) - cpuBefore.values.reduce(0, +), ProcessInfo.processInfo.activeProcessorCount).replacingOccurrences(of: "cores busy", with: "CPU-seconds over \(String(format: "%.1f", elapsed.seconds)) s on"), ""])
         if let memoryRow { table.add(memoryRow) }
-        print(table.render())
         await stack.stop()
-        if !exact { throw ExitCode(1) }
+
+        var allExact = exact
+        let scalingCounts = (suite && scaling.isEmpty ? "1,2,4" : scaling).split(separator: ",").compactMap { Int($0) }
+        if !scalingCounts.isEmpty {
+            let (rows, exactly) = try await scalingRows(scalingCounts)
+            rows.forEach { table.add($0) }
+            allExact = allExact && exactly
+        }
+        let runs = suite && manyRuns == 0 ? 10_000 : manyRuns
+        if runs > 0 {
+            try await manyRunsRows(runs).forEach { table.add($0) }
+        }
+        if rateLimitCheck || suite {
+            try await rateLimitRows().forEach { table.add($0) }
+        }
+        print(table.render())
+        if !allExact { throw ExitCode(1) }
+    }
+
+    // MARK: - Scaling
+
+    private func scalingRows(_ counts: [Int]) async throws -> ([[String]], Bool) {
+        let latency = try parseDuration(scalingLatency)
+        var rows: [[String]] = []
+        var perReplica: Double?
+        var allExact = true
+        for count in counts {
+            FileHandle.standardError.write(Data("scaling: \(count) replica(s)…\n".utf8))
+            let stack = try await Stack.start(replicas: count, workers: scalingWorkers, latency: latency, binary: binary(), server: server)
+            let names = (0..<scalingApplies).map { String(format: "scale%d-%05d", count, $0) }
+            let commands = try names.map { try Self.command(name: $0) }
+            let started = ContinuousClock.now
+            try await publish(commands, on: stack.jetStream)
+            try await stack.waitUntilDrained(timeout: .seconds(900))
+            let rate = Double(scalingApplies) / (ContinuousClock.now - started).seconds
+            let triggers = stack.simulator.counters().triggersBySyncSlug
+            allExact = allExact && names.allSatisfy { triggers["sync-\($0)"] == 1 }
+            await stack.stop()
+            let linear = (perReplica ?? rate / Double(count)) * Double(count)
+            if perReplica == nil { perReplica = rate / Double(count) }
+            rows.append([
+                "applies/s, \(count) replica(s) × \(scalingWorkers) workers, vendor latency \(scalingLatency)",
+                String(format: "%.1f", rate),
+                String(format: "%.1f (linear from %d replica(s))", linear, counts[0]),
+                String(format: "%.2f", rate / linear),
+            ])
+        }
+        return (rows, allExact)
+    }
+
+    // MARK: - Many runs followed
+
+    private func manyRunsRows(_ count: Int) async throws -> [[String]] {
+        FileHandle.standardError.write(Data("freshness: applying \(count) resources whose runs keep running…\n".utf8))
+        let interval = 10.0
+        let stack = try await Stack.start(
+            replicas: 2, workers: 32, latency: .zero, binary: binary(), server: server,
+            environment: ["OPERATOR_RECONCILE_WORKERS_INTERVAL": "10s"], knobs: { $0.runDuration = .seconds(3600) }
+        )
+        let commands = try (0..<count).map { try Self.command(name: String(format: "run-%05d", $0)) }
+        try await publish(commands, on: stack.jetStream)
+        try await stack.waitUntilDrained(timeout: .seconds(900))
+        try await Task.sleep(for: .seconds(interval + 2))  // every run has had its first look
+        FileHandle.standardError.write(Data("freshness: sampling for \(manySample) s…\n".utf8))
+        let bucket = try await stack.jetStream.keyValue("hightouch-operator-state")
+        let cpuBefore = stack.cpuSeconds()
+        let started = ContinuousClock.now
+        var ages: [Double] = []
+        var followed = 0
+        while ContinuousClock.now - started < .seconds(manySample) {
+            let (sample, running) = try await Self.lookAges(bucket)
+            ages += sample
+            followed = running
+            try await Task.sleep(for: .seconds(2))
+        }
+        let elapsed = (ContinuousClock.now - started).seconds
+        let cpuAfter = stack.cpuSeconds()
+        let resident = stack.residentBytes()
+        let inFlight = try await stack.jetStream.streamInfo("dataos-hightouch-followups").state.messages
+        await stack.stop()
+        ages.sort()
+        guard !ages.isEmpty else { return [["\(count) runs followed", "no look recorded", "", ""]] }
+        let p50 = ages[ages.count / 2]
+        let p99 = ages[min(ages.count - 1, ages.count * 99 / 100)]
+        func load(_ part: String) -> String {
+            String(format: "%.0f%%", 100 * ((cpuAfter[part] ?? 0) - (cpuBefore[part] ?? 0)) / elapsed)
+        }
+        return [
+            ["\(count) runs running, followed by 2 replicas: status freshness p50 (age of the last look)", String(format: "%.1f s", p50), String(format: "%.0f s (reconcile interval)", interval), String(format: "%.2f", p50 / interval)],
+            ["  status freshness p99", String(format: "%.1f s", p99), String(format: "%.0f s", interval), String(format: "%.2f", p99 / interval)],
+            ["  CPU (one core = 100%)", "replicas \(load("replicas")), nats-server \(load("nats-server")), simulator \(load("benchmark (publisher, simulator, querier)"))", "", ""],
+            ["  resident memory of the 2 replicas", "\(resident / 1_048_576) MiB", "\(followed) runs with a look on record, \(inFlight) follow-ups queued", ""],
+        ]
+    }
+
+    /// The age of every running run's last look, from the state bucket.
+    static func lookAges(_ bucket: KeyValueBucket) async throws -> ([Double], Int) {
+        struct Status: Decodable {
+            struct Run: Decodable { var checkedAt: String }
+            var currentRun: Run?
+        }
+        let now = Date()
+        var ages: [Double] = []
+        let watcher = try await bucket.watch("status.public.*", options: KeyValueWatchOptions(ignoreDeletes: true))
+        defer { watcher.stop() }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for try await event in watcher {
+            guard case .entry(let entry) = event else { break }
+            if let run = try? JSONDecoder().decode(Status.self, from: Data(entry.value)).currentRun, let checked = formatter.date(from: run.checkedAt) {
+                ages.append(now.timeIntervalSince(checked))
+            }
+        }
+        return (ages, ages.count)
+    }
+
+    // MARK: - Rate limit
+
+    private func rateLimitRows() async throws -> [[String]] {
+        FileHandle.standardError.write(Data("rate limit: \(rateLimitApplies) applies against a 50 requests/s vendor limit…\n".utf8))
+        let stack = try await Stack.start(
+            replicas: 2, workers: 8, latency: .zero, binary: binary(), server: server,
+            environment: ["ELECTION_CLUSTER_SIZE": "2", "HIGHTOUCH_RATE_LIMIT": "25", "HIGHTOUCH_RATE_LIMIT_WINDOW": "1s"],
+            knobs: { $0.rateLimit = .init(requests: 50, window: .seconds(1)) }
+        )
+        let commands = try (0..<rateLimitApplies).map { try Self.command(name: String(format: "limited-%05d", $0)) }
+        stack.simulator.resetCounters()
+        let started = ContinuousClock.now
+        try await publish(commands, on: stack.jetStream)
+        try await stack.waitUntilDrained(timeout: .seconds(900))
+        let elapsed = (ContinuousClock.now - started).seconds
+        let counters = stack.simulator.counters()
+        await stack.stop()
+        let rate = Double(counters.totalRequests) / elapsed
+        return [
+            ["throughput at the vendor's limit (2 replicas sharing 50 requests/s)", String(format: "%.1f requests/s, %.1f applies/s", rate, Double(rateLimitApplies) / elapsed), "50 requests/s (the limit)", String(format: "%.2f", rate / 50)],
+            ["  429 answers drawn", "\(counters.rateLimited)", "0", ""],
+        ]
     }
 
     // MARK: - Helpers
@@ -234,12 +397,17 @@ final class Stack: @unchecked Sendable {
         self.directory = directory
     }
 
-    static func start(replicas: Int, workers: Int, latency: Duration, binary: String, server executable: String?) async throws -> Stack {
+    static func start(
+        replicas: Int, workers: Int, latency: Duration, binary: String, server executable: String?,
+        environment extra: [String: String] = [:], knobs: (inout HightouchSimulator.Knobs) -> Void = { _ in }
+    ) async throws -> Stack {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BenchmarkFailure("no hightouch-operator at \(binary): swift build -c release --product hightouch-operator, or pass --operator-binary")
         }
         let server = try await NATSServerProcess.start(.init(executable: executable))
-        let simulator = HightouchSimulator(configuration: .init(tokens: ["bench-token"], knobs: .init(latency: latency, runDuration: .milliseconds(1), rateLimit: nil)))
+        var simulatorKnobs = HightouchSimulator.Knobs(latency: latency, runDuration: .milliseconds(1), rateLimit: nil)
+        knobs(&simulatorKnobs)
+        let simulator = HightouchSimulator(configuration: .init(tokens: ["bench-token"], knobs: simulatorKnobs))
         let port = try await simulator.start()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factory-bench-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -256,6 +424,7 @@ final class Stack: @unchecked Sendable {
                 "OPERATOR_MAX_WORKERS": "\(workers)", "OPERATOR_RECONCILE_WORKERS_INTERVAL": "1s", "METRIC_PORT": "\(metricPort)",
                 "HIGHTOUCH_RATE_LIMIT": "1000000", "LOG_LEVEL": "warning", "OPERATOR_INSTANCE_ID": "bench-\(index)",
             ]) { _, new in new }
+            environment.merge(extra) { _, new in new }
             process.environment = environment
             let log = directory.appendingPathComponent("replica-\(index).log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)

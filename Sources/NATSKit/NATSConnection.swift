@@ -43,6 +43,12 @@ public final class NATSConnection: Sendable {
             return (handle, connected)
         }
         let connection = NATSConnection(handle: handle, configuration: configuration, logger: logger)
+        do {
+            try connection.responses.start()
+        } catch {
+            await connection.close()
+            throw error
+        }
         if !connected {
             logger.debug("NATS server not reachable yet; retrying")
             let operation = "connect to \(configuration.servers.map(NATSConfiguration.redactingURL).joined(separator: ","))"

@@ -248,3 +248,35 @@ struct CoreNATSTests {
         }
     }
 }
+
+@Suite("Request bursts", .timeLimit(.minutes(2)))
+struct RequestBurstTests {
+    @Test("a connection's first requests may all come at once: none fails, the connection stays usable")
+    func concurrentFirstRequests() async throws {
+        // Regression: the response inbox used to be subscribed lazily by the first request; many
+        // first requests at once subscribed several times, and a losing subscription's completion
+        // closed the mux ("the connection is closed").
+        for _ in 0..<5 {
+            try await withNATSServer { server in
+                let responder = try await connect(to: server, name: "responder")
+                let requests = try await responder.subscribe(to: "burst.echo")
+                let echo = Task { for await request in requests { try? responder.respond(to: request, with: request.payload) } }
+                let connection = try await connect(to: server, name: "burst")
+                let answers = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for lane in 0..<64 {
+                        group.addTask { try await connection.request(Array("\(lane)".utf8), to: "burst.echo").payload.count }
+                    }
+                    var total = 0
+                    for try await _ in group { total += 1 }
+                    return total
+                }
+                #expect(answers == 64)
+                #expect(!connection.isClosed)
+                _ = try await connection.request(Array("after".utf8), to: "burst.echo")
+                echo.cancel()
+                await connection.close()
+                await responder.close()
+            }
+        }
+    }
+}

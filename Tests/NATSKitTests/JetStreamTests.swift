@@ -170,7 +170,7 @@ struct JetStreamTests {
             try first.nak(delay: .milliseconds(700))
             let early = try await consumer.fetch(timeout: .milliseconds(300))
             #expect(early.isEmpty, "not redelivered before the delay")
-            let again = try #require(try await consumer.fetch(timeout: .seconds(3)).first)
+            let again = try #require(try await consumer.fetch(timeout: .seconds(10)).first)
             #expect(ContinuousClock.now - nakAt >= .milliseconds(650))
             #expect(again.metadata?.deliveryCount == 2)
             #expect(again.metadata?.streamSequence == first.metadata?.streamSequence)

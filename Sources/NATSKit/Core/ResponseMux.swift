@@ -26,7 +26,6 @@ final class ResponseMux: MessageSink {
         var nextToken: UInt64 = 0
         var subscription: SubscriptionHandle?
         var closed = false
-        var timerStarted = false
     }
 
     let subject: String
@@ -116,31 +115,24 @@ final class ResponseMux: MessageSink {
 
     // MARK: - Private
 
-    /// Subscribes on first use, starts the timer, and hands out a token.
+    /// Subscribes to the inbox and starts the timeout sweeper. Called once, when the connection is
+    /// made: a lazy subscription raced when many first requests came at once, and a losing
+    /// subscription's completion closed the mux.
+    func start() throws(NATSError) {
+        let subscription = try SubscriptionHandle.subscribe(connection: connection, subject: subject, queue: nil, context: self)
+        state.withLock { $0.subscription = subscription }
+        startTimeoutSweeper()
+    }
+
+    /// Hands out a token for a request.
     private func prepare(operation: String) throws(NATSError) -> UInt64 {
-        enum Step { case ready(UInt64), subscribe(UInt64), closed }
-        let step = state.withLock { state -> Step in
-            if state.closed { return .closed }
+        let token = state.withLock { state -> UInt64? in
+            guard !state.closed, state.subscription != nil else { return nil }
             state.nextToken += 1
-            return state.subscription == nil ? .subscribe(state.nextToken) : .ready(state.nextToken)
+            return state.nextToken
         }
-        switch step {
-        case .closed:
-            throw .closed(operation: operation)
-        case .ready(let token):
-            return token
-        case .subscribe(let token):
-            // SUB goes out before our first PUB on the same connection, so the server has the
-            // interest registered in time without a flush.
-            let subscription = try SubscriptionHandle.subscribe(connection: connection, subject: subject, queue: nil, context: self)
-            let startTimer = state.withLock { state -> Bool in
-                if state.subscription == nil { state.subscription = subscription }
-                defer { state.timerStarted = true }
-                return !state.timerStarted
-            }
-            if startTimer { startTimeoutSweeper() }
-            return token
-        }
+        guard let token else { throw .closed(operation: operation) }
+        return token
     }
 
     private func finish(_ token: UInt64, with outcome: Outcome) {
