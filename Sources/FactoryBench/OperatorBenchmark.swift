@@ -228,16 +228,21 @@ struct OperatorBenchmark: AsyncParsableCommand {
         try await stack.waitUntilDrained(timeout: .seconds(900))
         try await Task.sleep(for: .seconds(interval + 2))  // every run has had its first look
         FileHandle.standardError.write(Data("freshness: sampling for \(manySample) s…\n".utf8))
-        let bucket = try await stack.jetStream.keyValue("hightouch-operator-state")
         let cpuBefore = stack.cpuSeconds()
         let started = ContinuousClock.now
         var ages: [Double] = []
         var followed = 0
+        var generator = SystemRandomNumberGenerator()
         while ContinuousClock.now - started < .seconds(manySample) {
-            let (sample, running) = try await Self.lookAges(bucket)
-            ages += sample
-            followed = running
-            try await Task.sleep(for: .seconds(2))
+            // What a user sees: status queries for resources picked at random.
+            for _ in 0..<100 {
+                let name = String(format: "run-%05d", Int(generator.next(upperBound: UInt64(count))))
+                if let age = try await Self.lookAge(stack.client, name: name) {
+                    ages.append(age)
+                    followed += 1
+                }
+            }
+            try await Task.sleep(for: .milliseconds(500))
         }
         let elapsed = (ContinuousClock.now - started).seconds
         let cpuAfter = stack.cpuSeconds()
@@ -255,29 +260,19 @@ struct OperatorBenchmark: AsyncParsableCommand {
             ["\(count) runs running, followed by 2 replicas: status freshness p50 (age of the last look)", String(format: "%.1f s", p50), String(format: "%.0f s (reconcile interval)", interval), String(format: "%.2f", p50 / interval)],
             ["  status freshness p99", String(format: "%.1f s", p99), String(format: "%.0f s", interval), String(format: "%.2f", p99 / interval)],
             ["  CPU (one core = 100%)", "replicas \(load("replicas")), nats-server \(load("nats-server")), simulator \(load("benchmark (publisher, simulator, querier)"))", "", ""],
-            ["  resident memory of the 2 replicas", "\(resident / 1_048_576) MiB", "\(followed) runs with a look on record, \(inFlight) follow-ups queued", ""],
+            ["  resident memory of the 2 replicas", "\(resident / 1_048_576) MiB", "\(followed) samples, \(inFlight) follow-ups queued", ""],
         ]
     }
 
-    /// The age of every running run's last look, from the state bucket.
-    static func lookAges(_ bucket: KeyValueBucket) async throws -> ([Double], Int) {
-        struct Status: Decodable {
-            struct Run: Decodable { var checkedAt: String }
-            var currentRun: Run?
-        }
-        let now = Date()
-        var ages: [Double] = []
-        let watcher = try await bucket.watch("status.public.*", options: KeyValueWatchOptions(ignoreDeletes: true))
-        defer { watcher.stop() }
+    /// The age of a resource's current run's last look, as a status query answers it.
+    static func lookAge(_ client: NATSConnection, name: String) async throws -> Double? {
+        let query = Array(#"{"workspace":"public","name":"\#(name)"}"#.utf8)
+        guard let answer = try? await client.request(query, to: "hightouch.pipeline.run.query", timeout: .seconds(5)) else { return nil }
+        let reply = try JSONDecoder().decode(StatusReply.self, from: Data(answer.payload))
+        guard let checked = reply.resource?.currentRun?.checkedAt else { return nil }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        for try await event in watcher {
-            guard case .entry(let entry) = event else { break }
-            if let run = try? JSONDecoder().decode(Status.self, from: Data(entry.value)).currentRun, let checked = formatter.date(from: run.checkedAt) {
-                ages.append(now.timeIntervalSince(checked))
-            }
-        }
-        return (ages, ages.count)
+        return formatter.date(from: checked).map { Date().timeIntervalSince($0) }
     }
 
     // MARK: - Rate limit

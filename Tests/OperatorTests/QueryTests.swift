@@ -30,6 +30,20 @@ struct QueryTests {
             #expect(all.resources?.map(\.name) == ["pipeline-01"])
             let sandbox = try await harness.query(StatusQuery(workspace: "sandbox"))
             #expect(sandbox.kind == .list && sandbox.resources?.isEmpty == true)
+
+            // Lists come in pages.
+            for index in 1...4 {
+                try await harness.publish(.apply(try OperatorHarness.seedManifest(name: "paged-\(index)", modelSlug: "m-\(index)", syncSlug: "s-\(index)"), workspace: try WorkspaceName("public")))
+            }
+            for index in 1...4 { try await harness.waitForStatus("paged-\(index)") { $0.runtime == "succeeded" } }
+            let first = try await harness.query(StatusQuery(workspace: "public", limit: 2))
+            #expect(first.resources?.map(\.name) == ["paged-1", "paged-2"])
+            #expect(first.total == 5 && first.nextOffset == 2)
+            let last = try await harness.query(StatusQuery(workspace: "public", limit: 2, offset: 4))
+            #expect(last.resources?.map(\.name) == ["pipeline-01"])
+            #expect(last.nextOffset == nil)
+            let tooMany = try await harness.query(StatusQuery(workspace: "public", limit: 5000))
+            #expect(tooMany.error?.reason == "badQuery")
         }
     }
 }

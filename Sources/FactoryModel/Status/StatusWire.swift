@@ -4,20 +4,28 @@ import JSONSchema
 // timestamps are RFC 3339 strings in UTC, ids are strings.
 
 /// `{"workspace":"public","name":"pipeline-01"}` for one resource; without `name`, the
-/// workspace's list; `{"allWorkspaces":true}` for every workspace.
+/// workspace's list; `{"allWorkspaces":true}` for every workspace. Lists come in pages: `limit`
+/// (default 500, at most 1,000) from `offset` (default 0); the reply's `nextOffset` asks for the
+/// next page.
 public struct StatusQuery: Codable, Sendable, Hashable {
     public static let currentVersion = 1
+    public static let defaultLimit = 500
+    public static let maximumLimit = 1000
 
     public var version: Int?
     public var workspace: String?
     public var name: String?
     public var allWorkspaces: Bool?
+    public var limit: Int?
+    public var offset: Int?
 
-    public init(workspace: String?, name: String? = nil, allWorkspaces: Bool = false) {
+    public init(workspace: String?, name: String? = nil, allWorkspaces: Bool = false, limit: Int? = nil, offset: Int? = nil) {
         self.version = Self.currentVersion
         self.workspace = workspace
         self.name = name
         self.allWorkspaces = allWorkspaces ? true : nil
+        self.limit = limit
+        self.offset = offset
     }
 }
 
@@ -44,14 +52,18 @@ public struct StatusReply: Codable, Sendable {
     public var kind: Kind
     public var resource: ResourceStatusView?
     public var resources: [ResourceStatusView]?
+    /// For lists: how many resources match in all, and where the next page starts (absent on the
+    /// last page).
+    public var total: Int?
+    public var nextOffset: Int?
     public var error: Failure?
 
     public static func one(_ resource: ResourceStatusView) -> StatusReply {
         StatusReply(version: currentVersion, kind: .resource, resource: resource)
     }
 
-    public static func list(_ resources: [ResourceStatusView]) -> StatusReply {
-        StatusReply(version: currentVersion, kind: .list, resources: resources)
+    public static func list(_ resources: [ResourceStatusView], total: Int? = nil, nextOffset: Int? = nil) -> StatusReply {
+        StatusReply(version: currentVersion, kind: .list, resources: resources, total: total ?? resources.count, nextOffset: nextOffset)
     }
 
     public static func failure(_ reason: String, _ message: String) -> StatusReply {

@@ -69,10 +69,11 @@ public final class StatusReadModel: Sendable {
         )
     }
 
-    /// Every resource of `workspace` (nil: every workspace), sorted by workspace and name.
-    func resources(workspace: String?) -> [(workspace: String, name: String, entity: EntityRecord?, status: StatusRecord?)] {
+    /// One page of the resources of `workspace` (nil: every workspace), sorted by workspace and
+    /// name, and how many there are in all. Only the page's documents are decoded.
+    func resources(workspace: String?, offset: Int, limit: Int) -> (page: [(workspace: String, name: String, entity: EntityRecord?, status: StatusRecord?)], total: Int) {
         let snapshot = state.withLock { $0.documents }
-        var byResource: [String: (String, String, [UInt8]?, [UInt8]?)] = [:]
+        var byResource: [String: (workspace: String, name: String, entity: [UInt8]?, status: [UInt8]?)] = [:]
         for (key, value) in snapshot {
             let parts = key.split(separator: ".", maxSplits: 2)
             guard parts.count == 3 else { continue }
@@ -80,16 +81,18 @@ public final class StatusReadModel: Sendable {
             if let workspace, space != workspace { continue }
             let id = space + "/" + name
             var current = byResource[id] ?? (space, name, nil, nil)
-            if kind == "entity" { current.2 = value } else if kind == "status" { current.3 = value } else { continue }
+            if kind == "entity" { current.entity = value } else if kind == "status" { current.status = value } else { continue }
             byResource[id] = current
         }
-        return byResource.keys.sorted().compactMap { id in
-            guard let (space, name, entity, status) = byResource[id] else { return nil }
+        let ids = byResource.keys.sorted()
+        let page = ids.dropFirst(offset).prefix(limit).compactMap { id -> (workspace: String, name: String, entity: EntityRecord?, status: StatusRecord?)? in
+            guard let resource = byResource[id] else { return nil }
             return (
-                space, name,
-                entity.flatMap { try? StateStore.decode(EntityRecord.self, $0, key: "entity") },
-                status.flatMap { try? StateStore.decode(StatusRecord.self, $0, key: "status") }
+                resource.workspace, resource.name,
+                resource.entity.flatMap { try? StateStore.decode(EntityRecord.self, $0, key: "entity") },
+                resource.status.flatMap { try? StateStore.decode(StatusRecord.self, $0, key: "status") }
             )
         }
+        return (page, ids.count)
     }
 }

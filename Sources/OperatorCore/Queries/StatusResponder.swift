@@ -76,9 +76,20 @@ public final class StatusResponder: Sendable {
             }
             return .one(StatusViews.view(entity: entity, status: status, workspace: workspace, name: name, includeSpec: true))
         }
-        return .list(readModel.resources(workspace: workspace).map { resource in
-            StatusViews.view(entity: resource.entity, status: resource.status, workspace: resource.workspace, name: resource.name, includeSpec: false)
-        })
+        let limit = query.limit ?? StatusQuery.defaultLimit
+        let offset = query.offset ?? 0
+        guard (1...StatusQuery.maximumLimit).contains(limit), offset >= 0 else {
+            return .failure("badQuery", "\"limit\" is 1 to \(StatusQuery.maximumLimit) and \"offset\" 0 or more")
+        }
+        let (page, total) = readModel.resources(workspace: workspace, offset: offset, limit: limit)
+        let next = offset + page.count < total ? offset + page.count : nil
+        return .list(
+            page.map { resource in
+                StatusViews.view(entity: resource.entity, status: resource.status, workspace: resource.workspace, name: resource.name, includeSpec: false)
+            },
+            total: total,
+            nextOffset: next
+        )
     }
 }
 
