@@ -213,7 +213,8 @@ let package = Package(
                 "NATSKit",
                 "NATSTestKit",
             ],
-            resources: [.copy("Resources")]
+            // Read from the source tree by the Python checker, not through the bundle.
+            exclude: ["Resources"]
         ),
         .testTarget(
             name: "OperatorTests",

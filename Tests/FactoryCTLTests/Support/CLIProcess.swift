@@ -52,12 +52,12 @@ enum CLIProcess {
         let process: Process
         private let collected = Collected()
 
-        init(_ arguments: [String], binary: URL = CLIProcess.factoryctl, standardInput: Data? = nil) throws {
+        init(_ arguments: [String], binary: URL = CLIProcess.factoryctl, environment: [String: String] = [:], standardInput: Data? = nil) throws {
             process = Process()
             process.executableURL = binary
             process.arguments = arguments
             process.currentDirectoryURL = CLIProcess.packageRoot
-            process.environment = CLIProcess.cleanEnvironment
+            process.environment = CLIProcess.cleanEnvironment.merging(environment) { $1 }
             let output = Pipe()
             let errors = Pipe()
             process.standardOutput = output
