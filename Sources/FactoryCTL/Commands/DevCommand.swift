@@ -34,7 +34,7 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Operator replicas to run.", valueName: "count"))
     var replicas = 2
 
-    @Option(help: ArgumentHelp("Where the JetStream store, logs and election state files go (default: $TMPDIR/factoryctl-dev-<nats-port>).", valueName: "directory"))
+    @Option(help: ArgumentHelp("Where the JetStream store, logs and election state files go (default: factoryctl-dev-<nats-port> in $TMPDIR, else /tmp).", valueName: "directory"))
     var dir: String?
 
     @Flag(help: "Start with empty JetStream state (removes the store in --dir first).")
