@@ -9,7 +9,7 @@ import Testing
 struct ManifestInputTests {
     static let example = CLIProcess.packageRoot.appendingPathComponent("examples/resource.yaml")
 
-    static func public_() throws -> WorkspaceName { try WorkspaceName("public") }
+    static func publicWorkspace() throws -> WorkspaceName { try WorkspaceName("public") }
 
     @Test("the owner is filled in only when the manifest has none")
     func owner() throws {
@@ -28,22 +28,22 @@ struct ManifestInputTests {
     func sources() throws {
         let text = try String(contentsOf: Self.example, encoding: .utf8)
         let two = text + "\n---\n" + text.replacingOccurrences(of: "name: pipeline-01", with: "name: pipeline-02")
-        let fromStandardInput = ManifestInput.load(paths: ["-"], registry: .seedDefault, workspace: try Self.public_()) { Data(two.utf8) }
+        let fromStandardInput = ManifestInput.load(paths: ["-"], registry: .seedDefault, workspace: try Self.publicWorkspace()) { Data(two.utf8) }
         #expect(fromStandardInput.problems.isEmpty)
         #expect(fromStandardInput.documents.map(\.origin) == ["stdin#1", "stdin#2"])
         #expect(fromStandardInput.documents.map(\.manifest.name.rawValue) == ["pipeline-01", "pipeline-02"])
 
         let json = try ResourceManifest.load(from: text).jsonValue.serialized()
-        let fromJSON = ManifestInput.load(paths: ["-"], registry: .seedDefault, workspace: try Self.public_()) { Data(json.utf8) }
+        let fromJSON = ManifestInput.load(paths: ["-"], registry: .seedDefault, workspace: try Self.publicWorkspace()) { Data(json.utf8) }
         #expect(fromJSON.problems.isEmpty && fromJSON.documents.count == 1)
 
-        let missing = ManifestInput.load(paths: ["/nonexistent/resource.yaml"], registry: .seedDefault, workspace: try Self.public_())
+        let missing = ManifestInput.load(paths: ["/nonexistent/resource.yaml"], registry: .seedDefault, workspace: try Self.publicWorkspace())
         #expect(missing.problems == ["/nonexistent/resource.yaml: no such file"])
 
-        let twice = ManifestInput.load(paths: ["-", "-"], registry: .seedDefault, workspace: try Self.public_()) { Data(text.utf8) }
+        let twice = ManifestInput.load(paths: ["-", "-"], registry: .seedDefault, workspace: try Self.publicWorkspace()) { Data(text.utf8) }
         #expect(twice.problems == ["-f - given twice: standard input can be read once"])
 
-        let empty = ManifestInput.load(paths: ["-"], registry: .seedDefault, workspace: try Self.public_()) { Data() }
+        let empty = ManifestInput.load(paths: ["-"], registry: .seedDefault, workspace: try Self.publicWorkspace()) { Data() }
         #expect(!empty.problems.isEmpty && empty.documents.isEmpty)
     }
 }
