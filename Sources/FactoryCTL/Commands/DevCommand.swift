@@ -83,12 +83,21 @@ struct DevCommand: AsyncParsableCommand {
             let (events, continuation) = AsyncStream.makeStream(of: DevStack.Event.self)
             let stack = DevStack(configuration: try makeConfiguration(layout), log: log, events: continuation)
 
-            // Signals are handled from the start, so Ctrl-C while starting also cleans up.
+            // Signals are handled from the start, so Ctrl-C while starting also cleans up. A
+            // second one does not wait for the graceful stop: it kills the children and exits.
             let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
             let signalTask = Task {
+                var received = 0
                 for await signal in signals {
-                    stack.requestStop()
-                    continuation.yield(.signal(signal.description))
+                    received += 1
+                    if received == 1 {
+                        stack.requestStop()
+                        continuation.yield(.signal(signal.description))
+                    } else {
+                        log.say("received \(signal.description) again; killing what is left")
+                        stack.killChildren()
+                        Foundation.exit(130)
+                    }
                 }
             }
             defer { signalTask.cancel() }

@@ -9,6 +9,14 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // MARK: - DevStack
 
 /// The local stack of `factoryctl dev`, started in order and stopped in reverse: a nats-server
@@ -304,6 +312,13 @@ final class DevStack: Sendable {
         if let server {
             await server.stop()
             log.say("stopped nats-server (JetStream state kept in \(configuration.storeDirectory.path))")
+        }
+    }
+
+    /// SIGKILL to every child process at once (a second Ctrl-C).
+    func killChildren() {
+        for pid in childProcessIdentifiers.values {
+            kill(pid, SIGKILL)
         }
     }
 
