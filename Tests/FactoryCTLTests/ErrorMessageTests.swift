@@ -16,7 +16,9 @@ struct ErrorMessageTests {
         let settings = try Self.settings(.init(server: "nats://127.0.0.1:\(port)", timeout: "2s"))
         let started = ContinuousClock.now
         let error = await #expect(throws: CLIError.self) { _ = try await FactoryClient.connect(settings) }
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Refused at once, not retried for the operator's 10 s initial-connect window (the bound
+        // leaves room for a loaded two-core machine).
+        #expect(ContinuousClock.now - started < .seconds(8))
         let message = try #require(error).message
         #expect(message == "cannot connect to NATS at nats://127.0.0.1:\(port): no server is listening there; start the local stack with scripts/dev (or factoryctl dev), or point --server or NATS_URL at your server")
         #expect(error?.exitCode == 3)
