@@ -147,9 +147,16 @@ let package = Package(
                 "JSONSchema",
                 "HightouchSimulator",
                 "NATSTestKit",
+                // The state records and views `watch` reads, and the duration syntax.
+                "OperatorCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                // `dev`: replicas' /readyz, and SIGINT/SIGTERM as an async sequence.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -193,6 +200,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
+        ),
+        // Drives the built `factoryctl` and `hightouch-operator` as a user would; depending on the
+        // executable targets makes `swift build --build-tests` build both binaries.
+        .testTarget(
+            name: "FactoryCTLTests",
+            dependencies: [
+                "FactoryCTL",
+                "HightouchOperator",
+                "OperatorCore",
+                "FactoryModel",
+                "JSONSchema",
+                "NATSKit",
+                "NATSTestKit",
+            ],
+            // Read from the source tree by the Python checker, not through the bundle.
+            exclude: ["Resources"]
         ),
         .testTarget(
             name: "OperatorTests",

@@ -43,12 +43,6 @@ public final class NATSConnection: Sendable {
             return (handle, connected)
         }
         let connection = NATSConnection(handle: handle, configuration: configuration, logger: logger)
-        do {
-            try connection.responses.start()
-        } catch {
-            await connection.close()
-            throw error
-        }
         if !connected {
             logger.debug("NATS server not reachable yet; retrying")
             let operation = "connect to \(configuration.servers.map(NATSConfiguration.redactingURL).joined(separator: ","))"
@@ -102,6 +96,13 @@ public final class NATSConnection: Sendable {
                     message: "no server answered within \(configuration.initialConnectTimeout); check that nats-server is running at that address and reachable"
                 )
             }
+        }
+        // The response inbox, once the connection is up (see ResponseMux.start).
+        do {
+            try connection.responses.start()
+        } catch {
+            await connection.close()
+            throw error
         }
         logger.debug("Connected to NATS", metadata: [NATSLoggingKeys.server: "\(handle.connectedURL.map(NATSConfiguration.redactingURL) ?? "?")"])
         return connection

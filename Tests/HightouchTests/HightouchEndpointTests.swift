@@ -126,7 +126,8 @@ struct HightouchEndpointTests {
 
     @Test("sync runs: list, get one by id, unknown run is nil, unknown sync is 404")
     func runs() async throws {
-        try await withHightouch { _, client in
+        // A run that cannot end during the test, however slow the machine.
+        try await withHightouch(knobs: { $0.runDuration = .seconds(120) }) { _, client in
             let sync = try await createSeedPipeline(client)
             let runID = try await client.triggerRun(syncID: sync.id, options: .init(fullResync: false, resetCDC: false))
             let run = try #require(try await client.run(syncID: sync.id, runID: runID))

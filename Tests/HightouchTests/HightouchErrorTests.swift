@@ -182,10 +182,15 @@ struct HightouchErrorTests {
             #expect(ContinuousClock.now - start < .seconds(20))
 
             let base = try #require(simulator.baseURL)
-            var limited: (status: Int, body: String, headers: HTTPHeaders)?
-            for _ in 0..<10 {
-                let answer = try await rawRequest(.GET, base + "/api/v1/sources", headers: [("Authorization", "Bearer \(testToken)")])
-                if answer.status == 429 { limited = answer; break }
+            // A concurrent burst over the limit: sequential requests can be slow enough under load
+            // never to exceed it.
+            let limited = try await withThrowingTaskGroup(of: (status: Int, body: String, headers: HTTPHeaders).self) { group in
+                for _ in 0..<12 {
+                    group.addTask { try await rawRequest(.GET, base + "/api/v1/sources", headers: [("Authorization", "Bearer \(testToken)")]) }
+                }
+                var found: (status: Int, body: String, headers: HTTPHeaders)?
+                for try await answer in group where answer.status == 429 { found = answer }
+                return found
             }
             let answer = try #require(limited)
             #expect(try jsonObject(answer.body)["error"] is String)

@@ -22,14 +22,16 @@ struct LeaderElectionTests {
                 )
             }
             // Everyone campaigns; exactly one wins.
-            for replica in replicas { await replica.tick() }
+            for replica in replicas { await replica.maintainMembership() }
+            for replica in replicas { await replica.renewOrCampaign() }
             let leaders = replicas.filter(\.isLeader)
             #expect(leaders.count == 1)
             let first = try #require(leaders.first)
             let firstTerm = first.state.term
             #expect(firstTerm > 0)
-            for replica in replicas { await replica.tick() }
+            for replica in replicas { await replica.renewOrCampaign() }
             #expect(replicas.filter(\.isLeader).map(\.instanceID) == [first.instanceID], "renewals keep the same leader")
+            for replica in replicas { await replica.maintainMembership() }
             #expect(replicas.allSatisfy { $0.state.leader == first.instanceID }, "followers know the leader")
             #expect(replicas.allSatisfy { $0.state.members == 3 })
 
@@ -39,7 +41,7 @@ struct LeaderElectionTests {
             var newLeader: LeaderElection?
             while newLeader == nil, ContinuousClock.now - crashedAt < .seconds(8) {
                 try await Task.sleep(for: first.renewPeriod)
-                for replica in survivors { await replica.tick() }
+                for replica in survivors { await replica.renewOrCampaign() }
                 let current = survivors.filter(\.isLeader)
                 #expect(current.count <= 1, "never two leaders")
                 newLeader = current.first
@@ -63,7 +65,7 @@ struct LeaderElectionTests {
             stopping.cancel()
             await stopping.value
             let remaining = survivors.first { $0.instanceID != successor.instanceID }!
-            await remaining.tick()
+            await remaining.renewOrCampaign()
             #expect(remaining.isLeader, "the last replica leads right after a graceful hand-over")
             await connection.close()
         }

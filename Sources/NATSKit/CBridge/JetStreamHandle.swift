@@ -44,9 +44,16 @@ final class JetStreamHandle: @unchecked Sendable {
         var info: UnsafeMutablePointer<jsStreamInfo>? = nil
         var jsError = jsErrCode(rawValue: 0)
         var status = js_AddStream(&info, pointer, &config, nil, &jsError)
-        if status != NATS_OK, jsError.rawValue == 10058 {  // JSStreamNameExistErr: update instead
+        // It exists: update it instead. JSStreamNameExistErr (10058) says so; servers before
+        // 2.10 answer a racing create of the same stream with "subjects overlap" (10065).
+        if status != NATS_OK, jsError.rawValue == 10058 || jsError.rawValue == 10065 {
+            let addError = CError.make(status, operation: operation, jetStreamError: jsError)
             jsError = jsErrCode(rawValue: 0)
             status = js_UpdateStream(&info, pointer, &config, nil, &jsError)
+            if status != NATS_OK, jsError.rawValue == 10059 {
+                // No stream of that name: the subjects really belong to another stream.
+                throw addError
+            }
         }
         try CError.check(status, operation, jetStreamError: jsError)
         guard let info else { throw NATSError(code: .unknown, operation: operation, message: "no stream info returned") }

@@ -67,11 +67,14 @@ public final class LeaderElection: Sendable {
 
     public var state: State { internalState.withLock { $0.state } }
 
-    /// True only while this replica holds a leadership it renewed within the TTL.
+    /// True only while this replica holds a leadership it renewed within 80% of the TTL. The
+    /// server may expire the key slightly before our own clock says the TTL is up (it counts from
+    /// when it stored the renewal), so a leader stops trusting its leadership early: the next
+    /// leader can only start after this one has stopped.
     public var isLeader: Bool {
         internalState.withLock { current in
             guard current.state.role == .leader, let last = current.lastRenewal else { return false }
-            return ContinuousClock.now - last < ttl
+            return ContinuousClock.now - last < ttl * 4 / 5
         }
     }
 
@@ -91,13 +94,26 @@ public final class LeaderElection: Sendable {
     }
 
     /// Campaigns and renews until cancelled; on cancellation a leader hands over at once by
-    /// deleting its key (at its revision, so it never deletes a successor's).
+    /// deleting its key (at its revision, so it never deletes a successor's). Leadership and
+    /// membership run in separate loops, so that counting members (a slower listing) never
+    /// delays a renewal.
     public func run() async {
         writeStateFile(state)
         let period = renewPeriod
-        while !Task.isCancelled {
-            await tick()
-            try? await Task.sleep(for: period)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    await self.renewOrCampaign()
+                    try? await Task.sleep(for: period)
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    await self.maintainMembership()
+                    try? await Task.sleep(for: period)
+                }
+            }
+            await group.waitForAll()
         }
         await resign()
     }
@@ -110,14 +126,19 @@ public final class LeaderElection: Sendable {
     private var leaderKey: String { "leader.\(group)" }
     private var memberKey: String { "member.\(group).\(instanceID)" }
 
-    func tick() async {
-        await renewMembership()
+    /// One leadership step: renew what is held, or try to acquire it.
+    func renewOrCampaign() async {
         let held = internalState.withLock { $0.heldRevision }
         if let held {
             await renew(at: held)
         } else {
             await campaign()
         }
+    }
+
+    /// One membership step: say this replica is here, and count who else is.
+    func maintainMembership() async {
+        await renewMembership()
         await countMembers()
     }
 
@@ -166,7 +187,7 @@ public final class LeaderElection: Sendable {
     /// A leader that has not renewed for a TTL may already have a successor: step down.
     private func demoteIfStale() {
         update { current in
-            guard current.state.role == .leader, let last = current.lastRenewal, ContinuousClock.now - last >= self.ttl else { return }
+            guard current.state.role == .leader, let last = current.lastRenewal, ContinuousClock.now - last >= self.ttl * 4 / 5 else { return }
             current.heldRevision = nil
             current.lastRenewal = nil
             current.state.role = .follower

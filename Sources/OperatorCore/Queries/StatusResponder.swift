@@ -93,15 +93,16 @@ public final class StatusResponder: Sendable {
     }
 }
 
-/// Records → the wire view of DESIGN.md's table and detail.
-enum StatusViews {
+/// Records → the wire view of DESIGN.md's table and detail. Public so that `factoryctl watch`,
+/// which reads the records from a KV watch, shows exactly what a status query answers.
+public enum StatusViews {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return encoder
     }()
 
-    static func view(entity: EntityRecord?, status: StatusRecord?, workspace: String, name: String, includeSpec: Bool) -> ResourceStatusView {
+    public static func view(entity: EntityRecord?, status: StatusRecord?, workspace: String, name: String, includeSpec: Bool) -> ResourceStatusView {
         let phase: Phase
         if let status {
             phase = status.phase

@@ -1,0 +1,78 @@
+import ArgumentParser
+import FactoryModel
+
+// MARK: - GetCommand
+
+/// `factoryctl get -t resource -w WORKSPACE [-n NAME] [-d] [-o table|json|yaml] [--all-workspaces]`
+struct GetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Show resources and their status: a table, the detail (-d), or the whole status as JSON or YAML (-o).",
+        discussion: """
+            The status comes from the operator (a request on the query subject, answered by any replica from \
+            its KV state). STATUS is pending, active, error or deleted; RUNTIME is pending, inprogress, \
+            succeeded, failed or cancelled. With -d: vendor ids, the current and last run (status, progress, \
+            rows planned, successful and failed, error), generations, timestamps, commands and the last error.
+            """)
+
+    @Argument(help: ArgumentHelp("A resource name (same as -n).", valueName: "name"))
+    var name: String?
+
+    @Option(name: [.customShort("t"), .customLong("type")], help: ArgumentHelp("What to list; only resource.", valueName: "kind"))
+    var kind: String = "resource"
+
+    @Option(name: [.customShort("n"), .customLong("name")], help: ArgumentHelp("A resource name.", valueName: "name"))
+    var nameOption: String?
+
+    @OptionGroup var workspace: WorkspaceOption
+
+    @Flag(name: [.customShort("A"), .customLong("all-workspaces")], help: "List the resources of every workspace.")
+    var allWorkspaces = false
+
+    @Flag(name: [.customShort("d"), .customLong("details")], help: "Show everything the operator knows about each resource.")
+    var details = false
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("table, json or yaml.", valueName: "format"))
+    var output: OutputFormat = .table
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        try await CommandRunner.run {
+            try Names.checkKind(kind)
+            let name = try Names.resource(argument: self.name, option: nameOption)
+            if name != nil, allWorkspaces {
+                throw CLIError.invalidInput("a name belongs to one workspace: use -w WORKSPACE with a name, --all-workspaces without")
+            }
+            let workspace = allWorkspaces ? nil : try self.workspace.name()
+            let settings = try connection.settings(environment: CommandRunner.environment)
+            try await withFactoryClient(settings) { client in
+                if let name, let workspace {
+                    let view = try await client.resource(name, workspace: workspace)
+                    Console.write(try Self.render([view], single: true, details: details, output: output))
+                    return
+                }
+                let views = try await client.resources(workspace: workspace)
+                if views.isEmpty, output == .table {
+                    Console.note("No resources found in \(workspace.map { "workspace \($0)" } ?? "any workspace").")
+                    return
+                }
+                Console.write(try Self.render(views, single: false, details: details, output: output))
+            }
+        }
+    }
+
+    /// What `get` prints for `views` (one view when a name was given).
+    static func render(_ views: [ResourceStatusView], single: Bool, details: Bool, output: OutputFormat) throws(CLIError) -> String {
+        switch output {
+        case .table:
+            guard details else { return StatusTable.render(views) }
+            return views.map(StatusDetail.render).joined(separator: "\n")
+        case .json, .yaml:
+            if single, let view = views.first {
+                return try StatusDocument.render(view, as: output)
+            }
+            return try StatusDocument.render(views, as: output)
+        }
+    }
+}

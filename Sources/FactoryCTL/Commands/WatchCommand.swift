@@ -1,0 +1,62 @@
+import ArgumentParser
+import FactoryModel
+
+// MARK: - WatchCommand
+
+/// `factoryctl watch [NAME] -w WORKSPACE`
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Follow resources live, with a progress bar per running sync.",
+        discussion: """
+            Reads the operator's state bucket through a KV watch: every change is shown as the operator \
+            writes it (nothing polls). On a terminal the lines are redrawn in place; in a pipe or a file each \
+            change is a new timestamped line.
+
+            With NAME: follows that resource until nothing is going on (no command in progress, no running \
+            sync), then prints the outcome and exits: 0 when the run succeeded (or there is nothing to run), \
+            1 when it failed or was cancelled or the resource is in error. If the resource does not exist yet \
+            it waits for it. If nothing is going on when the watch starts, it prints the last outcome at once; \
+            to follow a run you are about to start, use run --watch (or apply --watch).
+
+            Without NAME: shows every change in the workspace until Ctrl-C.
+            """)
+
+    @Argument(help: ArgumentHelp("The resource to follow until its run ends.", valueName: "name"))
+    var name: String?
+
+    @Option(name: [.customShort("n"), .customLong("name")], help: ArgumentHelp("The resource name (instead of the argument).", valueName: "name"))
+    var nameOption: String?
+
+    @OptionGroup var workspace: WorkspaceOption
+
+    @Flag(name: [.customShort("A"), .customLong("all-workspaces")], help: "Watch every workspace (without a name).")
+    var allWorkspaces = false
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        try await CommandRunner.run {
+            let name = try Names.resource(argument: self.name, option: nameOption)
+            if name != nil, allWorkspaces {
+                throw CLIError.invalidInput("a name belongs to one workspace: use -w WORKSPACE with a name, --all-workspaces without")
+            }
+            let workspace = allWorkspaces ? nil : try self.workspace.name()
+            let scope: WatchSession.Scope
+            if let name, let workspace {
+                scope = .resource(workspace: workspace, name: name)
+            } else {
+                scope = .workspace(workspace)
+            }
+            let settings = try connection.settings(environment: CommandRunner.environment)
+            try await withFactoryClient(settings) { client in
+                let session = WatchSession(client: client, scope: scope, target: nil, renderer: WatchRenderer())
+                let outcome = try await session.run()
+                session.renderer.finish(outcome.text)
+                if !outcome.isSuccess {
+                    throw CLIError.failed(outcome.text)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import FactoryModel
+
+// MARK: - StatusDetail
+
+/// `get -d`: everything the operator knows about one resource, as labelled lines: the table's
+/// columns, the vendor objects, the current and last run (status, progress, rows planned,
+/// successful and failed, error), generations, timestamps, commands and the last error.
+enum StatusDetail {
+    static func render(_ view: ResourceStatusView) -> String {
+        var lines = Lines()
+        lines.add("Name", view.name)
+        lines.add("Workspace", view.workspace)
+        lines.add("Version", view.version)
+        lines.add("Type", "\(view.type) (\(view.resourceType))")
+        lines.add("Owner", view.owner ?? "-")
+        lines.add("Status", view.status)
+        lines.add("Runtime", view.runtime)
+        lines.add("Generation", "\(view.generation) (observed \(view.observedGeneration))")
+        lines.add("Created", view.createdAt ?? "-")
+        lines.add("Updated", view.updatedAt ?? "-")
+        if let deletedAt = view.deletedAt { lines.add("Deleted", deletedAt) }
+
+        if let vendor = view.vendor {
+            lines.section("Vendor")
+            lines.add("Model", identifier(vendor.modelId, slug: vendor.modelSlug), indent: 1)
+            lines.add("Sync", identifier(vendor.syncId, slug: vendor.syncSlug), indent: 1)
+        } else {
+            lines.add("Vendor", "-")
+        }
+
+        run("Current run", view.currentRun, into: &lines)
+        run("Last run", view.lastRun, into: &lines)
+
+        lines.add("Last command", command(view.lastCommand))
+        lines.add("Active command", command(view.activeCommand))
+        if let error = view.lastError {
+            lines.section("Last error")
+            lines.add("Reason", error.reason, indent: 1)
+            lines.add("Message", error.message, indent: 1)
+            if let commandId = error.commandId { lines.add("Command", commandId, indent: 1) }
+            if let at = error.at { lines.add("At", at, indent: 1) }
+        } else {
+            lines.add("Last error", "-")
+        }
+        return lines.text
+    }
+
+    private static func run(_ label: String, _ run: ResourceStatusView.Run?, into lines: inout Lines) {
+        guard let run else {
+            lines.add(label, "-")
+            return
+        }
+        lines.section(label)
+        lines.add("ID", run.id, indent: 1)
+        lines.add("Status", "\(run.status) (\(run.runtime))", indent: 1)
+        lines.add("Progress", ProgressBar.bar(run.completionRatio) + " " + ProgressBar.percent(run.completionRatio).trimmingLeadingSpaces, indent: 1)
+        if let querySize = run.querySize { lines.add("Query size", "\(querySize) rows", indent: 1) }
+        lines.add("Planned rows", RunRows.breakdown(run.plannedRows), indent: 1)
+        lines.add("Successful rows", RunRows.breakdown(run.successfulRows), indent: 1)
+        lines.add("Failed rows", RunRows.breakdown(run.failedRows), indent: 1)
+        lines.add("Error", run.error ?? "-", indent: 1)
+        lines.add("Created", run.createdAt ?? "-", indent: 1)
+        lines.add("Started", run.startedAt ?? "-", indent: 1)
+        lines.add("Finished", run.finishedAt ?? "-", indent: 1)
+        lines.add("Checked", run.checkedAt ?? "-", indent: 1)
+    }
+
+    private static func identifier(_ id: String?, slug: String?) -> String {
+        switch (id, slug) {
+        case (let id?, let slug?): return "\(id) (\(slug))"
+        case (let id?, nil): return id
+        case (nil, let slug?): return "(\(slug))"
+        case (nil, nil): return "-"
+        }
+    }
+
+    private static func command(_ command: ResourceStatusView.Command?) -> String {
+        guard let command else { return "-" }
+        var text = "\(command.operation) at sequence \(command.sequence), id \(command.id)"
+        if let receivedAt = command.receivedAt { text += ", received \(receivedAt)" }
+        if let stage = command.stage { text += ", stage \(stage)" }
+        if let owner = command.owner { text += ", held by \(owner)" }
+        return text
+    }
+
+    // MARK: - Lines
+
+    /// Labelled lines with the values aligned in one column.
+    private struct Lines {
+        static let valueColumn = 20
+        var text = ""
+
+        mutating func add(_ label: String, _ value: String, indent: Int = 0) {
+            let head = String(repeating: "  ", count: indent) + label + ":"
+            text += head + String(repeating: " ", count: max(1, Self.valueColumn - head.count)) + value + "\n"
+        }
+
+        mutating func section(_ label: String) {
+            text += label + ":\n"
+        }
+    }
+}
+
+extension String {
+    var trimmingLeadingSpaces: String {
+        String(drop { $0 == " " })
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension BinaryTests {
+    /// The product as a newcomer meets it: `factoryctl dev` brings the stack up, the example is
+    /// applied, watched to success, listed, inspected, run again and deleted with the built
+    /// `factoryctl`, and Ctrl-C takes everything down.
+    @Suite("factoryctl against factoryctl dev (binaries)", .timeLimit(.minutes(4)))
+    struct DevStackTests {
+        @Test("dev up, apply the example, watch it succeed, get the table and JSON, run again, delete, Ctrl-C: exit 0, no child left")
+        func userJourney() async throws {
+            let natsPort = try FreePort.pick()
+            let simulatorPort = try FreePort.pick()
+            let metricPort = try FreePort.pickRun(of: 2)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factoryctl-dev-test-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let server = ["-s", "nats://127.0.0.1:\(natsPort)"]
+
+            let dev = try CLIProcess.Background([
+                "dev", "--nats-port", "\(natsPort)", "--sim-port", "\(simulatorPort)", "--metric-port", "\(metricPort)",
+                "--dir", directory.path, "--run-duration", "2s",
+            ])
+            var children: [String: Int32] = [:]
+            do {
+                let ready = await dev.waitForOutput("ready in", timeout: .seconds(90))
+                try #require(ready, "factoryctl dev did not get ready:\n\(dev.output)\n\(dev.errorOutput)")
+                children = Self.childPIDs(in: dev.output)
+                #expect(Set(children.keys) == ["nats-server", "operator-1", "operator-2"], "\(dev.output)")
+                #expect(dev.output.contains("provisioned streams/: 3 streams, 2 consumers, 2 KV buckets"))
+                #expect(dev.output.contains("apply -f examples/resource.yaml -w public"))
+
+                // apply: validated locally, published once; the same content again is a duplicate.
+                let apply = try await CLIProcess.run(["apply", "-f", "examples/resource.yaml", "-w", "public", "--owner", "iamgroot"] + server)
+                #expect(apply.status == 0, "\(apply)")
+                #expect(apply.output == "public/pipeline-01: apply published to dataos-hightouch-entities, sequence 1\n", "\(apply)")
+
+                // watch: follows the KV state until the run ends.
+                let watch = try await CLIProcess.run(["watch", "pipeline-01", "-w", "public"] + server, timeout: .seconds(60))
+                #expect(watch.status == 0, "\(watch)")
+                #expect(watch.lines.contains { $0.contains("public/pipeline-01  active  inprogress  run 500001") }, "\(watch)")
+                #expect(watch.lines.last?.hasPrefix("public/pipeline-01: run 500001 succeeded in ") == true, "\(watch)")
+
+                let again = try await CLIProcess.run(["apply", "-f", "examples/resource.yaml", "-w", "public", "--owner", "iamgroot"] + server)
+                #expect(again.output == "public/pipeline-01: unchanged (duplicate within the window), sequence 1\n", "\(again)")
+
+                // get: DESIGN.md's table.
+                let table = try await CLIProcess.run(["get", "-t", "resource", "-w", "public"] + server)
+                #expect(table.status == 0, "\(table)")
+                #expect(table.lines.first == "    NAME     | VERSION |   TYPE   | WORKSPACE | STATUS |  RUNTIME  |  OWNER", "\(table)")
+                #expect(table.lines.dropFirst().first == "-------------|---------|----------|-----------|--------|-----------|----------")
+                #expect(table.lines.dropFirst(2).first == " pipeline-01 | v1beta  | resource | public    | active | succeeded | iamgroot")
+                #expect(table.lines.contains { $0.contains("| active | succeeded |") })
+
+                // get -d: the detail.
+                let detail = try await CLIProcess.run(["get", "-t", "resource", "-w", "public", "-n", "pipeline-01", "-d"] + server)
+                #expect(detail.status == 0, "\(detail)")
+                #expect(detail.output.contains("Sync:             20001 (icebase-excel-01)"), "\(detail)")
+                #expect(detail.output.contains("  Status:           success (succeeded)"), "\(detail)")
+
+                // get -o json: the whole status view.
+                let json = try await CLIProcess.run(["get", "pipeline-01", "-w", "public", "-o", "json"] + server)
+                #expect(json.status == 0, "\(json)")
+                let document = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any], "\(json)")
+                #expect(document["status"] as? String == "active")
+                #expect(document["owner"] as? String == "iamgroot")
+                let firstRun = try #require(document["lastRun"] as? [String: Any])
+                #expect(firstRun["status"] as? String == "success")
+                #expect((document["spec"] as? [String: Any])?["sync"] != nil)
+
+                // run --watch: triggers again (a new run id) and follows it.
+                let run = try await CLIProcess.run(["run", "pipeline-01", "-w", "public", "--watch"] + server, timeout: .seconds(60))
+                #expect(run.status == 0, "\(run)")
+                #expect(run.lines.first == "public/pipeline-01: run published to dataos-hightouch-entities, sequence 2", "\(run)")
+                #expect(run.lines.last?.hasPrefix("public/pipeline-01: run 500002 succeeded in ") == true, "\(run)")
+
+                // delete --watch.
+                let delete = try await CLIProcess.run(["delete", "pipeline-01", "-w", "public", "--watch"] + server, timeout: .seconds(60))
+                #expect(delete.status == 0, "\(delete)")
+                #expect(delete.lines.last == "public/pipeline-01: deleted", "\(delete)")
+                let afterDelete = try await CLIProcess.run(["get", "-t", "resource", "-w", "public"] + server)
+                #expect(afterDelete.lines.contains { $0.contains("| deleted |") }, "\(afterDelete)")
+
+                let missing = try await CLIProcess.run(["get", "nothing-here", "-w", "public"] + server)
+                #expect(missing.status == 1)
+                #expect(missing.errorOutput == "error: resource nothing-here not found in workspace public; list the workspace with factoryctl get -t resource -w public\n")
+            } catch {
+                dev.signal(SIGKILL)
+                throw error
+            }
+
+            // Ctrl-C: everything stops, in order, and the exit status is 0.
+            dev.signal(SIGINT)
+            let status = await dev.waitForExit(timeout: .seconds(60))
+            #expect(status == 0, "\(dev.output)\n\(dev.errorOutput)")
+            #expect(dev.output.contains("stopped nats-server"))
+            #expect(dev.output.hasSuffix("stopped\n"), "\(dev.output)")
+            for (name, pid) in children {
+                #expect(!CLIProcess.isAlive(pid), "\(name) (pid \(pid)) outlived factoryctl dev")
+            }
+        }
+
+        @Test("a busy NATS port is reported with the option to change it, before anything starts")
+        func busyPort() async throws {
+            let listener = try Listener()
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factoryctl-dev-test-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let outcome = try await CLIProcess.run(["dev", "--nats-port", "\(listener.port)", "--dir", directory.path], timeout: .seconds(30))
+            #expect(outcome.status == 3, "\(outcome)")
+            #expect(
+                outcome.errorOutput
+                    == "error: port \(listener.port) (for NATS) is already in use, perhaps by another nats-server or factoryctl dev; stop that, or choose another port with --nats-port\n")
+        }
+
+        /// `nats-server  nats://… JetStream, pid 123, …` and `operator-1   pid 124, …` → names and pids.
+        static func childPIDs(in output: String) -> [String: Int32] {
+            var pids: [String: Int32] = [:]
+            for line in output.split(separator: "\n") {
+                let words = line.split(whereSeparator: { $0 == " " || $0 == "," })
+                guard let name = words.first, name == "nats-server" || name.hasPrefix("operator-"),
+                    let index = words.firstIndex(of: "pid"), index + 1 < words.count, let pid = Int32(words[index + 1])
+                else { continue }
+                pids[String(name)] = pid
+            }
+            return pids
+        }
+    }
+}
+
+/// A TCP listener on a free port, held until released.
+final class Listener {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        port = try FreePort.pick()
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(descriptor, 1) == 0 else { throw POSIXError(.EADDRINUSE) }
+    }
+
+    deinit { close(descriptor) }
+}
