@@ -22,24 +22,11 @@ enum StateEntryDecoder {
         guard let (kind, _, _) = parse(key: key) else { return nil }
         do {
             if kind == "entity" {
-                return .entity(try decoder.decode(EntityRecord.self, from: Data(value)))
+                return .entity(try StateStore.decode(EntityRecord.self, value, key: key))
             }
-            return .status(try decoder.decode(StatusRecord.self, from: Data(value)))
+            return .status(try StateStore.decode(StatusRecord.self, value, key: key))
         } catch {
             throw .failed("the state entry \(key) is not a document this factoryctl understands (\(error)); is the operator a newer version?")
         }
     }
-
-    private static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            guard let date = Timestamp.parse(text) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 timestamp: \(text)")
-            }
-            return date
-        }
-        return decoder
-    }()
 }

@@ -130,11 +130,14 @@ public final class StateStore: Sendable {
 
     // MARK: - Codec
 
-    static func encode<Document: Encodable>(_ document: Document) throws -> [UInt8] {
+    /// The bytes the operator stores for `document`: JSON, sorted keys, RFC 3339 dates.
+    public static func encode<Document: Encodable>(_ document: Document) throws -> [UInt8] {
         Array(try encoder.encode(document))
     }
 
-    static func decode<Document: Decodable>(_ type: Document.Type, _ bytes: [UInt8], key: String) throws -> Document {
+    /// Reads a stored document; tools outside the operator (factoryctl watch) use this so they
+    /// read state exactly as the operator wrote it.
+    public static func decode<Document: Decodable>(_ type: Document.Type, _ bytes: [UInt8], key: String) throws -> Document {
         do {
             return try decoder.decode(type, from: Data(bytes))
         } catch {
