@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "hightouch-operator", targets: ["HightouchOperator"]),
         .executable(name: "factoryctl", targets: ["FactoryCTL"]),
         .executable(name: "factory-bench", targets: ["FactoryBench"]),
+        .executable(name: "factory-chaos", targets: ["FactoryChaos"]),
         .library(name: "NATSKit", targets: ["NATSKit"]),
     ],
     dependencies: [
@@ -165,6 +166,25 @@ let package = Package(
             ]
         ),
 
+        // MARK: - Proof under faults (issue 8): chaos runs
+        .target(
+            name: "ChaosKit",
+            dependencies: [
+                "NATSKit",
+                "NATSTestKit",
+                "HightouchSimulator",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "FactoryChaos",
+            dependencies: [
+                "ChaosKit",
+                "HightouchSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
         // MARK: - Tests (real nats-server processes, real HTTP servers)
         .testTarget(
             name: "NATSKitTests",
@@ -206,6 +226,10 @@ let package = Package(
                 "HightouchSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "ChaosTests",
+            dependencies: ["ChaosKit", "NATSKit", "HightouchSimulator"]
         ),
     ]
 )
