@@ -16,12 +16,16 @@ public final class ChaosNATS: Sendable {
         self.children = children
     }
 
+    /// Chaos servers live in their own directories: `scripts/test` (of any worktree) cleans up
+    /// leftover `natskit-test-*` servers, and must not take a chaos run's servers with them.
+    static let directoryPrefix = "factory-chaos-nats-"
+
     /// Comma-separated client URLs of every node (NATS_URL).
     public var urlList: String { nodes.map(\.url).joined(separator: ",") }
     public var urls: [String] { nodes.map(\.url) }
 
     public static func single(executable: String?, children: ChildProcesses) async throws -> ChaosNATS {
-        let server = try await NATSServerProcess.start(.init(executable: executable))
+        let server = try await NATSServerProcess.start(.init(executable: executable, directoryPrefix: directoryPrefix))
         if let pid = server.processIdentifier { children.add(pid) }
         return ChaosNATS(nodes: [server], clustered: false, children: children)
     }
@@ -42,7 +46,10 @@ public final class ChaosNATS: Sendable {
                     }
                     """
                 let node = try await NATSServerProcess.start(
-                    .init(executable: executable, port: clientPorts[index], serverName: "n\(index + 1)", extraConfiguration: extra)
+                    .init(
+                        executable: executable, port: clientPorts[index], serverName: "n\(index + 1)", extraConfiguration: extra,
+                        directoryPrefix: directoryPrefix
+                    )
                 )
                 if let pid = node.processIdentifier { children.add(pid) }
                 nodes.append(node)

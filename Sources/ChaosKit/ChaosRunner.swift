@@ -92,6 +92,7 @@ public enum ChaosRunner {
         )
         var nats: ChaosNATS?
         var replicas: [ReplicaProcess] = []
+        var running: Work?
         var client: NATSConnection?
         do {
             let port = try await simulator.start()
@@ -128,6 +129,7 @@ public enum ChaosRunner {
             output("   ready after \(format(ContinuousClock.now - started)): nats \(nats.urlList), simulator \(simulatorURL)")
 
             let work = Work(scenario: scenario, output: output)
+            running = work
             let observer = ChaosObserver(jetStream: jetStream, simulator: simulator, simulatorURL: simulatorURL, token: token)
             let workStarted = ContinuousClock.now
             let started = replicas
@@ -135,6 +137,7 @@ public enum ChaosRunner {
                 group.addTask { await work.publish(jetStream: jetStream) }
                 if scenario.replicaKills { group.addTask { await work.killReplicas(started) } }
                 group.addTask { await work.watchReplicas(started) }
+                group.addTask { await work.watchNATS(nats) }
                 if scenario.nats != .none { group.addTask { await work.natsFault(nats, connection: connection) } }
                 if scenario.vendorFaults { group.addTask { await work.vendorFaults(simulator) } }
                 group.addTask { await work.waitUntilSettled(observer: observer, started: workStarted) }
@@ -157,13 +160,14 @@ public enum ChaosRunner {
             try await sabotage(scenario, observation: observation, simulatorURL: simulatorURL, jetStream: jetStream, output: output)
             try await observer.observe(into: &observation, workspace: workspace)
             report.anomalies = ChaosChecker.check(observation)
-            report.replicaKills = work.replicaKills
-            report.natsKills = work.natsKills
-            report.vendorFaultEvents = work.vendorFaultEvents
-            report.triggers = observation.triggers.count
         } catch {
             report.anomalies.append(ChaosAnomaly(.didNotSettle, nil, "the run could not be carried out: \(error)"))
+            for exit in running?.unexpectedExits ?? [] { report.anomalies.append(ChaosAnomaly(.replicaCrashed, nil, exit)) }
         }
+        report.replicaKills = running?.replicaKills ?? 0
+        report.natsKills = running?.natsKills ?? 0
+        report.vendorFaultEvents = running?.vendorFaultEvents ?? 0
+        report.triggers = simulator.triggerLog().count
         let counters = simulator.counters()
         report.injectedFaults = counters.injectedFaults
         report.rateLimited = counters.rateLimited

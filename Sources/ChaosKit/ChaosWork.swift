@@ -1,6 +1,7 @@
 import Foundation
 import HightouchSimulator
 import NATSKit
+import NATSTestKit
 import Synchronization
 
 /// SplitMix64: every random choice of a run repeats for a seed.
@@ -190,6 +191,20 @@ final class Work: Sendable {
                 }
                 output("   ! replica \(replica.slot) exited by itself (status \(status)); restarting it")
                 try? replica.start()
+            }
+        }
+    }
+
+    /// Notices NATS nodes that stop without the driver killing them (something else on the
+    /// machine ended them: an anomaly of the environment, reported so the run is not trusted)
+    /// and starts them again.
+    func watchNATS(_ nats: ChaosNATS) async {
+        while await pause(.milliseconds(500)) {
+            guard !state.withLock({ $0.natsDown }) else { continue }
+            for (index, node) in nats.nodes.enumerated() where !node.isRunning {
+                state.withLock { $0.unexpectedExits.append("nats-server n\(index + 1) stopped without the driver killing it; see \(node.logFile)") }
+                output("   ! nats-server n\(index + 1) stopped by itself (or by another program); restarting it")
+                try? await nats.restart(node: index)
             }
         }
     }
