@@ -231,6 +231,12 @@ let package = Package(
             name: "ChaosTests",
             dependencies: ["ChaosKit", "NATSKit", "HightouchSimulator"]
         ),
+        .testTarget(
+            name: "HostileInputTests",
+            dependencies: ["ChaosKit", "HightouchSimulator"],
+            path: "Tests/HostileInput",
+            exclude: ["corpus.jsonl", "make_corpus.py", "hostile_client.py"]
+        ),
     ]
 )
 
