@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "factoryctl", targets: ["FactoryCTL"]),
         .executable(name: "factory-bench", targets: ["FactoryBench"]),
         .executable(name: "factory-chaos", targets: ["FactoryChaos"]),
+        .executable(name: "factory-fuzz", targets: ["FactoryFuzz"]),
         .library(name: "NATSKit", targets: ["NATSKit"]),
     ],
     dependencies: [
@@ -185,6 +186,16 @@ let package = Package(
             ]
         ),
 
+        // MARK: - Proof under faults (issue 8): fuzz targets (scripts/fuzz builds them with libFuzzer)
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["FactoryModel", "JSONSchema"]
+        ),
+        .executableTarget(
+            name: "FactoryFuzz",
+            dependencies: ["FuzzTargets"]
+        ),
+
         // MARK: - Tests (real nats-server processes, real HTTP servers)
         .testTarget(
             name: "NATSKitTests",
@@ -233,7 +244,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HostileInputTests",
-            dependencies: ["ChaosKit", "HightouchSimulator"],
+            dependencies: ["ChaosKit", "HightouchSimulator", "FuzzTargets"],
             path: "Tests/HostileInput",
             exclude: ["corpus.jsonl", "make_corpus.py", "hostile_client.py"]
         ),

@@ -134,7 +134,7 @@ public enum ChaosRunner {
             let workStarted = ContinuousClock.now
             let started = replicas
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await work.publish(jetStream: jetStream) }
+                group.addTask { await work.publish(jetStream: jetStream, workStarted: workStarted) }
                 if scenario.replicaKills { group.addTask { await work.killReplicas(started) } }
                 group.addTask { await work.watchReplicas(started) }
                 group.addTask { await work.watchNATS(nats) }

@@ -56,7 +56,10 @@ public struct ChaosScenario: Sendable {
     public var ackWait: Duration
     /// Applies published per second.
     public var publishRate: Double
-    /// How long the work may take after the last publish before the run counts as stuck.
+    /// Faults (kills, NATS and vendor faults) go on until the work is done or, at the latest,
+    /// this long after the work began (and every apply is published); then everything heals.
+    public var faultWindow: Duration
+    /// How long the work may take after the faults end before the run counts as stuck.
     public var settleTimeout: Duration
     /// Seed of every random choice of the driver (kill times, victims) and of the simulator.
     public var seed: UInt64
@@ -88,8 +91,9 @@ public struct ChaosScenario: Sendable {
         runDuration: Duration = .milliseconds(1500),
         outcomes: [HightouchSimulator.RunOutcome: Double] = [.success: 8, .warning: 1, .failed: 1],
         ackWait: Duration = .seconds(2),
-        publishRate: Double = 40,
-        settleTimeout: Duration = .seconds(600),
+        publishRate: Double = 100,
+        faultWindow: Duration = .seconds(120),
+        settleTimeout: Duration = .seconds(300),
         seed: UInt64 = 2026,
         sabotage: Sabotage = .none,
         operatorBinary: String,
@@ -114,6 +118,7 @@ public struct ChaosScenario: Sendable {
         self.outcomes = outcomes
         self.ackWait = ackWait
         self.publishRate = publishRate
+        self.faultWindow = faultWindow
         self.settleTimeout = settleTimeout
         self.seed = seed
         self.sabotage = sabotage

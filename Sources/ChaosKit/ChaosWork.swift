@@ -59,6 +59,19 @@ final class Work: Sendable {
     var vendorFaultEvents: Int { state.withLock { $0.vendorFaultEvents } }
     var settled: Bool { state.withLock { $0.settled } }
     var finished: Bool { state.withLock { $0.settled || $0.unsettled != nil } }
+    /// When the faults stop (nil until every apply is published): the work may then settle.
+    private let faultsEnd = Mutex<ContinuousClock.Instant?>(nil)
+    /// The fault window is over: every apply is published and `faultWindow` has passed since
+    /// the work began (or the run is finished). Faults heal; the work must then settle.
+    var faultsOver: Bool {
+        if finished { return true }
+        guard let end = faultsEnd.withLock({ $0 }) else { return false }
+        return ContinuousClock.now >= end
+    }
+
+    func startFaultWindow(at start: ContinuousClock.Instant) {
+        faultsEnd.withLock { $0 = start.advanced(by: scenario.faultWindow) }
+    }
 
     private func random(in range: ClosedRange<Double>) -> Double {
         state.withLock { Double.random(in: range, using: &$0.random) }
@@ -68,14 +81,16 @@ final class Work: Sendable {
         state.withLock { Int.random(in: 0..<count, using: &$0.random) }
     }
 
-    /// Sleeps up to `duration`, returning early (false) once the run is finished.
-    private func pause(_ duration: Duration) async -> Bool {
+    /// Sleeps up to `duration`, returning early (false) once the run is finished (or, for
+    /// `faults`, once the fault window is over).
+    private func pause(_ duration: Duration, faults: Bool = false) async -> Bool {
         let deadline = ContinuousClock.now.advanced(by: duration)
+        func over() -> Bool { faults ? faultsOver : finished }
         while ContinuousClock.now < deadline {
-            if finished || Task.isCancelled { return false }
+            if over() || Task.isCancelled { return false }
             try? await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
         }
-        return !finished
+        return !over()
     }
 
     // MARK: - Commands
@@ -111,7 +126,7 @@ final class Work: Sendable {
 
     /// Publishes every apply at `publishRate`, each retried with its message id until JetStream
     /// acknowledges it (across NATS outages; the id makes a retry of a stored publish a no-op).
-    func publish(jetStream: JetStreamContext) async {
+    func publish(jetStream: JetStreamContext, workStarted: ContinuousClock.Instant) async {
         let tag = String(scenario.seed, radix: 36)
         let interval = 1.0 / max(0.1, scenario.publishRate)
         let started = ContinuousClock.now
@@ -147,6 +162,7 @@ final class Work: Sendable {
             await group.waitForAll()
         }
         state.withLock { $0.publishingDone = true }
+        startFaultWindow(at: workStarted)
         output("   published \(scenario.applies - unpublished.count)/\(scenario.applies) applies in \(format(ContinuousClock.now - started))")
     }
 
@@ -154,9 +170,9 @@ final class Work: Sendable {
 
     /// Every few seconds: SIGKILL a random running replica, restart it after a short pause.
     func killReplicas(_ replicas: [ReplicaProcess]) async {
-        while !finished {
+        while !faultsOver {
             if let limit = scenario.maxKills, replicaKills >= limit { return }
-            guard await pause(.milliseconds(Int(random(in: scenario.killInterval) * 1000))) else { return }
+            guard await pause(.milliseconds(Int(random(in: scenario.killInterval) * 1000)), faults: true) else { return }
             let running = replicas.filter(\.isRunning)
             guard !running.isEmpty else { continue }
             let victim = running[random(below: running.count)]
@@ -245,8 +261,8 @@ final class Work: Sendable {
         simulator.updateKnobs { $0.serverErrorRate = 0.3 }
         output("   vendor: 30% of requests answered 5xx from now on")
         var round = 0
-        while !finished {
-            guard await pause(.milliseconds(Int(random(in: 2...4) * 1000))) else { break }
+        while !faultsOver {
+            guard await pause(.milliseconds(Int(random(in: 2...4) * 1000)), faults: true) else { break }
             let event = round % 3
             round += 1
             state.withLock { $0.vendorFaultEvents += 1 }
@@ -254,7 +270,7 @@ final class Work: Sendable {
             case 0:
                 output("   vendor: 429 storm (10 requests per second) for 4 s")
                 simulator.updateKnobs { $0.rateLimit = .init(requests: 10, window: .seconds(1)) }
-                _ = await pause(.seconds(4))
+                _ = await pause(.seconds(4), faults: true)
                 simulator.updateKnobs { $0.rateLimit = nil }
             case 1:
                 output("   vendor: latency spike (1.5 s + up to 1 s) for 3 s")
@@ -262,7 +278,7 @@ final class Work: Sendable {
                     $0.latency = .milliseconds(1500)
                     $0.latencyJitter = .milliseconds(1000)
                 }
-                _ = await pause(.seconds(3))
+                _ = await pause(.seconds(3), faults: true)
                 simulator.updateKnobs {
                     $0.latency = .zero
                     $0.latencyJitter = .zero
@@ -270,11 +286,12 @@ final class Work: Sendable {
             default:
                 output("   vendor: token revoked for 4 s")
                 simulator.setTokens([])
-                _ = await pause(.seconds(4))
+                _ = await pause(.seconds(4), faults: true)
                 simulator.setTokens([ChaosRunner.token])
             }
         }
         ChaosRunner.restoreVendor(simulator)
+        output("   vendor: faults over, simulator healthy again")
     }
 
     // MARK: - Settling
@@ -287,9 +304,9 @@ final class Work: Sendable {
         var last = "nothing observed yet"
         while true {
             let (published, publishingDone) = state.withLock { ($0.published, $0.publishingDone) }
-            if publishingDone, publishedAt == nil { publishedAt = ContinuousClock.now }
+            if publishingDone, faultsOver, publishedAt == nil { publishedAt = ContinuousClock.now }
             if let publishedAt, ContinuousClock.now - publishedAt > scenario.settleTimeout {
-                state.withLock { $0.unsettled = "not settled \(format(scenario.settleTimeout)) after the last publish; last seen: \(last)" }
+                state.withLock { $0.unsettled = "not settled \(format(scenario.settleTimeout)) after the faults ended; last seen: \(last)" }
                 return
             }
             do {

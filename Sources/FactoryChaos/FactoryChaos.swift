@@ -46,7 +46,7 @@ struct FactoryChaos: AsyncParsableCommand {
     var noReplicaKills = false
 
     @Option(help: "Applies published per second.")
-    var rate = 40.0
+    var rate = 100.0
 
     @Option(help: "Simulated run length in milliseconds.")
     var runDurationMs = 1500
@@ -54,8 +54,11 @@ struct FactoryChaos: AsyncParsableCommand {
     @Option(help: "OPERATOR_ACK_WAIT of the replicas in milliseconds.")
     var ackWaitMs = 2000
 
-    @Option(help: "Seconds the work may take after the last publish.")
-    var settleTimeout = 600
+    @Option(help: "Seconds after the work began at which faults stop at the latest (then everything heals).")
+    var faultWindow = 120
+
+    @Option(help: "Seconds the work may take to settle once the faults have stopped.")
+    var settleTimeout = 300
 
     @Option(help: "Seed of every random choice.")
     var seed: UInt64 = 2026
@@ -100,7 +103,7 @@ struct FactoryChaos: AsyncParsableCommand {
         let base = ChaosScenario(
             applies: applies, replicas: replicas, workersPerReplica: workers, replicaKills: !noReplicaKills,
             killInterval: killRange ?? 2...5, maxKills: maxKills, runDuration: .milliseconds(runDurationMs),
-            ackWait: .milliseconds(ackWaitMs), publishRate: rate, settleTimeout: .seconds(settleTimeout), seed: seed,
+            ackWait: .milliseconds(ackWaitMs), publishRate: rate, faultWindow: .seconds(faultWindow), settleTimeout: .seconds(settleTimeout), seed: seed,
             sabotage: ChaosScenario.Sabotage(rawValue: sabotage) ?? .none,
             operatorBinary: operatorBinary ?? ChaosScenario.defaultOperatorBinary(), natsServerBinary: natsServer,
             workRoot: workRoot, keepLogs: keepLogs, verbose: !quiet
