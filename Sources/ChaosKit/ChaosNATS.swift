@@ -18,7 +18,7 @@ public final class ChaosNATS: Sendable {
 
     /// Chaos servers live in their own directories: `scripts/test` (of any worktree) cleans up
     /// leftover `natskit-test-*` servers, and must not take a chaos run's servers with them.
-    static let directoryPrefix = "factory-chaos-nats-"
+    static let directoryPrefix = "chaos-nats-server-"
 
     /// Comma-separated client URLs of every node (NATS_URL).
     public var urlList: String { nodes.map(\.url).joined(separator: ",") }
