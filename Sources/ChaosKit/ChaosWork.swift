@@ -4,6 +4,10 @@ import NATSKit
 import NATSTestKit
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// SplitMix64: every random choice of a run repeats for a seed.
 struct SeededRandom: RandomNumberGenerator {
     private var state: UInt64
@@ -176,6 +180,18 @@ final class Work: Sendable {
             let running = replicas.filter(\.isRunning)
             guard !running.isEmpty else { continue }
             let victim = running[random(below: running.count)]
+            if scenario.freezeReplicas {
+                let seconds = random(in: scenario.freezeFor)
+                let freezes = state.withLock { state -> Int in
+                    state.replicaKills += 1
+                    return state.replicaKills
+                }
+                if scenario.verbose { output("   freeze #\(freezes): replica \(victim.slot) (SIGSTOP) for \(String(format: "%.1f", seconds)) s") }
+                victim.signal(SIGSTOP)
+                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                victim.signal(SIGCONT)
+                continue
+            }
             if let pid = victim.pid { state.withLock { _ = $0.killedByDriver.insert(pid) } }
             await victim.kill()
             let kills = state.withLock { state -> Int in

@@ -121,10 +121,17 @@ public final class ReplicaProcess: @unchecked Sendable {
         children.remove(process.processIdentifier)
     }
 
+    /// Sends `number` to the current incarnation (SIGSTOP and SIGCONT freeze and thaw it).
+    public func signal(_ number: Int32) {
+        guard let process = lock.withLock({ self.process }), process.isRunning else { return }
+        _ = Glibc.kill(process.processIdentifier, number)
+    }
+
     /// SIGTERM (graceful shutdown), SIGKILL after `grace`.
     public func terminate(grace: Duration = .seconds(10)) async {
         guard let process = lock.withLock({ self.process }), process.isRunning else { return }
         _ = Glibc.kill(process.processIdentifier, SIGTERM)
+        _ = Glibc.kill(process.processIdentifier, SIGCONT)
         let deadline = ContinuousClock.now.advanced(by: grace)
         while process.isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))

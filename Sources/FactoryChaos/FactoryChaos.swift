@@ -21,10 +21,13 @@ struct FactoryChaos: AsyncParsableCommand {
               nats-restart    plus: the single nats-server is killed with SIGKILL mid-run and restarted
               nats-cluster    plus: a 3-node cluster with R3 streams and buckets; the command stream's leader node is killed mid-run and restarted
               vendor-faults   plus: 30% 5xx throughout, 429 storms, latency spikes, a revoked token
+            Only when named:
+              replica-freeze  SIGSTOP a replica for 2.5-5 s (longer than half the ack wait) instead of killing it:
+                              the case docs/state.md lists as not covered; expect it to find double triggers
             """
     )
 
-    @Argument(help: "Variants to run, in order (default: all). One of: \(ChaosScenario.variantNames.joined(separator: ", ")).")
+    @Argument(help: "Variants to run, in order (default: the four of issue 8). One of: \((ChaosScenario.variantNames + ChaosScenario.extraVariantNames).joined(separator: ", ")).")
     var variants: [String] = []
 
     @Option(help: "Applies per run (distinct resources).")
@@ -82,8 +85,9 @@ struct FactoryChaos: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
-        for variant in variants where !ChaosScenario.variantNames.contains(variant) {
-            throw ValidationError("unknown variant \(variant); choose from \(ChaosScenario.variantNames.joined(separator: ", "))")
+        let known = ChaosScenario.variantNames + ChaosScenario.extraVariantNames
+        for variant in variants where !known.contains(variant) {
+            throw ValidationError("unknown variant \(variant); choose from \(known.joined(separator: ", "))")
         }
         guard ChaosScenario.Sabotage(rawValue: sabotage) != nil else {
             throw ValidationError("--sabotage must be one of \(ChaosScenario.Sabotage.allCases.map(\.rawValue).joined(separator: ", "))")
