@@ -40,7 +40,7 @@ struct FactoryChaos: AsyncParsableCommand {
     var workers = 4
 
     @Option(help: "Seconds between replica kills, as MIN-MAX.")
-    var killEvery = "2-5"
+    var killEvery = "1.5-4"
 
     @Option(help: "At most this many replica kills per run.")
     var maxKills: Int?
@@ -49,7 +49,7 @@ struct FactoryChaos: AsyncParsableCommand {
     var noReplicaKills = false
 
     @Option(help: "Applies published per second.")
-    var rate = 100.0
+    var rate = 50.0
 
     @Option(help: "Simulated run length in milliseconds.")
     var runDurationMs = 1500
