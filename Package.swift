@@ -24,6 +24,8 @@ let package = Package(
         .executable(name: "hightouch-operator", targets: ["HightouchOperator"]),
         .executable(name: "factoryctl", targets: ["FactoryCTL"]),
         .executable(name: "factory-bench", targets: ["FactoryBench"]),
+        .executable(name: "factory-chaos", targets: ["FactoryChaos"]),
+        .executable(name: "factory-fuzz", targets: ["FactoryFuzz"]),
         .library(name: "NATSKit", targets: ["NATSKit"]),
     ],
     dependencies: [
@@ -173,6 +175,35 @@ let package = Package(
             ]
         ),
 
+        // MARK: - Proof under faults (issue 8): chaos runs
+        .target(
+            name: "ChaosKit",
+            dependencies: [
+                "NATSKit",
+                "NATSTestKit",
+                "HightouchSimulator",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "FactoryChaos",
+            dependencies: [
+                "ChaosKit",
+                "HightouchSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Proof under faults (issue 8): fuzz targets (scripts/fuzz builds them with libFuzzer)
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["FactoryModel", "JSONSchema"]
+        ),
+        .executableTarget(
+            name: "FactoryFuzz",
+            dependencies: ["FuzzTargets"]
+        ),
+
         // MARK: - Tests (real nats-server processes, real HTTP servers)
         .testTarget(
             name: "NATSKitTests",
@@ -230,6 +261,16 @@ let package = Package(
                 "HightouchSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "ChaosTests",
+            dependencies: ["ChaosKit", "NATSKit", "HightouchSimulator"]
+        ),
+        .testTarget(
+            name: "HostileInputTests",
+            dependencies: ["ChaosKit", "HightouchSimulator", "FuzzTargets"],
+            path: "Tests/HostileInput",
+            exclude: ["corpus.jsonl", "make_corpus.py", "hostile_client.py"]
         ),
     ]
 )

@@ -29,6 +29,9 @@ public final class NATSServerProcess: Sendable {
         public var extraConfiguration: String
         /// How long to wait for "Server is ready".
         public var readyTimeout: Duration
+        /// The name prefix of the temporary work directory (it appears on the server's command
+        /// line, which `scripts/test` uses to find servers a run left behind).
+        public var directoryPrefix: String
 
         public init(
             executable: String? = nil,
@@ -37,7 +40,8 @@ public final class NATSServerProcess: Sendable {
             port: Int? = nil,
             serverName: String? = nil,
             extraConfiguration: String = "",
-            readyTimeout: Duration = .seconds(15)
+            readyTimeout: Duration = .seconds(15),
+            directoryPrefix: String = "natskit-test-"
         ) {
             self.executable = executable
             self.jetStream = jetStream
@@ -46,6 +50,7 @@ public final class NATSServerProcess: Sendable {
             self.serverName = serverName
             self.extraConfiguration = extraConfiguration
             self.readyTimeout = readyTimeout
+            self.directoryPrefix = directoryPrefix
         }
     }
 
@@ -94,7 +99,7 @@ public final class NATSServerProcess: Sendable {
     /// Starts a server and waits until it is ready.
     public static func start(_ configuration: Configuration = Configuration()) async throws -> NATSServerProcess {
         let executable = try resolveExecutable(configuration.executable)
-        let workDirectory = try makeTemporaryDirectory(prefix: "natskit-test-")
+        let workDirectory = try makeTemporaryDirectory(prefix: configuration.directoryPrefix)
         let storeDirectory = configuration.storeDirectory ?? (workDirectory + "/store")
         let server = NATSServerProcess(
             configuration: configuration,

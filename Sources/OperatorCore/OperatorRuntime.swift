@@ -51,7 +51,9 @@ public final class OperatorRuntime: Service, Sendable {
         let connection = try await NATSConnection.connect(natsConfiguration, logger: logger)
         do {
             let jetStream = try await connection.jetStream()
-            let buckets = try await jetStream.provision(OperatorTopology.make(configuration))
+            let buckets = try await retryingStartup("provision streams and buckets", logger: logger) {
+                try await jetStream.provision(OperatorTopology.make(configuration))
+            }
             guard let stateBucket = buckets[configuration.stateBucket], let electionBucket = buckets[configuration.electionBucket] else {
                 throw ConfigurationError(variable: "OPERATOR_STATE_BUCKET", value: configuration.stateBucket, expected: "a bucket the operator can create")
             }
@@ -69,8 +71,12 @@ public final class OperatorRuntime: Service, Sendable {
                 ),
                 logger: logger
             )
-            let commandConsumer = try await jetStream.pullConsumer(stream: configuration.streamName, consumer: configuration.consumerName)
-            let followUpConsumer = try await jetStream.pullConsumer(stream: configuration.followUpStream, consumer: configuration.followUpConsumer)
+            let commandConsumer = try await retryingStartup("bind the command consumer", logger: logger) {
+                try await jetStream.pullConsumer(stream: configuration.streamName, consumer: configuration.consumerName)
+            }
+            let followUpConsumer = try await retryingStartup("bind the follow-up consumer", logger: logger) {
+                try await jetStream.pullConsumer(stream: configuration.followUpStream, consumer: configuration.followUpConsumer)
+            }
             let commandLogger = logger
             let commands = MessageWorkerPool(
                 name: "commands", consumer: commandConsumer, workers: configuration.maxWorkers, ackWait: configuration.ackWait,
@@ -225,6 +231,28 @@ public final class OperatorRuntime: Service, Sendable {
         checks["state.loaded"] = readModel.isReady
         checks["election.quorum"] = election.state.members >= configuration.electionClusterSize
         return (checks.values.allSatisfy { $0 }, checks)
+    }
+
+    /// A start-up step against JetStream, retried while it fails for a passing reason (a cluster
+    /// electing a leader after a node died, a server restarting) for up to `patience`; a replica
+    /// restarted in that moment would otherwise exit. Found by `scripts/chaos nats-cluster`.
+    static func retryingStartup<T>(
+        _ step: String, logger: Logger, patience: Duration = .seconds(60), _ body: () async throws -> T
+    ) async throws -> T {
+        let deadline = ContinuousClock.now.advanced(by: patience)
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch let error as NATSError {
+                // 10008: "JetStream system temporarily unavailable"; 10004: no peers for placement yet.
+                let passing = error.isRetriable || error.code == .jetStreamNotEnabled || [10008, 10004].contains(error.jetStreamErrorCode ?? 0)
+                guard passing, ContinuousClock.now < deadline else { throw error }
+                attempt += 1
+                logger.warning("Start-up step failed; retrying", metadata: ["step": "\(step)", "attempt": "\(attempt)", "error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(min(2_000, 250 * attempt)))
+            }
+        }
     }
 
     static func makeHightouchVendor(_ configuration: OperatorConfiguration, logger: Logger) throws -> any PipelineVendor {

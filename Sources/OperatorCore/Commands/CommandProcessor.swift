@@ -3,6 +3,7 @@ import Foundation
 import JSONSchema
 import Logging
 import NATSKit
+import Synchronization
 
 /// Turns one command delivery into vendor calls and state, exactly once per command whatever
 /// crashes, redeliveries and duplicate publishes happen (see docs/state.md for the protocol).
@@ -43,6 +44,10 @@ public final class CommandProcessor: Sendable {
     let followUps: FollowUps
     let settings: Settings
     let logger: Logger
+    /// Commands this replica is handling right now. A second delivery of one of them (a NATS
+    /// server that lost its consumer state redelivers a message its holder is still working on)
+    /// must not resume it beside the first: both could trigger.
+    private let handling = Mutex<Set<String>>([])
 
     public init(
         store: StateStore, vendor: any PipelineVendor, validator: CommandValidator, deadLetters: DeadLetters,
@@ -67,6 +72,10 @@ public final class CommandProcessor: Sendable {
             command = validated
         }
         let target = Target(command: command, delivery: delivery)
+        guard handling.withLock({ $0.insert(target.reference.id).inserted }) else {
+            return CommandResult(.nak(delay: .seconds(1)), "waiting", "this replica is still handling command \(target.reference.id)")
+        }
+        defer { _ = handling.withLock { $0.remove(target.reference.id) } }
         do {
             return try await execute(target)
         } catch let lost as OwnershipLost {
@@ -425,9 +434,16 @@ public final class CommandProcessor: Sendable {
         if target.delivery.deliveryCount >= settings.maxAttempts {
             return await fail(target, reason: "gaveUp", message: "gave up after \(target.delivery.deliveryCount) attempts; last error: \(reason): \(message)", outcome: "gaveUp")
         }
-        // Say why on the status while retrying; best effort.
-        _ = try? await updateStatus(target) { status in
-            status.lastError = ErrorRecord(reason: reason, message: message + " (attempt \(target.delivery.deliveryCount), retrying)", commandID: target.reference.id, at: Date())
+        // Say why on the status while retrying; best effort. Not once the status holds this
+        // command's run: another delivery finished it meanwhile, and a stale "retrying" would
+        // outlive the success.
+        _ = try? await store.modify(StatusRecord.self, key: target.statusKey) { current in
+            let id = target.reference.id
+            var status = current ?? StatusRecord(workspace: target.workspace, name: target.name, type: target.resourceType, phase: .pending, at: Date())
+            if status.currentRun?.commandID == id || status.lastRun?.commandID == id { return nil }
+            status.lastError = ErrorRecord(reason: reason, message: message + " (attempt \(target.delivery.deliveryCount), retrying)", commandID: id, at: Date())
+            status.updatedAt = Date()
+            return status
         }
         return CommandResult(.nak(delay: backoff(target.delivery.deliveryCount)), "retrying", "\(reason): \(message)")
     }

@@ -1,3 +1,4 @@
+import FactoryModel
 import Foundation
 import Logging
 import NATSKit
@@ -19,7 +20,11 @@ public struct RunFollower: Sendable {
     }
 
     public func handle(_ message: JetStreamMessage) async -> CommandDisposition {
-        guard let followUp = try? JSONDecoder().decode(FollowUp.self, from: Data(message.payload)) else {
+        // Names that break the name rule can never be read (nor be a resource's): drop them
+        // instead of failing on the KV key forever.
+        guard let followUp = try? JSONDecoder().decode(FollowUp.self, from: Data(message.payload)),
+            (try? WorkspaceName(followUp.workspace)) != nil, (try? ResourceName(followUp.name)) != nil
+        else {
             logger.error("Dropped an unreadable follow-up", metadata: ["payload": "\(message.string.prefix(200))"])
             return .term
         }
@@ -38,6 +43,12 @@ public struct RunFollower: Sendable {
             guard let status = try await store.read(StatusRecord.self, key: key)?.document, status.phase != .deleted else {
                 return .ack
             }
+            // A command records its run on the status before it publishes the follow-up, so a
+            // run the status does not know is not this resource's (or no longer matters).
+            guard status.knows(run: followUp.runID) else {
+                logger.warning("Dropped a follow-up of a run the resource does not know", metadata: [LoggingKeys.run: "\(followUp.runID)", LoggingKeys.resource: "\(followUp.workspace)/\(followUp.name)"])
+                return .ack
+            }
             guard var run = try await vendor.run(syncID: followUp.syncID, runID: followUp.runID) else {
                 logger.warning("The vendor no longer knows a followed run", metadata: [LoggingKeys.run: "\(followUp.runID)", LoggingKeys.resource: "\(followUp.workspace)/\(followUp.name)"])
                 return .ack
@@ -45,7 +56,7 @@ public struct RunFollower: Sendable {
             run.commandID = followUp.commandID
             let observed = run
             try await store.modify(StatusRecord.self, key: key) { current in
-                guard var status = current, status.phase != .deleted else { return nil }
+                guard var status = current, status.phase != .deleted, status.knows(run: observed.id) else { return nil }
                 status.record(observed)
                 status.updatedAt = Date()
                 return status
@@ -69,5 +80,12 @@ public struct RunFollower: Sendable {
     private func nextLook(after started: ContinuousClock.Instant) -> Duration {
         let spent = ContinuousClock.now - started
         return max(.milliseconds(50), reconcileInterval - spent)
+    }
+}
+
+extension StatusRecord {
+    /// Whether `run` is this resource's current or last run.
+    func knows(run id: String) -> Bool {
+        currentRun?.id == id || lastRun?.id == id
     }
 }

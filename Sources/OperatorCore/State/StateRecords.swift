@@ -249,6 +249,9 @@ public struct StatusRecord: Codable, Sendable {
     /// Records a look at a run: it becomes the current run while it goes on, the last run when
     /// it ends. A look at an older run than the current one only updates the last run.
     public mutating func record(_ run: RunRecord) {
+        // A late look at a run already recorded as ended (a follower that stalled while another
+        // saw the end) would make it current again, and nothing would look at it any more.
+        if !run.isFinished, let last = lastRun, last.id == run.id, last.isFinished { return }
         if let current = currentRun, current.id != run.id, Self.isNewer(current.id, than: run.id) {
             if run.isFinished, lastRun == nil || lastRun?.id == run.id { lastRun = run }
             return

@@ -1,0 +1,44 @@
+import ChaosKit
+import Foundation
+import Testing
+
+/// The short chaos run of the default test suite (the full runs are `scripts/chaos`): real
+/// operator replica processes, SIGKILLs, a nats-server restart, then the checker's verdict.
+@Suite("Chaos, short", .serialized, .timeLimit(.minutes(4)))
+struct ChaosShortRunTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    static func scenario(_ name: String) throws -> ChaosScenario {
+        let binary = ChaosScenario.defaultOperatorBinary(packageRoot: root)
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build hightouch-operator first (swift build)")
+        return ChaosScenario(
+            name: name, applies: 100, replicas: 3, workersPerReplica: 4, killInterval: 1.0...2.0, restartDelay: 0.2...0.8, maxKills: 3,
+            nats: .restart, natsFaultAt: 0.4, natsDowntime: .seconds(2), runDuration: .milliseconds(800), publishRate: 20,
+            faultWindow: .seconds(40), settleTimeout: .seconds(90), seed: 8, operatorBinary: binary, verbose: true
+        )
+    }
+
+    @Test("100 applies, 3 replicas, SIGKILLs and a nats-server restart: every command done once, nothing left")
+    func shortChaos() async throws {
+        let report = await ChaosRunner.run(try Self.scenario("ci-short"))
+        print(ChaosReport.table([report]))
+        #expect(report.anomalies.isEmpty, "\(report.anomalies.map(\.description).joined(separator: "\n"))\nlogs: \(report.runDirectory)")
+        #expect(report.triggers == 100)
+        #expect(report.natsKills == 1)
+        #expect(report.replicaKills >= 2, "the run was too short for the kills it should have seen")
+    }
+
+    @Test("the checker catches a double trigger made behind the operator's back")
+    func sabotageIsCaught() async throws {
+        var scenario = try Self.scenario("ci-sabotage")
+        scenario.applies = 10
+        scenario.nats = .none
+        scenario.replicaKills = false
+        scenario.sabotage = .extraTrigger
+        let report = await ChaosRunner.run(scenario)
+        let doubles = report.anomalies.filter { $0.kind == .doubleTrigger }
+        #expect(doubles.count == 3, "\(report.anomalies)")
+        #expect(!report.passed)
+        try? FileManager.default.removeItem(atPath: report.runDirectory)
+    }
+}

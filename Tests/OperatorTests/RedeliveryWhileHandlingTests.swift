@@ -1,0 +1,113 @@
+import FactoryModel
+import Foundation
+import JSONSchema
+import NATSKit
+@testable import OperatorCore
+import Testing
+
+/// Found by `scripts/chaos nats-restart`: a nats-server killed with SIGKILL can come back without
+/// the consumer state of its last moments and deliver a message again, as a first delivery, to the
+/// replica that is still working on it. These tests hand the processor such deliveries directly.
+@Suite("Redelivery while a command is being handled", .serialized, .timeLimit(.minutes(2)))
+struct RedeliveryWhileHandlingTests {
+    static func delivery(_ manifest: ResourceManifest, id: String = "cmd-redelivered", sequence: UInt64 = 7) throws -> CommandDelivery {
+        CommandDelivery(
+            payload: CommandEnvelope.apply(manifest, workspace: try WorkspaceName("public")).encoded(),
+            messageID: id, streamSequence: sequence, deliveryCount: 1, subject: "hightouch.pipeline.run"
+        )
+    }
+
+    @Test("a second delivery of a command this replica is still triggering waits: one trigger, not two")
+    func sameReplicaDoesNotResumeItsOwnLiveCommand() async throws {
+        let harness = try await OperatorHarness.start(replicas: 0, runDuration: .milliseconds(300))
+        do {
+            // The trigger call takes a while (a slow vendor answer) before it reaches the vendor.
+            try await harness.addReplica(named: "replica-a") { SlowTrigger($0, delay: .milliseconds(1500)) }
+            let processor = harness.replicas[0].processor
+            let delivery = try Self.delivery(try OperatorHarness.seedManifest())
+            let first = Task { await processor.process(delivery) }
+            try await Task.sleep(for: .milliseconds(400))
+            let second = await processor.process(delivery)
+            let firstResult = await first.value
+            #expect(second.outcome == "waiting", "the second delivery waits for the first: \(second)")
+            #expect(firstResult.outcome == "triggered", "\(firstResult)")
+            #expect(harness.triggers(syncSlug: "icebase-excel-01") == 1, "one trigger for one command")
+            try await harness.waitForStatus("pipeline-01") { $0.runtime == "succeeded" }
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+
+    @Test("a stale handler that fails after another replica finished its command leaves no 'retrying' error behind")
+    func staleTransientFailureDoesNotOverwriteSuccess() async throws {
+        let harness = try await OperatorHarness.start(replicas: 0, runDuration: .milliseconds(300), ackWait: .seconds(2))
+        do {
+            // replica-a hangs in the vendor, then fails transiently; replica-b takes the command
+            // over meanwhile (replica-a is silent for longer than half the ack wait) and finishes it.
+            try await harness.addReplica(named: "replica-a") { HangingEnsure($0, hang: .milliseconds(2500)) }
+            try await harness.addReplica(named: "replica-b")
+            let delivery = try Self.delivery(try OperatorHarness.seedManifest())
+            let stale = Task { await harness.replicas[0].processor.process(delivery) }
+            try await Task.sleep(for: .milliseconds(1300))
+            let takeover = await harness.replicas[1].processor.process(delivery)
+            #expect(takeover.outcome == "triggered", "\(takeover)")
+            let staleResult = await stale.value
+            #expect(staleResult.outcome == "retrying", "\(staleResult)")
+            let view = try await harness.waitForStatus("pipeline-01") { $0.runtime == "succeeded" }
+            #expect(view.lastError == nil, "a stale retry error outlived the success: \(String(describing: view.lastError))")
+            #expect(harness.triggers(syncSlug: "icebase-excel-01") == 1)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
+    }
+}
+
+/// Waits `delay` before each trigger reaches the vendor.
+final class SlowTrigger: PipelineVendor, @unchecked Sendable {
+    // @unchecked: immutable after init.
+    let inner: any PipelineVendor
+    let delay: Duration
+
+    init(_ inner: any PipelineVendor, delay: Duration) {
+        self.inner = inner
+        self.delay = delay
+    }
+
+    func ensure(spec: JSONValue, known: VendorObjects) async throws(VendorFailure) -> VendorObjects { try await inner.ensure(spec: spec, known: known) }
+    func runs(spec: JSONValue, objects: VendorObjects, createdAtOrAfter instant: Date) async throws(VendorFailure) -> [RunRecord] {
+        try await inner.runs(spec: spec, objects: objects, createdAtOrAfter: instant)
+    }
+    func run(syncID: String, runID: String) async throws(VendorFailure) -> RunRecord? { try await inner.run(syncID: syncID, runID: runID) }
+    func retire(objects: VendorObjects) async throws(VendorFailure) { try await inner.retire(objects: objects) }
+    func trigger(spec: JSONValue, objects: VendorObjects) async throws(VendorFailure) -> String {
+        try? await Task.sleep(for: delay)
+        return try await inner.trigger(spec: spec, objects: objects)
+    }
+}
+
+/// Every `ensure` hangs for `hang`, then fails as an outage would.
+final class HangingEnsure: PipelineVendor, @unchecked Sendable {
+    // @unchecked: immutable after init.
+    let inner: any PipelineVendor
+    let hang: Duration
+
+    init(_ inner: any PipelineVendor, hang: Duration) {
+        self.inner = inner
+        self.hang = hang
+    }
+
+    func ensure(spec: JSONValue, known: VendorObjects) async throws(VendorFailure) -> VendorObjects {
+        try? await Task.sleep(for: hang)
+        throw VendorFailure(kind: .transient, reason: "vendorUnavailable", message: "no answer from the vendor")
+    }
+    func runs(spec: JSONValue, objects: VendorObjects, createdAtOrAfter instant: Date) async throws(VendorFailure) -> [RunRecord] {
+        try await inner.runs(spec: spec, objects: objects, createdAtOrAfter: instant)
+    }
+    func run(syncID: String, runID: String) async throws(VendorFailure) -> RunRecord? { try await inner.run(syncID: syncID, runID: runID) }
+    func retire(objects: VendorObjects) async throws(VendorFailure) { try await inner.retire(objects: objects) }
+    func trigger(spec: JSONValue, objects: VendorObjects) async throws(VendorFailure) -> String { try await inner.trigger(spec: spec, objects: objects) }
+}
