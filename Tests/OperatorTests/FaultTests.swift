@@ -4,6 +4,7 @@ import HightouchSimulator
 import JSONSchema
 import NATSKit
 @testable import OperatorCore
+import Synchronization
 import Testing
 
 @Suite("Faults: replicas killed", .serialized, .timeLimit(.minutes(5)))
@@ -65,27 +66,11 @@ struct FaultTests {
 
 /// Triggers for real, then loses the answer the first `count` times (as a timeout or a dropped
 /// connection after Hightouch acted would).
-final class LostTriggerAnswers: PipelineVendor, @unchecked Sendable {
-    // @unchecked: `remaining` is guarded by `lock`.
-    let inner: any PipelineVendor
-    private var remaining: Int
-    private let lock = NSLock()
-
-    init(_ inner: any PipelineVendor, count: Int) {
-        self.inner = inner
-        self.remaining = count
-    }
-
-    func ensure(spec: JSONValue, known: VendorObjects) async throws(VendorFailure) -> VendorObjects { try await inner.ensure(spec: spec, known: known) }
-    func runs(spec: JSONValue, objects: VendorObjects, createdAtOrAfter instant: Date) async throws(VendorFailure) -> [RunRecord] {
-        try await inner.runs(spec: spec, objects: objects, createdAtOrAfter: instant)
-    }
-    func run(syncID: String, runID: String) async throws(VendorFailure) -> RunRecord? { try await inner.run(syncID: syncID, runID: runID) }
-    func retire(objects: VendorObjects) async throws(VendorFailure) { try await inner.retire(objects: objects) }
-
-    func trigger(spec: JSONValue, objects: VendorObjects) async throws(VendorFailure) -> String {
+func lostTriggerAnswers(_ inner: any PipelineVendor, count: Int) -> InterposedVendor {
+    let remaining = Mutex(count)
+    return InterposedVendor(inner, trigger: { inner, spec, objects async throws(VendorFailure) in
         let runID = try await inner.trigger(spec: spec, objects: objects)
-        let lose = lock.withLock { () -> Bool in
+        let lose = remaining.withLock { remaining -> Bool in
             guard remaining > 0 else { return false }
             remaining -= 1
             return true
@@ -94,7 +79,7 @@ final class LostTriggerAnswers: PipelineVendor, @unchecked Sendable {
             throw VendorFailure(kind: .transient, reason: "vendorUnavailable", message: "the answer to the trigger (run \(runID)) was lost")
         }
         return runID
-    }
+    })
 }
 
 @Suite("Faults: lost answers", .serialized, .timeLimit(.minutes(2)))
@@ -102,7 +87,7 @@ struct LostAnswerTests {
     @Test("a trigger whose answer is lost is not repeated: the retried command adopts the run it created")
     func lostTriggerAnswerAdoptsRun() async throws {
         let harness = try await OperatorHarness.start(replicas: 0, runDuration: .milliseconds(400))
-        try await harness.addReplica(named: "lossy") { LostTriggerAnswers($0, count: 1) }
+        try await harness.addReplica(named: "lossy") { lostTriggerAnswers($0, count: 1) }
         do {
             try await harness.publish(.apply(try OperatorHarness.seedManifest(), workspace: try WorkspaceName("public")))
             let view = try await harness.waitForStatus("pipeline-01") { $0.runtime == "succeeded" }

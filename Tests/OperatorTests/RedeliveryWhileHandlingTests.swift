@@ -22,7 +22,7 @@ struct RedeliveryWhileHandlingTests {
         let harness = try await OperatorHarness.start(replicas: 0, runDuration: .milliseconds(300))
         do {
             // The trigger call takes a while (a slow vendor answer) before it reaches the vendor.
-            try await harness.addReplica(named: "replica-a") { SlowTrigger($0, delay: .milliseconds(1500)) }
+            try await harness.addReplica(named: "replica-a") { slowTrigger($0, delay: .milliseconds(1500)) }
             let processor = harness.replicas[0].processor
             let delivery = try Self.delivery(try OperatorHarness.seedManifest())
             let first = Task { await processor.process(delivery) }
@@ -46,7 +46,7 @@ struct RedeliveryWhileHandlingTests {
         do {
             // replica-a hangs in the vendor, then fails transiently; replica-b takes the command
             // over meanwhile (replica-a is silent for longer than half the ack wait) and finishes it.
-            try await harness.addReplica(named: "replica-a") { HangingEnsure($0, hang: .milliseconds(2500)) }
+            try await harness.addReplica(named: "replica-a") { hangingEnsure($0, hang: .milliseconds(2500)) }
             try await harness.addReplica(named: "replica-b")
             let delivery = try Self.delivery(try OperatorHarness.seedManifest())
             let stale = Task { await harness.replicas[0].processor.process(delivery) }
@@ -67,47 +67,17 @@ struct RedeliveryWhileHandlingTests {
 }
 
 /// Waits `delay` before each trigger reaches the vendor.
-final class SlowTrigger: PipelineVendor, @unchecked Sendable {
-    // @unchecked: immutable after init.
-    let inner: any PipelineVendor
-    let delay: Duration
-
-    init(_ inner: any PipelineVendor, delay: Duration) {
-        self.inner = inner
-        self.delay = delay
-    }
-
-    func ensure(spec: JSONValue, known: VendorObjects) async throws(VendorFailure) -> VendorObjects { try await inner.ensure(spec: spec, known: known) }
-    func runs(spec: JSONValue, objects: VendorObjects, createdAtOrAfter instant: Date) async throws(VendorFailure) -> [RunRecord] {
-        try await inner.runs(spec: spec, objects: objects, createdAtOrAfter: instant)
-    }
-    func run(syncID: String, runID: String) async throws(VendorFailure) -> RunRecord? { try await inner.run(syncID: syncID, runID: runID) }
-    func retire(objects: VendorObjects) async throws(VendorFailure) { try await inner.retire(objects: objects) }
-    func trigger(spec: JSONValue, objects: VendorObjects) async throws(VendorFailure) -> String {
+func slowTrigger(_ inner: any PipelineVendor, delay: Duration) -> InterposedVendor {
+    InterposedVendor(inner, trigger: { inner, spec, objects async throws(VendorFailure) in
         try? await Task.sleep(for: delay)
         return try await inner.trigger(spec: spec, objects: objects)
-    }
+    })
 }
 
 /// Every `ensure` hangs for `hang`, then fails as an outage would.
-final class HangingEnsure: PipelineVendor, @unchecked Sendable {
-    // @unchecked: immutable after init.
-    let inner: any PipelineVendor
-    let hang: Duration
-
-    init(_ inner: any PipelineVendor, hang: Duration) {
-        self.inner = inner
-        self.hang = hang
-    }
-
-    func ensure(spec: JSONValue, known: VendorObjects) async throws(VendorFailure) -> VendorObjects {
+func hangingEnsure(_ inner: any PipelineVendor, hang: Duration) -> InterposedVendor {
+    InterposedVendor(inner, ensure: { _, _, _ async throws(VendorFailure) in
         try? await Task.sleep(for: hang)
         throw VendorFailure(kind: .transient, reason: "vendorUnavailable", message: "no answer from the vendor")
-    }
-    func runs(spec: JSONValue, objects: VendorObjects, createdAtOrAfter instant: Date) async throws(VendorFailure) -> [RunRecord] {
-        try await inner.runs(spec: spec, objects: objects, createdAtOrAfter: instant)
-    }
-    func run(syncID: String, runID: String) async throws(VendorFailure) -> RunRecord? { try await inner.run(syncID: syncID, runID: runID) }
-    func retire(objects: VendorObjects) async throws(VendorFailure) { try await inner.retire(objects: objects) }
-    func trigger(spec: JSONValue, objects: VendorObjects) async throws(VendorFailure) -> String { try await inner.trigger(spec: spec, objects: objects) }
+    })
 }

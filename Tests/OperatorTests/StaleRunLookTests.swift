@@ -35,7 +35,7 @@ struct StaleRunLookTests {
     func staleFollowerDoesNotReopen() async throws {
         let harness = try await OperatorHarness.start(replicas: 0, runDuration: .milliseconds(300))
         do {
-            try await harness.addReplica(named: "replica-a") { StaleRunAnswers($0) }
+            try await harness.addReplica(named: "replica-a") { StaleRunAnswers.vendor($0) }
             try await harness.publish(.apply(try OperatorHarness.seedManifest(), workspace: try WorkspaceName("public")))
             let view = try await harness.waitForStatus("pipeline-01") { $0.runtime == "succeeded" }
             let runID = try #require(view.lastRun?.id)
@@ -69,41 +69,31 @@ struct StaleRunLookTests {
 
 /// After `phase` is set to `staleNext`: answers one look at a run with "processing" (a look
 /// taken before the run ended, recorded late), then holds the next look until `released`.
-final class StaleRunAnswers: PipelineVendor, @unchecked Sendable {
-    // @unchecked: immutable after init; the phase is a Mutex.
+enum StaleRunAnswers {
     enum Phase { case idle, staleNext, holding, released }
     static let phase = Mutex(Phase.idle)
-    let inner: any PipelineVendor
 
-    init(_ inner: any PipelineVendor) {
-        self.inner = inner
-    }
-
-    func ensure(spec: JSONValue, known: VendorObjects) async throws(VendorFailure) -> VendorObjects { try await inner.ensure(spec: spec, known: known) }
-    func trigger(spec: JSONValue, objects: VendorObjects) async throws(VendorFailure) -> String { try await inner.trigger(spec: spec, objects: objects) }
-    func runs(spec: JSONValue, objects: VendorObjects, createdAtOrAfter instant: Date) async throws(VendorFailure) -> [RunRecord] {
-        try await inner.runs(spec: spec, objects: objects, createdAtOrAfter: instant)
-    }
-    func retire(objects: VendorObjects) async throws(VendorFailure) { try await inner.retire(objects: objects) }
-    func run(syncID: String, runID: String) async throws(VendorFailure) -> RunRecord? {
-        guard var run = try await inner.run(syncID: syncID, runID: runID) else { return nil }
-        let current = Self.phase.withLock { phase -> Phase in
-            let now = phase
-            if phase == .staleNext { phase = .holding }
-            return now
-        }
-        switch current {
-        case .staleNext:
-            run.status = "processing"
-            run.finishedAt = nil
-        case .holding:
-            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-            while Self.phase.withLock({ $0 == .holding }), ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(20))
+    static func vendor(_ inner: any PipelineVendor) -> InterposedVendor {
+        InterposedVendor(inner, run: { inner, syncID, runID async throws(VendorFailure) in
+            guard var run = try await inner.run(syncID: syncID, runID: runID) else { return nil }
+            let current = phase.withLock { phase -> Phase in
+                let now = phase
+                if phase == .staleNext { phase = .holding }
+                return now
             }
-        case .idle, .released:
-            break
-        }
-        return run
+            switch current {
+            case .staleNext:
+                run.status = "processing"
+                run.finishedAt = nil
+            case .holding:
+                let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+                while phase.withLock({ $0 == .holding }), ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            case .idle, .released:
+                break
+            }
+            return run
+        })
     }
 }
