@@ -32,8 +32,9 @@ public final class ChaosNATS: Sendable {
 
     /// Three nodes `n1`…`n3` in cluster `chaos`, each routing to the others.
     public static func cluster(executable: String?, children: ChildProcesses) async throws -> ChaosNATS {
-        let clusterPorts = (0..<3).map { _ in freeLoopbackPort() }
-        let clientPorts = (0..<3).map { _ in freeLoopbackPort() }
+        let ports = try FreePort.pick(count: 6)
+        let clusterPorts = Array(ports[0..<3])
+        let clientPorts = Array(ports[3..<6])
         var nodes: [NATSServerProcess] = []
         do {
             for index in 0..<3 {

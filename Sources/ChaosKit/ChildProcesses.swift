@@ -1,4 +1,5 @@
 import Foundation
+import NATSTestKit
 import Synchronization
 
 #if canImport(Glibc)
@@ -90,7 +91,7 @@ public final class ReplicaProcess: @unchecked Sendable {
             var merged = ProcessInfo.processInfo.environment
             for (key, value) in environment { merged[key] = value }
             merged["OPERATOR_INSTANCE_ID"] = instanceID(incarnation)
-            merged["METRIC_PORT"] = String(freeLoopbackPort())
+            merged["METRIC_PORT"] = String(try FreePort.pick())
             process.environment = merged
             if !FileManager.default.fileExists(atPath: logFile) {
                 _ = FileManager.default.createFile(atPath: logFile, contents: nil)
@@ -148,18 +149,4 @@ public final class ReplicaProcess: @unchecked Sendable {
     deinit {
         if let process, process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
     }
-}
-
-/// A TCP port on 127.0.0.1 that nothing listens on right now.
-public func freeLoopbackPort() -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NATSTestKit
 import Testing
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
 import NATSKit
+import NATSTestKit
 import Testing
 
 @testable import FactoryCTL

@@ -30,7 +30,7 @@ struct OperationsTests {
         let secret = "s3cr3t-hightouch-key-6f1d2c"
         let harness = try await OperatorHarness.start(replicas: 0)
         harness.simulator.setTokens([secret])
-        let metricPort = freePort()
+        let metricPort = try FreePort.pick()
         let replica = try harness.startProcess(named: "observed", [
             "HIGHTOUCH_SERVICE_SECRET": secret, "LOG_FORMAT": "json", "LOG_LEVEL": "trace", "METRIC_PORT": "\(metricPort)",
         ])

@@ -2,6 +2,7 @@ import FactoryModel
 import Foundation
 import HightouchSimulator
 import NATSKit
+import NATSTestKit
 @testable import OperatorCore
 import Testing
 
@@ -44,7 +45,7 @@ struct ReplicaLifecycleTests {
     @Test("election across processes: one leader; a leader killed with SIGKILL is replaced within two TTLs; readiness follows ELECTION_CLUSTER_SIZE")
     func electionAcrossProcesses() async throws {
         let harness = try await OperatorHarness.start(replicas: 0)
-        let ports = (0..<3).map { _ in freePort() }
+        let ports = try FreePort.pick(count: 3)
         let replicas = try (0..<3).map { index in
             try harness.startProcess(named: "elect-\(index)", ["ELECTION_CLUSTER_SIZE": "3", "METRIC_PORT": "\(ports[index])"])
         }

@@ -85,7 +85,7 @@ final class OperatorHarness: @unchecked Sendable {
     }
 
     /// The environment for a replica process talking to this harness's server and simulator.
-    func processEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+    func processEnvironment(_ extra: [String: String] = [:]) throws -> [String: String] {
         var environment = [
             "NATS_URL": baseConfiguration.nats.servers.joined(separator: ","),
             "HIGHTOUCH_SERVICE_URL": baseConfiguration.hightouch.serviceURL,
@@ -95,7 +95,7 @@ final class OperatorHarness: @unchecked Sendable {
             "OPERATOR_MAINTENANCE_INTERVAL": "1s",
             "OPERATOR_ACK_WAIT": DurationParser.format(baseConfiguration.ackWait),
             "HIGHTOUCH_RATE_LIMIT": "100000",
-            "METRIC_PORT": "\(freePort())",
+            "METRIC_PORT": "\(try FreePort.pick())",
             "LOG_LEVEL": "info",
         ]
         for (key, value) in extra { environment[key] = value }
@@ -248,18 +248,4 @@ func withOperator(
         throw error
     }
     await harness.stop()
-}
-
-/// A TCP port nothing listens on right now (bind to port 0, read it, close).
-func freePort() -> Int {
-    let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(socketDescriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketDescriptor, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketDescriptor, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

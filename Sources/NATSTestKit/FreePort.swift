@@ -5,14 +5,14 @@ import Glibc
 #endif
 
 /// Free TCP ports on the loopback interface, chosen by the kernel.
-enum FreePort {
+public enum FreePort {
     /// One free port.
-    static func pick() throws -> Int {
+    public static func pick() throws -> Int {
         try pick(count: 1)[0]
     }
 
     /// `count` distinct free ports (held open together while choosing, so they differ).
-    static func pick(count: Int) throws -> [Int] {
+    public static func pick(count: Int) throws -> [Int] {
         var descriptors: [Int32] = []
         defer { descriptors.forEach { close($0) } }
         var ports: [Int] = []
@@ -38,7 +38,7 @@ enum FreePort {
     }
 
     /// A port `p` with `p + 1 … p + count - 1` free as well (the dev stack's metric ports).
-    static func pickRun(of count: Int) throws -> Int {
+    public static func pickRun(of count: Int) throws -> Int {
         for _ in 0..<50 {
             let base = try pick()
             if base + count - 1 <= 65_535, (0..<count).allSatisfy({ isFree(base + $0) }) { return base }
@@ -46,7 +46,7 @@ enum FreePort {
         throw POSIXError(.EADDRINUSE)
     }
 
-    static func isFree(_ port: Int) -> Bool {
+    public static func isFree(_ port: Int) -> Bool {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
