@@ -76,6 +76,51 @@ struct LeaderElectionTests {
     }
 }
 
+/// Found by a replica-lifecycle test run: the leadership and membership loops change the state
+/// at the same moment (a dead leader's key and its member key expire together), and the write
+/// of the older state could land after the newer one: a new leader whose state file said
+/// "follower" for good.
+@Suite("Leader election: the state file under concurrent changes", .timeLimit(.minutes(2)))
+struct LeaderElectionStateFileTests {
+    @Test("after concurrent leadership and membership changes, the state file holds the latest state")
+    func stateFileFollowsConcurrentChanges() async throws {
+        try await withNATSServer { server in
+            let connection = try await NATSConnection.connect(NATSConfiguration(servers: [server.url]))
+            let bucket = try await connection.jetStream().createOrUpdateKeyValue(KeyValueConfiguration(bucket: "election-race", history: 1))
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("election-race-\(UUID().uuidString).json")
+            let election = LeaderElection(
+                bucket: bucket, group: "g", instanceID: "me", ttl: .seconds(30), stateFile: file.path, logger: Logger(label: "test")
+            )
+            let rival = Array(#"{"leader":"rival","acquiredAt":"2026-01-01T00:00:00Z"}"#.utf8)
+            var mismatches: [String] = []
+            for round in 0..<150 {
+                // Prepare one change for each loop: the leader key free (or taken by a rival),
+                // and one member more (or fewer).
+                if election.isLeader {
+                    _ = try await bucket.put("leader.g", rival)
+                } else {
+                    try await bucket.purge("leader.g")
+                }
+                if round.isMultiple(of: 2) {
+                    _ = try await bucket.put("member.g.other", Array("{}".utf8))
+                } else {
+                    try await bucket.purge("member.g.other")
+                }
+                async let leadership: Void = election.renewOrCampaign()
+                async let membership: Void = election.maintainMembership()
+                _ = await (leadership, membership)
+                let written = try JSONDecoder.iso8601.decode(LeaderElection.State.self, from: Data(contentsOf: file))
+                let current = election.state
+                if written.role != current.role || written.members != current.members || written.term != current.term {
+                    mismatches.append("round \(round): file \(written.role) members \(written.members), memory \(current.role) members \(current.members)")
+                }
+            }
+            #expect(mismatches.isEmpty, "the state file fell behind: \(mismatches.prefix(5))")
+            await connection.close()
+        }
+    }
+}
+
 extension JSONDecoder {
     static var iso8601: JSONDecoder {
         let decoder = JSONDecoder()

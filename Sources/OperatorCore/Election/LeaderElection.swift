@@ -39,6 +39,8 @@ public final class LeaderElection: Sendable {
         var lastRenewal: ContinuousClock.Instant?
         var listeners: [Int: AsyncStream<State>.Continuation] = [:]
         var nextListener = 0
+        /// Counts changes, so that a change published late never overwrites a newer one.
+        var version: UInt64 = 0
     }
 
     public let group: String
@@ -48,6 +50,10 @@ public final class LeaderElection: Sendable {
     private let stateFile: String?
     private let logger: Logger
     private let internalState: Mutex<Internal>
+    /// The version last written to the state file and announced. The leadership and membership
+    /// loops change the state concurrently; without this, the loser of a race could write its
+    /// older state after the newer one (a new leader's file still saying "follower").
+    private let published = Mutex<UInt64>(0)
 
     /// - Parameters:
     ///   - bucket: a bucket whose TTL is `ttl` (see streams/kv/hightouch-operator-election.json).
@@ -241,18 +247,26 @@ public final class LeaderElection: Sendable {
 
     /// Applies a change and, if the role, term or leader changed, records and announces it.
     private func update(_ change: (inout Internal) -> Void) {
-        let (changed, state, listeners) = internalState.withLock { current -> (Bool, State, [AsyncStream<State>.Continuation]) in
+        let (changed, version, state, listeners) = internalState.withLock { current -> (Bool, UInt64, State, [AsyncStream<State>.Continuation]) in
             let before = current.state
             change(&current)
             let changed = before.role != current.state.role || before.term != current.state.term
                 || before.leader != current.state.leader || before.members != current.state.members
-            if changed { current.state.changedAt = Date() }
-            return (changed, current.state, Array(current.listeners.values))
+            if changed {
+                current.state.changedAt = Date()
+                current.version += 1
+            }
+            return (changed, current.version, current.state, Array(current.listeners.values))
         }
         guard changed else { return }
-        OperatorMetrics.leader(state.role == .leader)
-        writeStateFile(state)
-        for listener in listeners { listener.yield(state) }
+        published.withLock { last in
+            // A newer state was published already: it includes this change.
+            guard version > last else { return }
+            last = version
+            OperatorMetrics.leader(state.role == .leader)
+            writeStateFile(state)
+            for listener in listeners { listener.yield(state) }
+        }
     }
 
     private func writeStateFile(_ state: State) {
