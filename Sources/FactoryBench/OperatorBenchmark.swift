@@ -161,7 +161,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
         let cpu = ["nats-server", "replicas", "benchmark (publisher, simulator, querier)"].map { part in
             String(format: "%@ %.2f ms", part, 1000 * ((cpuAfter[part] ?? 0) - (cpuBefore[part] ?? 0)) / Double(applies))
         }
-        table.add(["  CPU per apply", cpu.joined(separator: ", "), String(format: "%.1f cores busy of %d", cpuAfter.values.reduce(0, +) - cpuBefore.values.reduce(0, +), ProcessInfo.processInfo.activeProcessorCount).replacingOccurrences(of: "cores busy", with: "CPU-seconds over \(String(format: "%.1f", elapsed.seconds)) s on"), ""])
+        table.add(["  CPU per apply", cpu.joined(separator: ", "), String(format: "%.1f CPU-seconds in %.1f s on %d cores", cpuAfter.values.reduce(0, +) - cpuBefore.values.reduce(0, +), elapsed.seconds, ProcessInfo.processInfo.activeProcessorCount), ""])
         if let memoryRow { table.add(memoryRow) }
         await stack.stop()
 
