@@ -409,7 +409,7 @@ final class Stack: @unchecked Sendable {
         var processes: [Process] = []
         var metricPorts: [Int] = []
         for index in 0..<replicas {
-            let metricPort = 31000 + Int(getpid() % 1000) * 4 + index
+            let metricPort = try FreePort.pick()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["operator", "sync", "--electionStateFile", directory.appendingPathComponent("election-\(index).json").path]

@@ -4,7 +4,14 @@ import Foundation
 import Glibc
 #endif
 
-/// Free TCP ports on the loopback interface, chosen by the kernel.
+/// Free TCP ports on the loopback interface for servers that tests, chaos runs and the dev stack
+/// start.
+///
+/// The ports come from below the kernel's ephemeral range (`ip_local_port_range`, usually
+/// 32768–60999), never from it: outgoing connections take their local ports from that range, so a
+/// server stopped and restarted on its port (a NATS restart in a fault test) could find it taken
+/// by some client's connection in between ("address already in use"). Below the range only
+/// another listener can take a port, and they are chosen at random among some 20,000.
 public enum FreePort {
     /// One free port.
     public static func pick() throws -> Int {
@@ -16,23 +23,20 @@ public enum FreePort {
         var descriptors: [Int32] = []
         defer { descriptors.forEach { close($0) } }
         var ports: [Int] = []
-        for _ in 0..<count {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
-            descriptors.append(descriptor)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = 0
-            address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let range = listenerRange()
+        while ports.count < count {
+            var found: (descriptor: Int32, port: Int)?
+            for _ in 0..<200 {
+                let candidate = Int.random(in: range)
+                if ports.contains(candidate) { continue }
+                if let descriptor = bindLoopback(port: candidate) {
+                    found = (descriptor, candidate)
+                    break
+                }
             }
-            guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-            }
-            ports.append(Int(UInt16(bigEndian: address.sin_port)))
+            guard let found else { throw POSIXError(.EADDRINUSE) }
+            descriptors.append(found.descriptor)
+            ports.append(found.port)
         }
         return ports
     }
@@ -57,5 +61,34 @@ public enum FreePort {
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         } == 0
+    }
+
+    /// Ports from 10000 up to just below the ephemeral range; the range as the kernel reports it.
+    static func listenerRange() -> ClosedRange<Int> {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let bounds = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
+        let ephemeralLow = bounds.first ?? 32_768
+        // A machine whose ephemeral range starts low leaves no room below it: use the top instead.
+        if ephemeralLow > 12_000 { return 10_000...(ephemeralLow - 1) }
+        let ephemeralHigh = bounds.count > 1 ? bounds[1] : 60_999
+        return ephemeralHigh < 64_000 ? (ephemeralHigh + 1)...65_000 : 10_000...65_000
+    }
+
+    /// A socket bound to 127.0.0.1:`port`, or nil if the port is taken.
+    private static func bindLoopback(port: Int) -> Int32? {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
     }
 }

@@ -21,7 +21,8 @@ public final class NATSServerProcess: Sendable {
         public var jetStream: Bool
         /// Where JetStream keeps its files; nil for a fresh temporary directory, removed on `stop`.
         public var storeDirectory: String?
-        /// The client port; nil for a free one chosen by the server.
+        /// The client port; nil for a free one (`FreePort`: outside the ephemeral range, so it is
+        /// still free when the server restarts on it).
         public var port: Int?
         /// A server name (needed in clusters).
         public var serverName: String?
@@ -85,7 +86,9 @@ public final class NATSServerProcess: Sendable {
         self.workDirectory = workDirectory
         self.storeDirectory = storeDirectory
         self.ownsStore = ownsStore
-        self.state = Mutex(State(process: nil, port: configuration.port ?? -1))
+        // -1 ("let the server choose") would take an ephemeral port, which a client's outgoing
+        // connection may hold by the time the server restarts on it.
+        self.state = Mutex(State(process: nil, port: configuration.port ?? ((try? FreePort.pick()) ?? -1)))
     }
 
     deinit {

@@ -48,11 +48,7 @@ struct LeaderElectionTests {
             }
             let takeover = ContinuousClock.now - crashedAt
             let successor = try #require(newLeader, "a survivor took over")
-            // Two TTLs (the crashed leader's key expires at most one TTL after its last renewal;
-            // a survivor campaigns at its next tick), plus a second of slack: the suites run in
-            // parallel on two cores and the server's expiry timer and the ticks run late there
-            // (4.6 s was seen). Three TTLs (6 s) would still fail: a key that outlives its TTL.
-            #expect(takeover <= .seconds(5), "took over in \(takeover), within two TTLs and a second")
+            #expect(takeover <= .seconds(4), "took over in \(takeover), within two TTLs")
             #expect(successor.state.term > firstTerm, "a new term")
             // The crashed leader's own view expires too: it no longer claims leadership.
             #expect(!first.isLeader)
