@@ -29,7 +29,7 @@ public enum FreePort {
             for _ in 0..<200 {
                 let candidate = Int.random(in: range)
                 if ports.contains(candidate) { continue }
-                if let descriptor = bindLoopback(port: candidate) {
+                if let descriptor = bind(port: candidate) {
                     found = (descriptor, candidate)
                     break
                 }
@@ -50,17 +50,11 @@ public enum FreePort {
         throw POSIXError(.EADDRINUSE)
     }
 
+    /// Whether `port` can be bound on every interface right now.
     public static func isFree(_ port: Int) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port)).bigEndian
-        address.sin_addr = in_addr(s_addr: INADDR_ANY)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        guard let descriptor = bind(port: port, address: INADDR_ANY) else { return false }
+        close(descriptor)
+        return true
     }
 
     /// Ports from 10000 up to just below the ephemeral range; the range as the kernel reports it.
@@ -74,16 +68,16 @@ public enum FreePort {
         return ephemeralHigh < 64_000 ? (ephemeralHigh + 1)...65_000 : 10_000...65_000
     }
 
-    /// A socket bound to 127.0.0.1:`port`, or nil if the port is taken.
-    private static func bindLoopback(port: Int) -> Int32? {
+    /// A socket bound to `address`:`port` (127.0.0.1 by default), or nil if the port is taken.
+    private static func bind(port: Int, address host: in_addr_t = inet_addr("127.0.0.1")) -> Int32? {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return nil }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port)).bigEndian
-        address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+        address.sin_addr = in_addr(s_addr: host)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard bound == 0 else {
             close(descriptor)
