@@ -113,13 +113,15 @@ public struct NATSError: Error, Sendable, Hashable, CustomStringConvertible {
         return text
     }
 
-    /// Worth trying again later: timeouts, outages and missing responders during fail-over.
+    /// Worth trying again later: timeouts, outages and missing responders during fail-over, and
+    /// a JetStream cluster still electing (10008: "JetStream system temporarily unavailable";
+    /// 10004: no peers for placement yet).
     public var isRetriable: Bool {
         switch code.base {
         case .timeout, .noResponders, .notConnected, .io, .connectionFailed, .slowConsumer:
             return true
         default:
-            return false
+            return jetStreamErrorCode == 10008 || jetStreamErrorCode == 10004
         }
     }
 

@@ -245,8 +245,8 @@ public final class OperatorRuntime: Service, Sendable {
             do {
                 return try await body()
             } catch let error as NATSError {
-                // 10008: "JetStream system temporarily unavailable"; 10004: no peers for placement yet.
-                let passing = error.isRetriable || error.code == .jetStreamNotEnabled || [10008, 10004].contains(error.jetStreamErrorCode ?? 0)
+                // A node that has just restarted says JetStream is not enabled until it is up.
+                let passing = error.isRetriable || error.code == .jetStreamNotEnabled
                 guard passing, ContinuousClock.now < deadline else { throw error }
                 attempt += 1
                 logger.warning("Start-up step failed; retrying", metadata: ["step": "\(step)", "attempt": "\(attempt)", "error": "\(error)"])

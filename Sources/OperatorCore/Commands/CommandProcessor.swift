@@ -369,7 +369,7 @@ public final class CommandProcessor: Sendable {
     /// Writes the status with compare-and-set from the version read earlier; on a lost race
     /// (a follower recorded a look meanwhile) reads again and reapplies `change`.
     private func writeStatus(_ target: Target, startingWith read: Versioned<StatusRecord>?, _ change: @escaping (inout StatusRecord) -> Void) async throws {
-        var status = read?.document ?? StatusRecord(workspace: target.workspace, name: target.name, type: target.resourceType, phase: .pending, at: Date())
+        var status = read?.document ?? target.newStatus()
         change(&status)
         status.updatedAt = Date()
         let written: UInt64?
@@ -385,7 +385,7 @@ public final class CommandProcessor: Sendable {
 
     private func updateStatus(_ target: Target, _ change: @escaping (inout StatusRecord) -> Void) async throws -> Versioned<StatusRecord> {
         let updated = try await store.modify(StatusRecord.self, key: target.statusKey) { current in
-            var status = current ?? StatusRecord(workspace: target.workspace, name: target.name, type: target.resourceType, phase: .pending, at: Date())
+            var status = current ?? target.newStatus()
             change(&status)
             status.updatedAt = Date()
             return status
@@ -439,7 +439,7 @@ public final class CommandProcessor: Sendable {
         // outlive the success.
         _ = try? await store.modify(StatusRecord.self, key: target.statusKey) { current in
             let id = target.reference.id
-            var status = current ?? StatusRecord(workspace: target.workspace, name: target.name, type: target.resourceType, phase: .pending, at: Date())
+            var status = current ?? target.newStatus()
             if status.currentRun?.commandID == id || status.lastRun?.commandID == id { return nil }
             status.lastError = ErrorRecord(reason: reason, message: message + " (attempt \(target.delivery.deliveryCount), retrying)", commandID: id, at: Date())
             status.updatedAt = Date()
@@ -504,6 +504,11 @@ final class Target: @unchecked Sendable {
     var entityKey: String { StateStore.entityKey(workspace: workspace, name: name) }
     var statusKey: String { StateStore.statusKey(workspace: workspace, name: name) }
     var label: String { "\(workspace)/\(name)" }
+
+    /// The status of a resource that has none yet.
+    func newStatus() -> StatusRecord {
+        StatusRecord(workspace: workspace, name: name, type: resourceType, phase: .pending, at: Date())
+    }
 }
 
 /// This replica no longer owns the command: another took it over.

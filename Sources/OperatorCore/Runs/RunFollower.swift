@@ -82,10 +82,3 @@ public struct RunFollower: Sendable {
         return max(.milliseconds(50), reconcileInterval - spent)
     }
 }
-
-extension StatusRecord {
-    /// Whether `run` is this resource's current or last run.
-    func knows(run id: String) -> Bool {
-        currentRun?.id == id || lastRun?.id == id
-    }
-}

@@ -246,6 +246,11 @@ public struct StatusRecord: Codable, Sendable {
         return lastRun?.runtime ?? .pending
     }
 
+    /// Whether `run` is this resource's current or last run.
+    func knows(run id: String) -> Bool {
+        currentRun?.id == id || lastRun?.id == id
+    }
+
     /// Records a look at a run: it becomes the current run while it goes on, the last run when
     /// it ends. A look at an older run than the current one only updates the last run.
     public mutating func record(_ run: RunRecord) {
