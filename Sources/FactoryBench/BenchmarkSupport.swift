@@ -1,27 +1,6 @@
 import Foundation
 import NATSTestKit
 
-/// Runs a command and captures its output (stdout and stderr together).
-enum Shell {
-    struct Result {
-        var status: Int32
-        var output: String
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
-    }
-}
-
 /// What the figures were measured on: every benchmark prints it first.
 enum MachineDescription {
     static func current(serverExecutable: String? = nil) -> String {

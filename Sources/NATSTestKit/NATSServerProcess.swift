@@ -148,17 +148,7 @@ public final class NATSServerProcess: Sendable {
 
     /// The server's version line, e.g. `nats-server: v2.15.1`.
     public static func version(executable: String? = nil) throws -> String {
-        let path = try resolveExecutable(executable)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["--version"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        process.waitUntilExit()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try Shell.run(try resolveExecutable(executable), ["--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     // MARK: - Private

@@ -43,17 +43,9 @@ public struct TestCertificates: Sendable {
     }
 
     private static func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NATSServerProcess.Failure.didNotStart("openssl \(arguments.first ?? "") failed: \(String(decoding: data, as: UTF8.self))")
+        let result = try Shell.run("/usr/bin/openssl", arguments)
+        guard result.status == 0 else {
+            throw NATSServerProcess.Failure.didNotStart("openssl \(arguments.first ?? "") failed: \(result.output)")
         }
     }
 }
@@ -79,17 +71,9 @@ public struct TestCredentials: Sendable {
         }
         guard let script else { throw NATSServerProcess.Failure.executableNotFound("scripts/testing/make_nats_creds.py") }
         let python = script.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script.path, directory, name]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NATSServerProcess.Failure.didNotStart("making credentials failed (run scripts/bootstrap for nkeys): \(String(decoding: data, as: UTF8.self))")
+        let result = try Shell.run(python, [script.path, directory, name])
+        guard result.status == 0 else {
+            throw NATSServerProcess.Failure.didNotStart("making credentials failed (run scripts/bootstrap for nkeys): \(result.output)")
         }
         return TestCredentials(
             credentialsFile: directory + "/\(name).creds",

@@ -12,17 +12,10 @@ struct InteropTests {
         let python = Self.root.appendingPathComponent(".venv/bin/python").path
         try #require(FileManager.default.isExecutableFile(atPath: python), "run scripts/bootstrap to install .venv with nats-py")
         try await withOperator { harness in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = [Self.root.appendingPathComponent("Tests/OperatorTests/Interop/nats_py_client.py").path, harness.server.url, "pipeline-py"]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let text = String(decoding: data, as: UTF8.self)
-            #expect(process.terminationStatus == 0, "\(text)")
+            let client = Self.root.appendingPathComponent("Tests/OperatorTests/Interop/nats_py_client.py").path
+            let run = try Shell.run(python, [client, harness.server.url, "pipeline-py"])
+            let text = run.output
+            #expect(run.status == 0, "\(text)")
             let line = try #require(text.split(separator: "\n").last { $0.hasPrefix("{") })
             let result = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let status = try #require((result["status"] as? [String: Any])?["resource"] as? [String: Any], "\(text)")
