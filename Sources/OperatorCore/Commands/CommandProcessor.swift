@@ -98,10 +98,10 @@ public final class CommandProcessor: Sendable {
             return CommandResult(.nak(delay: delay), "waiting", detail)
         case .refuse(let reason, let message):
             return await refuse(target.delivery, reason: reason, message: message)
-        case .claimed(let entity):
+        case .claimed(let entity, let created):
             switch target.command.envelope.payload {
             case .apply:
-                return try await apply(target, entity)
+                return try await apply(target, entity, created: created)
             case .run:
                 return try await run(target, entity)
             case .delete:
@@ -110,10 +110,13 @@ public final class CommandProcessor: Sendable {
         }
     }
 
-    private func apply(_ target: Target, _ claimed: Versioned<EntityRecord>) async throws -> CommandResult {
+    /// `created`: the claim created the entity. Nothing the status could hold matters then (no
+    /// run of this command, vendor objects that a create finds by slug anyway), so it is not read:
+    /// the status write creates it, or reads and changes the one there is.
+    private func apply(_ target: Target, _ claimed: Versioned<EntityRecord>, created: Bool) async throws -> CommandResult {
         var entity = claimed
         let spec = entity.document.manifest["resource"]?["spec"] ?? .null
-        let status = try await store.read(StatusRecord.self, key: target.statusKey)
+        let status = created ? nil : try await store.read(StatusRecord.self, key: target.statusKey)
         var objects = entity.document.activeCommand?.vendor ?? status?.document.vendor ?? VendorObjects()
         if stage(entity) == .received {
             // Repeatable: a resumed command ensures again and finds what it created.
@@ -212,7 +215,8 @@ public final class CommandProcessor: Sendable {
     // MARK: - Claiming
 
     private enum Claim {
-        case claimed(Versioned<EntityRecord>)
+        /// `created`: the entity did not exist before this claim.
+        case claimed(Versioned<EntityRecord>, created: Bool)
         case done(outcome: String, detail: String)
         case wait(Duration, String)
         case refuse(reason: String, message: String)
@@ -240,7 +244,7 @@ public final class CommandProcessor: Sendable {
                         resumed.activeCommand?.heartbeatAt = now
                         if let revision = try await store.update(resumed, key: key, revision: current!.revision) {
                             target.markResumed()
-                            return .claimed(Versioned(document: resumed, revision: revision))
+                            return .claimed(Versioned(document: resumed, revision: revision), created: false)
                         }
                         continue
                     }
@@ -281,7 +285,7 @@ public final class CommandProcessor: Sendable {
             } else {
                 revision = try await store.create(entity, key: key)
             }
-            if let revision { return .claimed(Versioned(document: entity, revision: revision)) }
+            if let revision { return .claimed(Versioned(document: entity, revision: revision), created: current == nil) }
         }
         return .wait(.seconds(1), "\(key) changes too often; trying again")
     }
