@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// It fetches only as many messages as it has free workers, so a busy replica never holds
 /// messages it cannot start (others get them instead). While a handler works, the message's ack
-/// wait is renewed with in-progress every third of the ack wait. When `stop()` is called it stops
+/// wait is renewed with in-progress every third of the ack wait, by one ticker for the whole pool
+/// (a timer task per message cost more than the work of a quick command). When `stop()` is called it stops
 /// fetching, lets running handlers finish for `shutdownGrace`, then cancels them; a handler that
 /// did not settle its message in time gets it nak'd so another replica takes it at once.
 public final class MessageWorkerPool: Sendable {
@@ -27,6 +28,13 @@ public final class MessageWorkerPool: Sendable {
     private struct State {
         var inFlight = 0
         var stopping = false
+        /// Messages being handled, and when their ack wait was last renewed.
+        var held: [ObjectIdentifier: Held] = [:]
+    }
+
+    private struct Held {
+        let message: JetStreamMessage
+        var renewedAt: ContinuousClock.Instant
     }
 
     public init(
@@ -58,6 +66,8 @@ public final class MessageWorkerPool: Sendable {
     public func run() async {
         var wakeups = self.wakeups.makeAsyncIterator()
         var fetchFailures = 0
+        let ticker = Task { await self.renewAckWaits() }
+        defer { ticker.cancel() }
         // A discarding group frees each handler's task as it ends; a plain group would keep every
         // finished child until awaited, which a long-running pool never does.
         await withDiscardingTaskGroup { group in
@@ -106,18 +116,30 @@ public final class MessageWorkerPool: Sendable {
         }
     }
 
-    private func handle(_ message: JetStreamMessage) async {
-        // Renew the ack wait while the handler works.
-        let keepAlive = Task {
-            let period = ackWait / 3
-            while !Task.isCancelled {
-                try? await Task.sleep(for: period)
-                if Task.isCancelled { break }
-                try? message.inProgress()
+    /// Sends in-progress for every message held longer than a third of the ack wait since its
+    /// last renewal; looks six times per ack wait, so a renewal is at most half an ack wait apart.
+    private func renewAckWaits() async {
+        let period = ackWait / 3
+        while !Task.isCancelled {
+            try? await Task.sleep(for: ackWait / 6)
+            let now = ContinuousClock.now
+            let due = state.withLock { state in
+                var due: [JetStreamMessage] = []
+                for (key, held) in state.held where now - held.renewedAt >= period {
+                    due.append(held.message)
+                    state.held[key]?.renewedAt = now
+                }
+                return due
             }
+            for message in due { try? message.inProgress() }
         }
+    }
+
+    private func handle(_ message: JetStreamMessage) async {
+        let key = ObjectIdentifier(message)
+        state.withLock { $0.held[key] = Held(message: message, renewedAt: .now) }
         let disposition = await handler(message)
-        keepAlive.cancel()
+        state.withLock { _ = $0.held.removeValue(forKey: key) }
         do {
             switch disposition {
             case .ack:
