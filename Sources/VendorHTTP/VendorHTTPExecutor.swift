@@ -126,9 +126,13 @@ public struct VendorHTTPExecutor: Sendable {
         let route = "\(request.method.rawValue) \(request.route)"
         let path = self.basePathPrefix + request.escapedPath
         var logger = self.logger
-        logger[metadataKey: VendorLoggingKeys.method] = .string(request.method.rawValue)
-        logger[metadataKey: VendorLoggingKeys.route] = .string(route)
-        logger[metadataKey: VendorLoggingKeys.path] = .string(path)
+        // Only debug and trace lines are written from here: below that, setting metadata on
+        // every request was measurable work for nothing.
+        if logger.logLevel <= .debug {
+            logger[metadataKey: VendorLoggingKeys.method] = .string(request.method.rawValue)
+            logger[metadataKey: VendorLoggingKeys.route] = .string(route)
+            logger[metadataKey: VendorLoggingKeys.path] = .string(path)
+        }
 
         let start = self.clock.now
         var attempt = 0
