@@ -3,11 +3,20 @@
 //   {"op":"js_publish","count":N,"seconds":S,"rate":R}
 //   {"op":"request_reply","count":N,"seconds":S,"rate":R,"p50_us":A,"p99_us":B}
 // Usage: raw_cnats URL COUNT
+//
+// Second use, the latency floor under load: raw_cnats URL sample SUBJECT QUERY
+// answers "raw.echo" itself in a cnats callback (as the floor above) and, until SIGTERM, asks
+// alternately SUBJECT with QUERY and raw.echo with a payload of the same size, serially, 1 ms
+// apart; then prints one line per subject:
+//   {"op":"sample","subject":S,"count":N,"p50_us":A,"p99_us":B,"failures":F}
+// Both are asked by the same client in the same moments, so they see the same load.
 // Built by factory-bench (cc raw_cnats.c -lnats); not part of the product.
 #include <nats/nats.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int64_t now_ns(void) { return nats_NowInNanoSeconds(); }
 
@@ -49,7 +58,71 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     natsMsg_Destroy(msg);
 }
 
+static volatile sig_atomic_t stopping = 0;
+static void on_term(int signal) { (void) signal; stopping = 1; }
+
+static void print_sample(const char *subject, int64_t *latencies, int count, int failures) {
+    qsort(latencies, (size_t) count, sizeof(int64_t), compare_i64);
+    printf("{\"op\":\"sample\",\"subject\":\"%s\",\"count\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"failures\":%d}\n", subject, count,
+           count ? latencies[count / 2] / 1e3 : 0.0, count ? latencies[(count * 99) / 100] / 1e3 : 0.0, failures);
+}
+
+static int sample(const char *url, const char *subject, const char *query) {
+    // A child inherits its parent thread's blocked signals (Swift's Process spawns from a thread
+    // that blocks them): unblock before cnats starts its threads, which inherit this mask.
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGTERM);
+    sigaddset(&wanted, SIGINT);
+    sigprocmask(SIG_UNBLOCK, &wanted, NULL);
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
+    natsOptions *options = NULL;
+    check(natsOptions_Create(&options), "options");
+    check(natsOptions_SetURL(options, url), "url");
+    check(natsOptions_SetSendAsap(options, true), "sendasap");
+    natsConnection *responder = NULL, *nc = NULL;
+    check(natsConnection_Connect(&responder, options), "responder connect");
+    natsSubscription *rsub = NULL;
+    check(natsConnection_QueueSubscribe(&rsub, responder, "raw.echo", "echo", on_request, NULL), "responder subscribe");
+    check(natsConnection_Flush(responder), "flush");
+    check(natsConnection_Connect(&nc, options), "connect");
+    size_t size = strlen(query);
+    char *echo = malloc(size);
+    memset(echo, 'x', size);
+    int capacity = 1 << 20, counts[2] = {0, 0}, failures[2] = {0, 0};
+    int64_t *latencies[2] = {calloc((size_t) capacity, sizeof(int64_t)), calloc((size_t) capacity, sizeof(int64_t))};
+    const char *subjects[2] = {subject, "raw.echo"};
+    const char *payloads[2] = {query, echo};
+    printf("{\"op\":\"ready\"}\n");
+    fflush(stdout);
+    struct timespec pause = {0, 1000000};
+    for (int turn = 0; !stopping && counts[turn % 2] < capacity; turn++) {
+        int which = turn % 2;
+        natsMsg *reply = NULL;
+        int64_t t0 = now_ns();
+        natsStatus status = natsConnection_Request(&reply, nc, subjects[which], payloads[which], (int) size, 2000);
+        if (status == NATS_OK) {
+            latencies[which][counts[which]++] = now_ns() - t0;
+            natsMsg_Destroy(reply);
+        } else {
+            failures[which]++;
+        }
+        nanosleep(&pause, NULL);
+    }
+    print_sample(subject, latencies[0], counts[0], failures[0]);
+    print_sample("raw.echo", latencies[1], counts[1], failures[1]);
+    fflush(stdout);
+    natsSubscription_Destroy(rsub);
+    natsConnection_Destroy(nc);
+    natsConnection_Destroy(responder);
+    natsOptions_Destroy(options);
+    nats_Close();
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 5 && strcmp(argv[2], "sample") == 0) return sample(argv[1], argv[3], argv[4]);
     if (argc < 3) { fprintf(stderr, "usage: raw_cnats URL COUNT\n"); return 2; }
     const char *url = argv[1];
     int count = atoi(argv[2]);
