@@ -113,6 +113,33 @@ struct KeyValueTests {
         }
     }
 
+    @Test("keys of a bucket with thousands of keys and delete markers: all live keys, within the timeout (cnats 3.4.1's kvStore_Keys timed out)")
+    func keysOfALargeBucket() async throws {
+        try await withConnection { connection, _ in
+            let bucket = try await makeBucket(connection, history: 2)
+            // 6,000 keys, every third deleted again, written 64 at a time.
+            let count = 6000
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lane in 0..<64 {
+                    group.addTask {
+                        for index in stride(from: lane, to: count, by: 64) {
+                            try await bucket.put("status.public.r-\(index)", .text("{}"))
+                            if index % 3 == 0 { try await bucket.delete("status.public.r-\(index)") }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let started = ContinuousClock.now
+            let keys = try await bucket.keys(timeout: .seconds(20))
+            let elapsed = ContinuousClock.now - started
+            let expected = Set((0..<count).filter { $0 % 3 != 0 }.map { "status.public.r-\($0)" })
+            #expect(keys.count == expected.count, "each live key once")
+            #expect(Set(keys) == expected)
+            #expect(elapsed < .seconds(20), "listed in \(elapsed)")
+        }
+    }
+
     @Test("a watch reports current values, the end of them, then puts and deletes")
     func watchSeesPutsAndDeletes() async throws {
         try await withConnection { connection, _ in

@@ -136,40 +136,56 @@ final class KeyValueHandle: @unchecked Sendable {
         try CError.check(kvStore_PurgeDeletes(pointer, &options), "purge delete markers of \(bucket)")
     }
 
+    /// The keys whose latest entry is a value, in the order the watch delivered them.
+    ///
+    /// Not `kvStore_Keys`: in cnats 3.4.1 it subtracts the whole time elapsed so far from what is
+    /// left of the timeout after every key, so a bucket of a few thousand keys fails with
+    /// NATS_TIMEOUT well within the time given (nats.c #916, fixed in 3.11). Same watch, with the
+    /// deadline kept here.
     func keys(timeout: Duration) throws(NATSError) -> [String] {
-        var options = kvWatchOptions()
-        try CError.check(kvWatchOptions_Init(&options), "list keys of \(bucket)")
-        options.Timeout = timeout.wholeMilliseconds
-        var list = kvKeysList()
-        let status = kvStore_Keys(&list, pointer, &options)
-        defer { kvKeysList_Destroy(&list) }
-        if status == NATS_NOT_FOUND { return [] }
-        try CError.check(status, "list keys of \(bucket)")
-        var keys: [String] = []
-        if let values = list.Keys {
-            for index in 0..<Int(list.Count) {
-                if let key = values[index] { keys.append(String(cString: key)) }
-            }
+        let operation = "list keys of \(bucket)"
+        var latest: [String: KeyValueEntry.Operation] = [:]
+        var order: [String] = []
+        try gather(pattern: ">", includeHistory: false, metaOnly: true, timeout: timeout, operation: operation) { entry in
+            if latest.updateValue(entry.operation, forKey: entry.key) == nil { order.append(entry.key) }
         }
-        return keys
+        return order.filter { latest[$0] == .put }
     }
 
+    /// Every kept revision of `key`, oldest first (not `kvStore_History`, for the reason above).
     func history(_ key: String, timeout: Duration) throws(NATSError) -> [KeyValueEntry] {
-        var options = kvWatchOptions()
-        try CError.check(kvWatchOptions_Init(&options), "history of \(bucket)/\(key)")
-        options.Timeout = timeout.wholeMilliseconds
-        var list = kvEntryList()
-        let status = kvStore_History(&list, pointer, key, &options)
-        defer { kvEntryList_Destroy(&list) }
-        if status == NATS_NOT_FOUND { return [] }
-        try CError.check(status, "history of \(bucket)/\(key)")
         var entries: [KeyValueEntry] = []
-        if let values = list.Entries {
-            for index in 0..<Int(list.Count) {
-                if let entry = values[index] { entries.append(Self.copy(entry)) }
-            }
+        try gather(pattern: key, includeHistory: true, metaOnly: false, timeout: timeout, operation: "history of \(bucket)/\(key)") {
+            entries.append($0)
         }
         return entries
+    }
+
+    /// Watches `pattern` until the watch says the current entries are all delivered, giving each
+    /// to `body`; fails with a timeout if that takes longer than `timeout` in all.
+    private func gather(
+        pattern: String, includeHistory: Bool, metaOnly: Bool, timeout: Duration, operation: String, _ body: (KeyValueEntry) -> Void
+    ) throws(NATSError) {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        var options = kvWatchOptions()
+        try CError.check(kvWatchOptions_Init(&options), operation)
+        options.IncludeHistory = includeHistory
+        options.MetaOnly = metaOnly
+        var watcher: OpaquePointer? = nil
+        try CError.check(kvStore_Watch(&watcher, pointer, pattern, &options), operation)
+        guard let watcher else { throw NATSError(code: .unknown, operation: operation, message: "no watcher returned") }
+        defer { kvWatcher_Destroy(watcher) }
+        while true {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else {
+                throw NATSError(code: .timeout, operation: operation, message: "the bucket's entries did not all arrive within \(timeout)")
+            }
+            var entry: OpaquePointer? = nil
+            try CError.check(kvWatcher_Next(&entry, watcher, max(1, left.wholeMilliseconds)), operation)
+            guard let entry else { return }  // the current entries are all delivered
+            defer { kvEntry_Destroy(entry) }
+            body(Self.copy(entry))
+        }
     }
 
     func status() throws(NATSError) -> KeyValueStatus {
