@@ -7,13 +7,26 @@ import Synchronization
 ///
 /// It lags the bucket by the watch's delivery time (milliseconds); a query answered right after
 /// a write may not see it yet. Documents are kept as stored bytes and decoded when asked for, so
-/// an update costs a dictionary write.
+/// an update costs a dictionary write. The answer for one resource is kept once made, until one
+/// of its documents changes: a resource polled for its status is decoded and encoded once per
+/// change, not once per query.
 public final class StatusReadModel: Sendable {
     private struct State {
         var documents: [String: [UInt8]] = [:]
+        /// By status key: the answer, and the documents it was made from.
+        var answers: [String: Answer] = [:]
         var ready = false
         var failure: NATSError?
     }
+
+    private struct Answer {
+        var entity: [UInt8]?
+        var status: [UInt8]?
+        var bytes: [UInt8]
+    }
+
+    /// Kept answers at most; past it they are all dropped and made again as asked for.
+    static let maximumAnswers = 20_000
 
     private let state = Mutex(State())
     private let loop = Mutex<KeyValueWatchLoop?>(nil)
@@ -50,6 +63,11 @@ public final class StatusReadModel: Sendable {
                 } else {
                     state.documents.removeValue(forKey: entry.key)
                 }
+                if entry.key.hasPrefix("entity.") {
+                    state.answers.removeValue(forKey: "status." + entry.key.dropFirst("entity.".count))
+                } else {
+                    state.answers.removeValue(forKey: entry.key)
+                }
             case .success(.initialValuesDone):
                 state.ready = true
             case .failure(let error):
@@ -58,16 +76,31 @@ public final class StatusReadModel: Sendable {
         }
     }
 
-    /// One resource's entity and status.
-    func resource(workspace: String, name: String) -> (EntityRecord?, StatusRecord?) {
-        let (entity, status) = state.withLock { state in
-            (state.documents[StateStore.entityKey(workspace: workspace, name: name)], state.documents[StateStore.statusKey(workspace: workspace, name: name)])
+    /// The encoded answer for one resource: made by `render` from its documents, or the one made
+    /// before from the same documents. Nil when the replica knows no such resource.
+    func answer(workspace: String, name: String, render: (EntityRecord?, StatusRecord?) -> [UInt8]) -> [UInt8]? {
+        let entityKey = StateStore.entityKey(workspace: workspace, name: name)
+        let statusKey = StateStore.statusKey(workspace: workspace, name: name)
+        let (entity, status, kept) = state.withLock { state in
+            (state.documents[entityKey], state.documents[statusKey], state.answers[statusKey])
         }
-        return (
-            entity.flatMap { try? StateStore.decode(EntityRecord.self, $0, key: "entity") },
-            status.flatMap { try? StateStore.decode(StatusRecord.self, $0, key: "status") }
+        guard entity != nil || status != nil else { return nil }
+        // Comparing arrays that share storage is a pointer comparison.
+        if let kept, kept.entity == entity, kept.status == status { return kept.bytes }
+        let bytes = render(
+            entity.flatMap { try? StateStore.decode(EntityRecord.self, $0, key: entityKey) },
+            status.flatMap { try? StateStore.decode(StatusRecord.self, $0, key: statusKey) }
         )
+        // Made from a snapshot: if a document changed meanwhile, the comparison above refuses it.
+        state.withLock { state in
+            if state.answers.count >= Self.maximumAnswers { state.answers.removeAll(keepingCapacity: true) }
+            state.answers[statusKey] = Answer(entity: entity, status: status, bytes: bytes)
+        }
+        return bytes
     }
+
+    /// How many answers are kept (for tests).
+    var keptAnswers: Int { state.withLock { $0.answers.count } }
 
     /// One page of the resources of `workspace` (nil: every workspace), sorted by workspace and
     /// name, and how many there are in all. Only the page's documents are decoded.

@@ -37,59 +37,82 @@ public final class StatusResponder: Sendable {
 
     func answer(_ request: NATSMessage) {
         let started = ContinuousClock.now
-        let reply = self.reply(to: request.payload)
-        let payload = (try? StatusViews.encoder.encode(reply)).map(Array.init)
-            ?? Array(#"{"version":1,"kind":"error","error":{"reason":"unavailable","message":"encoding failed"}}"#.utf8)
+        let (payload, kind) = self.payload(answering: request.payload)
         do {
             try connection.publish(payload, to: request.reply ?? replySubject)
         } catch {
             logger.warning("Could not answer a status query", metadata: ["error": "\(error)"])
         }
-        OperatorMetrics.query(kind: reply.kind.rawValue, elapsed: ContinuousClock.now - started)
+        OperatorMetrics.query(kind: kind.rawValue, elapsed: ContinuousClock.now - started)
     }
 
-    func reply(to payload: [UInt8]) -> StatusReply {
-        guard payload.count <= 64 * 1024, let query = try? JSONDecoder().decode(StatusQuery.self, from: Data(payload)) else {
-            return .failure("badQuery", #"a status query is JSON like {"workspace":"public","name":"pipeline-01"}; without "name" it lists the workspace"#)
+    /// The encoded answer and its kind.
+    func payload(answering query: [UInt8]) -> ([UInt8], StatusReply.Kind) {
+        switch reply(to: query) {
+        case .encoded(let bytes):
+            return (bytes, .resource)
+        case .reply(let reply):
+            return (Self.encode(reply), reply.kind)
+        }
+    }
+
+    static func encode(_ reply: StatusReply) -> [UInt8] {
+        (try? StatusViews.encoder.encode(reply)).map(Array.init)
+            ?? Array(#"{"version":1,"kind":"error","error":{"reason":"unavailable","message":"encoding failed"}}"#.utf8)
+    }
+
+    /// A reply to encode, or one resource's answer encoded already (kept by the read model).
+    enum Answer {
+        case reply(StatusReply)
+        case encoded([UInt8])
+    }
+
+    private static let decoder = JSONDecoder()
+
+    func reply(to payload: [UInt8]) -> Answer {
+        guard payload.count <= 64 * 1024, let query = try? Self.decoder.decode(StatusQuery.self, from: Data(payload)) else {
+            return .reply(.failure("badQuery", #"a status query is JSON like {"workspace":"public","name":"pipeline-01"}; without "name" it lists the workspace"#))
         }
         if let version = query.version, version > StatusQuery.currentVersion {
-            return .failure("badQuery", "query version \(version) is newer than this operator understands (\(StatusQuery.currentVersion))")
+            return .reply(.failure("badQuery", "query version \(version) is newer than this operator understands (\(StatusQuery.currentVersion))"))
         }
         let all = query.allWorkspaces ?? false
         let workspace: String? = all ? nil : query.workspace
         if !all {
             guard let workspace, (try? WorkspaceName(workspace)) != nil else {
-                return .failure("badQuery", "\"workspace\" must name a workspace (lowercase letters, digits and -), or set \"allWorkspaces\": true")
+                return .reply(.failure("badQuery", "\"workspace\" must name a workspace (lowercase letters, digits and -), or set \"allWorkspaces\": true"))
             }
         }
         guard readModel.isReady else {
             let why = readModel.failure.map { ": \($0)" } ?? " (loading the state)"
-            return .failure("unavailable", "this replica cannot answer yet\(why); try again")
+            return .reply(.failure("unavailable", "this replica cannot answer yet\(why); try again"))
         }
         if let name = query.name {
             guard let workspace, (try? ResourceName(name)) != nil else {
-                return .failure("badQuery", "\"name\" must be a resource name (lowercase letters, digits and -) in one workspace")
+                return .reply(.failure("badQuery", "\"name\" must be a resource name (lowercase letters, digits and -) in one workspace"))
             }
-            let (entity, status) = readModel.resource(workspace: workspace, name: name)
-            guard entity != nil || status != nil else {
-                return .failure("notFound", "no resource \(name) in workspace \(workspace)")
+            let answer = readModel.answer(workspace: workspace, name: name) { entity, status in
+                Self.encode(.one(StatusViews.view(entity: entity, status: status, workspace: workspace, name: name, includeSpec: true)))
             }
-            return .one(StatusViews.view(entity: entity, status: status, workspace: workspace, name: name, includeSpec: true))
+            guard let answer else {
+                return .reply(.failure("notFound", "no resource \(name) in workspace \(workspace)"))
+            }
+            return .encoded(answer)
         }
         let limit = query.limit ?? StatusQuery.defaultLimit
         let offset = query.offset ?? 0
         guard (1...StatusQuery.maximumLimit).contains(limit), offset >= 0 else {
-            return .failure("badQuery", "\"limit\" is 1 to \(StatusQuery.maximumLimit) and \"offset\" 0 or more")
+            return .reply(.failure("badQuery", "\"limit\" is 1 to \(StatusQuery.maximumLimit) and \"offset\" 0 or more"))
         }
         let (page, total) = readModel.resources(workspace: workspace, offset: offset, limit: limit)
         let next = offset + page.count < total ? offset + page.count : nil
-        return .list(
+        return .reply(.list(
             page.map { resource in
                 StatusViews.view(entity: resource.entity, status: resource.status, workspace: resource.workspace, name: resource.name, includeSpec: false)
             },
             total: total,
             nextOffset: next
-        )
+        ))
     }
 }
 
