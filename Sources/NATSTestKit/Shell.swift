@@ -23,3 +23,24 @@ public enum Shell {
         return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 }
+
+/// Reads a pipe to its end on a thread of its own, giving each chunk to `onData` and calling
+/// `onEnd` once at the end.
+///
+/// Instead of `FileHandle.readabilityHandler`: its dispatch read sources can crash libdispatch's
+/// manager thread on Linux (`_dispatch_event_loop_drain`, swift-corelibs-foundation #3276), seen
+/// once in the full test suite while several child processes' pipes closed at once.
+public enum PipeReader {
+    public static func start(_ handle: FileHandle, name: String, onData: @escaping @Sendable (Data) -> Void, onEnd: @escaping @Sendable () -> Void = {}) {
+        let thread = Thread {
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                onData(data)
+            }
+            onEnd()
+        }
+        thread.name = name
+        thread.start()
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import NATSTestKit
 import Synchronization
 
 #if canImport(Glibc)
@@ -40,15 +41,7 @@ final class ReplicaProcess: @unchecked Sendable {
         }
         self.output = output
         let pipe = Pipe()
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                output.finish()
-            } else {
-                output.append(data)
-            }
-        }
+        PipeReader.start(pipe.fileHandleForReading, name: "replica-\(name)-output", onData: { output.append($0) }, onEnd: { output.finish() })
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

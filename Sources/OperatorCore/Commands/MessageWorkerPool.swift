@@ -7,9 +7,10 @@ import Synchronization
 /// It fetches only as many messages as it has free workers, so a busy replica never holds
 /// messages it cannot start (others get them instead). While a handler works, the message's ack
 /// wait is renewed with in-progress every third of the ack wait, by one ticker for the whole pool
-/// (a timer task per message cost more than the work of a quick command). When `stop()` is called it stops
-/// fetching, lets running handlers finish for `shutdownGrace`, then cancels them; a handler that
-/// did not settle its message in time gets it nak'd so another replica takes it at once.
+/// (a timer task per message cost more than the work of a quick command). When `stop()` is
+/// called it stops fetching, lets running handlers finish for `shutdownGrace`, then cancels them;
+/// a handler that did not settle its message in time gets it nak'd so another replica takes it
+/// at once.
 public final class MessageWorkerPool: Sendable {
     public typealias Handler = @Sendable (JetStreamMessage) async -> CommandDisposition
 

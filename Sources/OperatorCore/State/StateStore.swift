@@ -185,7 +185,7 @@ public final class StateStore: Sendable {
 public enum Timestamp {
     public static func format(_ date: Date) -> String {
         // Written by hand: every state write and status answer formats several dates, and the
-        // ISO 8601 format style costs microseconds each. Same text (TimestampTests).
+        // ISO 8601 format style costs microseconds each. Same text (StateRecordJSONTests).
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
         guard milliseconds >= 0, milliseconds < 253_402_300_800_000 else { return formatWithFoundation(date) }
         let total = Int64(milliseconds)

@@ -1,4 +1,5 @@
 import Foundation
+import NATSTestKit
 import Synchronization
 import Testing
 
@@ -63,14 +64,10 @@ enum CLIProcess {
             process.standardOutput = output
             process.standardError = errors
             let collected = self.collected
-            output.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                if data.isEmpty { handle.readabilityHandler = nil }
+            PipeReader.start(output.fileHandleForReading, name: "cli-stdout") { data in
                 collected.state.withLock { $0.output += String(decoding: data, as: UTF8.self) }
             }
-            errors.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                if data.isEmpty { handle.readabilityHandler = nil }
+            PipeReader.start(errors.fileHandleForReading, name: "cli-stderr") { data in
                 collected.state.withLock { $0.errorOutput += String(decoding: data, as: UTF8.self) }
             }
             if let standardInput {
