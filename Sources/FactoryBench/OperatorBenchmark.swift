@@ -168,7 +168,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
                 String(format: "%.1fx, %.1fx", status.p50 / rawRequest.p50, status.p99 / rawRequest.p99),
             ])
         }
-        let cpu = ["nats-server", "replicas", "benchmark (publisher, simulator, querier)"].map { part in
+        let cpu = ["nats-server", "replicas", "benchmark (publisher, simulator)"].map { part in
             String(format: "%@ %.2f ms", part, 1000 * ((cpuAfter[part] ?? 0) - (cpuBefore[part] ?? 0)) / Double(applies))
         }
         table.add(["  CPU per apply", cpu.joined(separator: ", "), String(format: "%.1f CPU-seconds in %.1f s on %d cores", cpuAfter.values.reduce(0, +) - cpuBefore.values.reduce(0, +), elapsed.seconds, ProcessInfo.processInfo.activeProcessorCount), ""])
@@ -269,7 +269,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
         return [
             ["\(count) runs running, followed by 2 replicas: status freshness p50 (age of the last look)", String(format: "%.1f s", p50), String(format: "%.0f s (reconcile interval)", interval), String(format: "%.2f", p50 / interval)],
             ["  status freshness p99", String(format: "%.1f s", p99), String(format: "%.0f s", interval), String(format: "%.2f", p99 / interval)],
-            ["  CPU (one core = 100%)", "replicas \(load("replicas")), nats-server \(load("nats-server")), simulator \(load("benchmark (publisher, simulator, querier)"))", "", ""],
+            ["  CPU (one core = 100%)", "replicas \(load("replicas")), nats-server \(load("nats-server")), simulator \(load("benchmark (publisher, simulator)"))", "", ""],
             ["  resident memory of the 2 replicas", "\(resident / 1_048_576) MiB", "\(followed) samples, \(inFlight) follow-ups queued", ""],
         ]
     }
@@ -540,7 +540,7 @@ final class Stack: @unchecked Sendable {
         return [
             "nats-server": server.processIdentifier.map(seconds) ?? 0,
             "replicas": processes.map { seconds($0.processIdentifier) }.reduce(0, +),
-            "benchmark (publisher, simulator, querier)": seconds(getpid()),
+            "benchmark (publisher, simulator)": seconds(getpid()),
         ]
     }
 
