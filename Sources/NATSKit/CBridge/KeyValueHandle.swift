@@ -143,10 +143,9 @@ final class KeyValueHandle: @unchecked Sendable {
     /// NATS_TIMEOUT well within the time given (nats.c #916, fixed in 3.11). Same watch, with the
     /// deadline kept here.
     func keys(timeout: Duration) throws(NATSError) -> [String] {
-        let operation = "list keys of \(bucket)"
         var latest: [String: KeyValueEntry.Operation] = [:]
         var order: [String] = []
-        try gather(pattern: ">", includeHistory: false, metaOnly: true, timeout: timeout, operation: operation) { entry in
+        try gather(pattern: ">", options: KeyValueWatchOptions(metaOnly: true), timeout: timeout, operation: "list keys of \(bucket)") { entry in
             if latest.updateValue(entry.operation, forKey: entry.key) == nil { order.append(entry.key) }
         }
         return order.filter { latest[$0] == .put }
@@ -155,7 +154,7 @@ final class KeyValueHandle: @unchecked Sendable {
     /// Every kept revision of `key`, oldest first (not `kvStore_History`, for the reason above).
     func history(_ key: String, timeout: Duration) throws(NATSError) -> [KeyValueEntry] {
         var entries: [KeyValueEntry] = []
-        try gather(pattern: key, includeHistory: true, metaOnly: false, timeout: timeout, operation: "history of \(bucket)/\(key)") {
+        try gather(pattern: key, options: KeyValueWatchOptions(includeHistory: true), timeout: timeout, operation: "history of \(bucket)/\(key)") {
             entries.append($0)
         }
         return entries
@@ -164,27 +163,21 @@ final class KeyValueHandle: @unchecked Sendable {
     /// Watches `pattern` until the watch says the current entries are all delivered, giving each
     /// to `body`; fails with a timeout if that takes longer than `timeout` in all.
     private func gather(
-        pattern: String, includeHistory: Bool, metaOnly: Bool, timeout: Duration, operation: String, _ body: (KeyValueEntry) -> Void
+        pattern: String, options: KeyValueWatchOptions, timeout: Duration, operation: String, _ body: (KeyValueEntry) -> Void
     ) throws(NATSError) {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        var options = kvWatchOptions()
-        try CError.check(kvWatchOptions_Init(&options), operation)
-        options.IncludeHistory = includeHistory
-        options.MetaOnly = metaOnly
-        var watcher: OpaquePointer? = nil
-        try CError.check(kvStore_Watch(&watcher, pointer, pattern, &options), operation)
-        guard let watcher else { throw NATSError(code: .unknown, operation: operation, message: "no watcher returned") }
-        defer { kvWatcher_Destroy(watcher) }
+        let watcher = try KeyValueWatcherHandle.watch(store: self, pattern: pattern, options: options, operation: operation)
         while true {
             let left = deadline - ContinuousClock.now
             guard left > .zero else {
                 throw NATSError(code: .timeout, operation: operation, message: "the bucket's entries did not all arrive within \(timeout)")
             }
-            var entry: OpaquePointer? = nil
-            try CError.check(kvWatcher_Next(&entry, watcher, max(1, left.wholeMilliseconds)), operation)
-            guard let entry else { return }  // the current entries are all delivered
-            defer { kvEntry_Destroy(entry) }
-            body(Self.copy(entry))
+            switch try watcher.next(timeout: left) {
+            case .entry(let entry): body(entry)
+            case .initialValuesDone: return
+            case .timedOut: continue  // the deadline above decides
+            case .stopped: throw CError.make(NATS_ILLEGAL_STATE, operation: operation)
+            }
         }
     }
 

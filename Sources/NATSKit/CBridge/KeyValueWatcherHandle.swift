@@ -9,27 +9,33 @@ final class KeyValueWatcherHandle: @unchecked Sendable {
     let pointer: OpaquePointer
     let store: KeyValueHandle
     let pattern: String
+    /// What errors name as the failed operation.
+    let operation: String
 
-    private init(pointer: OpaquePointer, store: KeyValueHandle, pattern: String) {
+    private init(pointer: OpaquePointer, store: KeyValueHandle, pattern: String, operation: String) {
         self.pointer = pointer
         self.store = store
         self.pattern = pattern
+        self.operation = operation
     }
 
     deinit {
         kvWatcher_Destroy(pointer)
     }
 
-    static func watch(store: KeyValueHandle, pattern: String, options: KeyValueWatchOptions) throws(NATSError) -> KeyValueWatcherHandle {
+    /// - Parameter operation: what errors name as the failed operation; by default
+    ///   "watch <bucket>/<pattern>".
+    static func watch(store: KeyValueHandle, pattern: String, options: KeyValueWatchOptions, operation: String? = nil) throws(NATSError) -> KeyValueWatcherHandle {
+        let operation = operation ?? "watch \(store.bucket)/\(pattern)"
         var watchOptions = kvWatchOptions()
-        try CError.check(kvWatchOptions_Init(&watchOptions), "watch \(store.bucket)/\(pattern)")
+        try CError.check(kvWatchOptions_Init(&watchOptions), operation)
         watchOptions.IgnoreDeletes = options.ignoreDeletes
         watchOptions.IncludeHistory = options.includeHistory
         watchOptions.MetaOnly = options.metaOnly
         var watcher: OpaquePointer? = nil
-        try CError.check(kvStore_Watch(&watcher, store.pointer, pattern, &watchOptions), "watch \(store.bucket)/\(pattern)")
-        guard let watcher else { throw NATSError(code: .unknown, operation: "watch \(store.bucket)/\(pattern)", message: "no watcher returned") }
-        return KeyValueWatcherHandle(pointer: watcher, store: store, pattern: pattern)
+        try CError.check(kvStore_Watch(&watcher, store.pointer, pattern, &watchOptions), operation)
+        guard let watcher else { throw NATSError(code: .unknown, operation: operation, message: "no watcher returned") }
+        return KeyValueWatcherHandle(pointer: watcher, store: store, pattern: pattern, operation: operation)
     }
 
     enum Next {
@@ -52,7 +58,7 @@ final class KeyValueWatcherHandle: @unchecked Sendable {
         case NATS_ILLEGAL_STATE:
             return .stopped
         default:
-            throw CError.make(status, operation: "watch \(store.bucket)/\(pattern)")
+            throw CError.make(status, operation: operation)
         }
     }
 
