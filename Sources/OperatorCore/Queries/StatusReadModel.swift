@@ -87,10 +87,8 @@ public final class StatusReadModel: Sendable {
         guard entity != nil || status != nil else { return nil }
         // Comparing arrays that share storage is a pointer comparison.
         if let kept, kept.entity == entity, kept.status == status { return kept.bytes }
-        let bytes = render(
-            entity.flatMap { try? StateStore.decode(EntityRecord.self, $0, key: entityKey) },
-            status.flatMap { try? StateStore.decode(StatusRecord.self, $0, key: statusKey) }
-        )
+        let (entityRecord, statusRecord) = Self.decode(entity: entity, status: status)
+        let bytes = render(entityRecord, statusRecord)
         // Made from a snapshot: if a document changed meanwhile, the comparison above refuses it.
         state.withLock { state in
             if state.answers.count >= Self.maximumAnswers { state.answers.removeAll(keepingCapacity: true) }
@@ -120,12 +118,17 @@ public final class StatusReadModel: Sendable {
         let ids = byResource.keys.sorted()
         let page = ids.dropFirst(offset).prefix(limit).compactMap { id -> (workspace: String, name: String, entity: EntityRecord?, status: StatusRecord?)? in
             guard let resource = byResource[id] else { return nil }
-            return (
-                resource.workspace, resource.name,
-                resource.entity.flatMap { try? StateStore.decode(EntityRecord.self, $0, key: "entity") },
-                resource.status.flatMap { try? StateStore.decode(StatusRecord.self, $0, key: "status") }
-            )
+            let (entity, status) = Self.decode(entity: resource.entity, status: resource.status)
+            return (resource.workspace, resource.name, entity, status)
         }
         return (page, ids.count)
+    }
+
+    /// A resource's stored documents, read; one that cannot be read is left out.
+    private static func decode(entity: [UInt8]?, status: [UInt8]?) -> (EntityRecord?, StatusRecord?) {
+        (
+            entity.flatMap { try? StateStore.decode(EntityRecord.self, $0, key: "entity") },
+            status.flatMap { try? StateStore.decode(StatusRecord.self, $0, key: "status") }
+        )
     }
 }
