@@ -58,6 +58,31 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     natsMsg_Destroy(msg);
 }
 
+// The raw floor's responder: a connection of its own with SendAsap, answering raw.echo inside the
+// cnats callback.
+typedef struct {
+    natsOptions *options;
+    natsConnection *connection;
+    natsSubscription *subscription;
+} echo_responder;
+
+static echo_responder start_echo_responder(const char *url) {
+    echo_responder echo = {NULL, NULL, NULL};
+    check(natsOptions_Create(&echo.options), "options");
+    check(natsOptions_SetURL(echo.options, url), "url");
+    check(natsOptions_SetSendAsap(echo.options, true), "sendasap");
+    check(natsConnection_Connect(&echo.connection, echo.options), "responder connect");
+    check(natsConnection_QueueSubscribe(&echo.subscription, echo.connection, "raw.echo", "echo", on_request, NULL), "responder subscribe");
+    check(natsConnection_Flush(echo.connection), "flush");
+    return echo;
+}
+
+static void stop_echo_responder(echo_responder *echo) {
+    natsSubscription_Destroy(echo->subscription);
+    natsConnection_Destroy(echo->connection);
+    natsOptions_Destroy(echo->options);
+}
+
 static volatile sig_atomic_t stopping = 0;
 static void on_term(int signal) { (void) signal; stopping = 1; }
 
@@ -77,16 +102,9 @@ static int sample(const char *url, const char *subject, const char *query) {
     sigprocmask(SIG_UNBLOCK, &wanted, NULL);
     signal(SIGTERM, on_term);
     signal(SIGINT, on_term);
-    natsOptions *options = NULL;
-    check(natsOptions_Create(&options), "options");
-    check(natsOptions_SetURL(options, url), "url");
-    check(natsOptions_SetSendAsap(options, true), "sendasap");
-    natsConnection *responder = NULL, *nc = NULL;
-    check(natsConnection_Connect(&responder, options), "responder connect");
-    natsSubscription *rsub = NULL;
-    check(natsConnection_QueueSubscribe(&rsub, responder, "raw.echo", "echo", on_request, NULL), "responder subscribe");
-    check(natsConnection_Flush(responder), "flush");
-    check(natsConnection_Connect(&nc, options), "connect");
+    echo_responder responder = start_echo_responder(url);
+    natsConnection *nc = NULL;
+    check(natsConnection_Connect(&nc, responder.options), "connect");
     size_t size = strlen(query);
     char *echo = malloc(size);
     memset(echo, 'x', size);
@@ -113,10 +131,8 @@ static int sample(const char *url, const char *subject, const char *query) {
     print_sample(subject, latencies[0], counts[0], failures[0]);
     print_sample("raw.echo", latencies[1], counts[1], failures[1]);
     fflush(stdout);
-    natsSubscription_Destroy(rsub);
     natsConnection_Destroy(nc);
-    natsConnection_Destroy(responder);
-    natsOptions_Destroy(options);
+    stop_echo_responder(&responder);
     nats_Close();
     return 0;
 }
@@ -227,15 +243,7 @@ int main(int argc, char **argv) {
     kvStore_Destroy(kv);
 
     // 4. Request-reply: a responder connection with SendAsap, a requester, serial requests.
-    natsOptions *options = NULL;
-    check(natsOptions_Create(&options), "options");
-    check(natsOptions_SetURL(options, url), "url");
-    check(natsOptions_SetSendAsap(options, true), "sendasap");
-    natsConnection *responder = NULL;
-    check(natsConnection_Connect(&responder, options), "responder connect");
-    natsSubscription *rsub = NULL;
-    check(natsConnection_QueueSubscribe(&rsub, responder, "raw.echo", "echo", on_request, NULL), "responder subscribe");
-    check(natsConnection_Flush(responder), "flush");
+    echo_responder responder = start_echo_responder(url);
     int64_t *latencies = calloc((size_t) count, sizeof(int64_t));
     for (int i = 0; i < 200; i++) {  // warm up
         natsMsg *reply = NULL;
@@ -255,9 +263,7 @@ int main(int argc, char **argv) {
     printf("{\"op\":\"request_reply\",\"count\":%d,\"seconds\":%.6f,\"rate\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
            count, elapsed / 1e9, count / (elapsed / 1e9), latencies[count / 2] / 1e3, latencies[(count * 99) / 100] / 1e3);
     free(latencies);
-    natsSubscription_Destroy(rsub);
-    natsConnection_Destroy(responder);
-    natsOptions_Destroy(options);
+    stop_echo_responder(&responder);
 
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
