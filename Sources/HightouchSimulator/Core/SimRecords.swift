@@ -131,6 +131,17 @@ struct SimFailure: Error, Sendable {
         body: .object(["message": "Bad request", "details": "The request body is not valid JSON"])
     )
 
+    /// 400 for a form-encoded body that cannot be read.
+    static func malformedForm(_ problem: String) -> SimFailure {
+        SimFailure(
+            status: 400,
+            body: .object([
+                "message": "Bad request",
+                "details": .string("The request body is not valid form data (application/x-www-form-urlencoded): \(problem)"),
+            ])
+        )
+    }
+
     /// 500 `InternalServerError`: the JSON string `"Internal Server Error"`.
     static func server(_ status: Int) -> SimFailure {
         SimFailure(status: status, body: status == 500 ? "Internal Server Error" : .string("Service Unavailable"))

@@ -2,17 +2,20 @@
 
 /// Checks a request body the way the API's validation layer does (tsoa): required fields, JSON
 /// types (numbers and booleans may arrive as strings and are coerced; strings are not), and no
-/// properties outside the schema. Collects every problem into `details`, keyed
+/// properties outside the schema. Form bodies go through the same checks with every value a string. Collects every problem into `details`, keyed
 /// `requestBody.<field>`, so one 422 names all of them.
 struct SimValidator {
     private let object: SimObject
+    /// The body was form-encoded: booleans are read as a form-reading server reads them.
+    private let isForm: Bool
     private(set) var details = SimObject()
 
     /// - Parameters:
     ///   - body: the parsed body (`nil`: empty body).
     ///   - allowed: the schema's property names.
-    init(body: SimJSON?, allowed: Set<String>) {
-        switch body {
+    init(body: SimBody?, allowed: Set<String>) {
+        self.isForm = body?.encoding == .form
+        switch body?.value {
         case .object(let object)?:
             self.object = object
             for key in object.keys where !allowed.contains(key) {
@@ -80,7 +83,10 @@ struct SimValidator {
         }
     }
 
-    /// A boolean; `"true"` and `"false"` are coerced.
+    /// A boolean. In JSON the strings `"true"` and `"false"` are coerced too (the spec's own
+    /// defaults are the string `'false'`), and nothing else. A form field is always a string, so
+    /// there `true`/`false` are read in any case, as the API's validation (tsoa) coerces them with
+    /// `String(value).toLowerCase()`; `1`/`0`, `yes`/`no` and the like are a 422 either way.
     mutating func bool(_ key: String, required: Bool) -> Bool? {
         switch self.object[key] {
         case nil:
@@ -91,6 +97,10 @@ struct SimValidator {
         case .string("true")?:
             return true
         case .string("false")?:
+            return false
+        case .string(let text)? where self.isForm && text.lowercased() == "true":
+            return true
+        case .string(let text)? where self.isForm && text.lowercased() == "false":
             return false
         case let other?:
             self.fail(key, "invalid boolean value", value: other)

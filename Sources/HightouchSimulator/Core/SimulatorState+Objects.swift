@@ -102,7 +102,7 @@ extension SimulatorState {
         return self.modelJSON(model, now: now)
     }
 
-    mutating func createModel(body: SimJSON?, now: Double) throws(SimFailure) -> SimJSON {
+    mutating func createModel(body: SimBody?, now: Double) throws(SimFailure) -> SimJSON {
         var validator = SimValidator(
             body: body,
             allowed: Set(["name", "slug", "queryType", "sourceId", "isSchema", "primaryKey", "folderId"] + Self.modelQueryKeys)
@@ -162,7 +162,7 @@ extension SimulatorState {
         return self.modelJSON(model, now: now)
     }
 
-    mutating func updateModel(id: Int, body: SimJSON?, now: Double) throws(SimFailure) -> SimJSON {
+    mutating func updateModel(id: Int, body: SimBody?, now: Double) throws(SimFailure) -> SimJSON {
         guard var model = self.models[id] else { throw .notFound("Model", String(id)) }
         var validator = SimValidator(
             body: body,
@@ -281,7 +281,7 @@ extension SimulatorState {
         return self.syncJSON(sync, now: now)
     }
 
-    mutating func createSync(body: SimJSON?, now: Double) throws(SimFailure) -> SimJSON {
+    mutating func createSync(body: SimBody?, now: Double) throws(SimFailure) -> SimJSON {
         var validator = SimValidator(
             body: body,
             allowed: ["slug", "configuration", "destinationId", "modelId", "schedule", "disabled"]
@@ -326,7 +326,7 @@ extension SimulatorState {
         return self.syncJSON(sync, now: now)
     }
 
-    mutating func updateSync(id: Int, body: SimJSON?, now: Double) throws(SimFailure) -> SimJSON {
+    mutating func updateSync(id: Int, body: SimBody?, now: Double) throws(SimFailure) -> SimJSON {
         guard var sync = self.syncs[id] else { throw .notFound("Sync", String(id)) }
         var validator = SimValidator(body: body, allowed: ["configuration", "schedule", "disabled"])
         let configuration = validator.object("configuration", required: false)

@@ -2,7 +2,7 @@
 
 extension SimulatorState {
     /// `POST /syncs/{syncId}/trigger` (path id as text: it is typed as a string).
-    mutating func trigger(syncIDText: String, body: SimJSON?, now: Double) throws(SimFailure) -> SimJSON {
+    mutating func trigger(syncIDText: String, body: SimBody?, now: Double) throws(SimFailure) -> SimJSON {
         guard let syncID = Int(syncIDText), self.syncs[syncID] != nil else {
             throw .trigger(404, "Sync \(syncIDText) not found")
         }
@@ -17,7 +17,7 @@ extension SimulatorState {
     }
 
     /// `POST /syncs/trigger` by `syncId` (a string of digits) or `syncSlug`.
-    mutating func triggerCustom(body: SimJSON?, now: Double) throws(SimFailure) -> SimJSON {
+    mutating func triggerCustom(body: SimBody?, now: Double) throws(SimFailure) -> SimJSON {
         var validator = SimValidator(body: body, allowed: ["syncId", "syncSlug", "fullResync", "resetCDC", "clearAndFill"])
         var syncIDText: String?
         if case .number(let number)? = validator.value("syncId"), number >= 0, number.rounded() == number, number < 1e15 {
@@ -255,19 +255,19 @@ extension SimulatorState {
         var ids: [Int] = []
         ids.reserveCapacity(max(0, count))
         for index in 0..<max(0, count) {
-            let body: SimJSON = .object([
+            let body: SimBody = .json(.object([
                 "slug": .string("\(slugPrefix)-\(index)"),
                 "configuration": .object([:]),
                 "destinationId": .int(destinationID),
                 "modelId": .int(modelID),
                 "schedule": .null,
                 "disabled": .bool(false),
-            ])
+            ]))
             _ = try self.createSync(body: body, now: now)
             let id = self.nextSyncID - 1
             ids.append(id)
             if trigger {
-                _ = try self.trigger(syncIDText: String(id), body: .object(["fullResync": .bool(false), "resetCDC": .bool(false)]), now: now)
+                _ = try self.trigger(syncIDText: String(id), body: .json(.object(["fullResync": .bool(false), "resetCDC": .bool(false)])), now: now)
             }
         }
         return ids

@@ -62,7 +62,7 @@ struct SimAdminRoutes {
 
         admin.put("tokens") { request, _ in
             do throws(SimFailure) {
-                guard case .object(let body)? = try await SimHTTP.body(of: request), case .array(let list)? = body["tokens"] else {
+                guard case .object(let body)? = try await SimHTTP.body(of: request)?.value, case .array(let list)? = body["tokens"] else {
                     throw .validation(["requestBody.tokens": .object(["message": "'tokens' (array of strings) is required"])])
                 }
                 let tokens = list.compactMap(\.stringValue)
@@ -80,7 +80,7 @@ struct SimAdminRoutes {
 
         admin.post("time/advance") { request, _ in
             do throws(SimFailure) {
-                guard case .object(let body)? = try await SimHTTP.body(of: request), case .number(let seconds)? = body["seconds"], seconds >= 0
+                guard case .object(let body)? = try await SimHTTP.body(of: request)?.value, case .number(let seconds)? = body["seconds"], seconds >= 0
                 else {
                     throw .validation(["requestBody.seconds": .object(["message": "'seconds' (a non-negative number) is required"])])
                 }
@@ -167,7 +167,7 @@ struct SimAdminRoutes {
     }
 
     /// Applies the fields present in a `PATCH /_admin/knobs` body.
-    static func apply(_ body: SimJSON?, to knobs: inout HightouchSimulator.Knobs) throws(SimFailure) {
+    static func apply(_ body: SimBody?, to knobs: inout HightouchSimulator.Knobs) throws(SimFailure) {
         var validator = SimValidator(
             body: body,
             allowed: [

@@ -29,8 +29,11 @@ enum SimHTTP {
         self.json(failure.status, failure.body)
     }
 
-    /// The parsed JSON body: `nil` for an empty body; throws 400 for malformed JSON, 413 if too large.
-    static func body(of request: Request) async throws(SimFailure) -> SimJSON? {
+    /// The parsed body, read by its Content-Type: form fields for `application/x-www-form-urlencoded`
+    /// (the API takes those, and Python's `requests.post(url, data=…)` sends them), JSON for
+    /// anything else, a missing Content-Type included. `nil` for an empty body; throws 400 for a
+    /// malformed one, 413 if too large.
+    static func body(of request: Request) async throws(SimFailure) -> SimBody? {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: Self.maxBodyBytes)
@@ -40,9 +43,35 @@ enum SimHTTP {
         guard buffer.readableBytes > 0 else { return nil }
         let bytes = buffer.readableBytesView
         if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) { return nil }
+        if Self.isForm(contentType: request.headers[.contentType]) {
+            return SimBody(value: .object(try SimForm.fields(of: bytes)), encoding: .form)
+        }
         guard let json = SimJSON.parse(bytes) else { throw SimFailure.malformedJSON }
-        return json
+        return .json(json)
     }
+
+    /// Whether a Content-Type names form encoding, whatever its parameters (`; charset=utf-8`).
+    static func isForm(contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.prefix { $0 != ";" }.filter { $0 != " " && $0 != "\t" }
+        return mediaType.lowercased() == "application/x-www-form-urlencoded"
+    }
+}
+
+// MARK: - SimBody
+
+/// A parsed request body and how it arrived. Form fields are all strings, so validation reads
+/// booleans from them as a form-reading server does (``SimValidator/bool(_:required:)``).
+struct SimBody: Sendable {
+    enum Encoding: Sendable {
+        case json
+        case form
+    }
+
+    let value: SimJSON
+    let encoding: Encoding
+
+    static func json(_ value: SimJSON) -> SimBody { SimBody(value: value, encoding: .json) }
 }
 
 // MARK: - SimQuery

@@ -105,18 +105,20 @@ enum TestFailure: Error {
 
 // MARK: - Raw HTTP
 
-/// A raw HTTP exchange with the simulator, for what the typed client never sends.
+/// A raw HTTP exchange with the simulator, for what the typed client never sends. A body goes with
+/// `contentType` (`nil`: no Content-Type header).
 func rawRequest(
     _ method: HTTPMethod,
     _ url: String,
     headers: [(String, String)] = [],
-    body: String? = nil
+    body: String? = nil,
+    contentType: String? = "application/json"
 ) async throws -> (status: Int, body: String, headers: HTTPHeaders) {
     var request = HTTPClientRequest(url: url)
     request.method = method
     for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body {
-        request.headers.add(name: "Content-Type", value: "application/json")
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
         request.body = .bytes(ByteBuffer(string: body))
     }
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
