@@ -7,12 +7,18 @@
 //   NATSKit             safe Swift NATS / JetStream / KV wrapper, no C pointer in its API
 //   NATSTestKit         starts and stops real nats-server processes (tests, benchmarks, `factoryctl dev`)
 //   JSONSchema          JSON values, a strict JSON parser and a draft 2020-12 validator
-//   FactoryModel        manifests, the command envelope, status documents and query replies (wire formats)
+//   FactoryModel        manifests, the command envelope, the status query wire format, configuration values
+//   FactoryState        the state documents (records, versions 1 and 2) and their views: what factoryctl reads
 //   VendorHTTP          what every vendor client shares: retries with backoff, rate limiting, typed HTTP errors
 //   Hightouch           the production Hightouch API client
 //   HightouchSimulator  a faithful Hightouch API simulator (Hummingbird)
-//   OperatorCore        the operator: commands, state in KV, run following, election, maintenance, metrics
-//   HightouchOperator   `hightouch-operator` executable (thin)
+//   FactoryEngine       the vendor-neutral engine: the driver protocol, commands, state in KV, run following,
+//                       queries, election, maintenance, metrics; imports no vendor module
+//   FactoryEngineTestKit  an in-memory state backend and a scriptable driver: the engine tested without a server
+//   HightouchDriver     the `hightouch` resource type on the engine
+//   OperatorApp         what the operator executables share: `operator sync`, logging, the metrics server
+//   HightouchOperator   `hightouch-operator` executable (thin; the seed operator's drop-in)
+//   FactoryOperator     `factory-operator` executable (thin; any set of drivers, OPERATOR_DRIVERS)
 //   FactoryCTL          `factoryctl` executable (thin)
 //   FactoryBench        `factory-bench` benchmark executable (never a test)
 import PackageDescription
@@ -22,6 +28,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "hightouch-operator", targets: ["HightouchOperator"]),
+        .executable(name: "factory-operator", targets: ["FactoryOperator"]),
         .executable(name: "factoryctl", targets: ["FactoryCTL"]),
         .executable(name: "factory-bench", targets: ["FactoryBench"]),
         .executable(name: "factory-chaos", targets: ["FactoryChaos"]),
@@ -108,28 +115,47 @@ let package = Package(
             ]
         ),
 
-        // MARK: - The operator
+        // MARK: - State documents (read by the engine and by factoryctl)
         .target(
-            name: "OperatorCore",
+            name: "FactoryState",
+            dependencies: ["FactoryModel", "JSONSchema"]
+        ),
+
+        // MARK: - The engine and its drivers
+        .target(
+            name: "FactoryEngine",
             dependencies: [
                 "NATSKit",
                 "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "FactoryEngineTestKit",
+            dependencies: ["FactoryEngine", "FactoryState", "FactoryModel", "JSONSchema", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "HightouchDriver",
+            dependencies: [
+                "FactoryEngine",
+                "FactoryModel",
+                "FactoryState",
                 "JSONSchema",
                 "Hightouch",
                 "VendorHTTP",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ]
         ),
 
         // MARK: - Executables
-        .executableTarget(
-            name: "HightouchOperator",
+        .target(
+            name: "OperatorApp",
             dependencies: [
-                "OperatorCore",
-                "NATSKit",
+                "FactoryEngine",
                 "FactoryModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -142,6 +168,24 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "HightouchOperator",
+            dependencies: [
+                "OperatorApp",
+                "FactoryEngine",
+                "HightouchDriver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "FactoryOperator",
+            dependencies: [
+                "OperatorApp",
+                "FactoryEngine",
+                "HightouchDriver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
             name: "FactoryCTL",
             dependencies: [
                 "NATSKit",
@@ -149,8 +193,8 @@ let package = Package(
                 "JSONSchema",
                 "HightouchSimulator",
                 "NATSTestKit",
-                // The state records and views `watch` reads, and the duration syntax.
-                "OperatorCore",
+                // The state records and views `watch` reads (not the engine).
+                "FactoryState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -239,7 +283,10 @@ let package = Package(
             dependencies: [
                 "FactoryCTL",
                 "HightouchOperator",
-                "OperatorCore",
+                "FactoryOperator",
+                "FactoryEngine",
+                "FactoryState",
+                "HightouchDriver",
                 "FactoryModel",
                 "JSONSchema",
                 "NATSKit",
@@ -248,11 +295,28 @@ let package = Package(
             // Read from the source tree by the Python checker, not through the bundle.
             exclude: ["Resources"]
         ),
+        // The engine alone: the command protocol against the in-memory test kit, no server.
+        .testTarget(
+            name: "EngineTests",
+            dependencies: [
+                "FactoryEngine",
+                "FactoryEngineTestKit",
+                "FactoryState",
+                "FactoryModel",
+                "JSONSchema",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources")]
+        ),
         .testTarget(
             name: "OperatorTests",
             dependencies: [
-                "OperatorCore",
+                "FactoryEngine",
+                "FactoryState",
+                "HightouchDriver",
+                "OperatorApp",
                 "HightouchOperator",
+                "FactoryOperator",
                 "NATSKit",
                 "NATSTestKit",
                 "FactoryModel",

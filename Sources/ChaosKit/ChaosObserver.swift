@@ -34,21 +34,24 @@ struct ChaosObserver {
         var lastCommand: StoredCommand?
         var activeCommand: StoredActive?
     }
+    /// A run of state version 2: its key is the id of the command that caused it.
     struct StoredRun: Decodable {
-        var id: String
-        var status: String
-        var commandID: String?
+        var key: String
+        var vendorRunID: String?
+        var vendorStatus: String
     }
-    struct StoredVendor: Decodable {
+    /// The Hightouch driver's objects.
+    struct StoredObjects: Decodable {
         var syncID: String?
         var syncSlug: String?
     }
     struct StoredError: Decodable { var reason: String }
     struct StoredStatus: Decodable {
+        var version: Int
         var name: String
         var phase: String
         var observedGeneration: Int
-        var vendor: StoredVendor
+        var objects: StoredObjects?
         var currentRun: StoredRun?
         var lastRun: StoredRun?
         var lastError: StoredError?
@@ -79,7 +82,7 @@ struct ChaosObserver {
         for (key, value) in entries where key.hasPrefix("status.\(workspace).") {
             statuses += 1
             guard let status = try? decoder.decode(StoredStatus.self, from: Data(value)) else { continue }
-            guard status.currentRun == nil, let last = status.lastRun, ChaosChecker.terminalRunStatuses.contains(last.status) else { continue }
+            guard status.currentRun == nil, let last = status.lastRun, ChaosChecker.terminalRunStatuses.contains(last.vendorStatus) else { continue }
             let entityKey = "entity.\(workspace).\(status.name)"
             if let entity = entries[entityKey].flatMap({ try? decoder.decode(StoredEntity.self, from: Data($0)) }), entity.activeCommand == nil {
                 settled += 1
@@ -144,10 +147,10 @@ struct ChaosObserver {
                     continue
                 }
                 func view(_ run: StoredRun?) -> ChaosObservation.RunView? {
-                    run.map { ChaosObservation.RunView(id: $0.id, status: $0.status, commandID: $0.commandID) }
+                    run.map { ChaosObservation.RunView(id: $0.vendorRunID ?? $0.key, status: $0.vendorStatus, commandID: $0.key) }
                 }
                 observation.statuses[name] = ChaosObservation.Status(
-                    phase: status.phase, syncID: status.vendor.syncID, syncSlug: status.vendor.syncSlug,
+                    phase: status.phase, syncID: status.objects?.syncID, syncSlug: status.objects?.syncSlug,
                     currentRun: view(status.currentRun), lastRun: view(status.lastRun),
                     observedGeneration: status.observedGeneration, lastErrorReason: status.lastError?.reason
                 )

@@ -2,7 +2,9 @@ import FactoryModel
 import Foundation
 import JSONSchema
 import NATSKit
-import OperatorCore
+import FactoryEngine
+import FactoryState
+import HightouchDriver
 import Testing
 
 /// No Docker engine runs here, so docker-compose.yml is checked two ways: against the Compose
@@ -75,7 +77,8 @@ struct ComposeFileTests {
 
         for service in operators {
             let environment = service.environment
-            let configuration = try OperatorConfiguration(environment: environment)
+            let configuration = try OperatorConfiguration(environment: environment, defaults: .hightouchOperator)
+            let hightouch = try HightouchDriver.Configuration(environment: environment)
             #expect(configuration.nats.servers == natsNodes.sorted().map { "nats://\($0):4222" }, "\(service.name): NATS_URL lists the three servers")
             #expect(configuration.jetStreamReplicas == 3, "\(service.name): streams and KV with 3 replicas")
             #expect(configuration.electionClusterSize == operators.count, "\(service.name): ELECTION_CLUSTER_SIZE is the replica count")
@@ -86,11 +89,11 @@ struct ComposeFileTests {
             #expect(service.healthcheck.contains("http://127.0.0.1:\(configuration.metricPort)/readyz"), "\(service.name)")
 
             // The vendor URL names the simulator service, its port and its token.
-            let url = try #require(URL(string: configuration.hightouch.serviceURL))
+            let url = try #require(URL(string: hightouch.serviceURL))
             #expect(url.host == simulator.name)
             #expect(url.port.map(String.init) == simulator.flag("port"))
-            #expect(configuration.hightouch.basePath == "/api/v1")
-            #expect(configuration.hightouch.secret == simulator.flag("token"))
+            #expect(hightouch.basePath == "/api/v1")
+            #expect(hightouch.secret == simulator.flag("token"))
             #expect(service.dependsOn.sorted() == (natsNodes + [simulator.name]).sorted())
 
             for (variable, value) in environment.sorted(by: { $0.key < $1.key }) {
@@ -104,15 +107,18 @@ struct ComposeFileTests {
         #expect(Set(allHostPorts).count == allHostPorts.count, "no host port is published twice")
     }
 
-    /// Whether `OperatorConfiguration` reads `variable`: an invalid value is refused naming it,
-    /// or (for free text such as the secret) the value shows in the configuration.
+    /// Whether `hightouch-operator` reads `variable` (the process's settings, its deployment's
+    /// names, the Hightouch driver's): an invalid value is refused naming it, or (for free text
+    /// such as the secret) the value shows in the configuration.
     static func isRead(_ variable: String, value: String, baseline: [String: String]) -> Bool {
         var probe = baseline
         probe[variable] = "not a valid value"
         do {
-            let configuration = try OperatorConfiguration(environment: probe)
+            _ = try OperatorConfiguration(environment: probe, defaults: .hightouchOperator)
+            _ = try DeploymentNames.read(from: probe, defaults: HightouchDriver.descriptor.names)
+            let hightouch = try HightouchDriver.Configuration(environment: probe)
             switch variable {
-            case "HIGHTOUCH_SERVICE_SECRET": return configuration.hightouch.secret == "not a valid value"
+            case "HIGHTOUCH_SERVICE_SECRET": return hightouch.secret == "not a valid value"
             default: return false
             }
         } catch {

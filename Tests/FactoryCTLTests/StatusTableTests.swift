@@ -1,4 +1,5 @@
 import FactoryModel
+import JSONSchema
 import Testing
 
 @testable import FactoryCTL
@@ -38,15 +39,15 @@ struct StatusTableTests {
         #expect(!table.split(separator: "\n").contains { $0.hasSuffix(" ") })
     }
 
-    @Test("the detail names vendor ids, both runs with rows and ratio, generations, commands and the last error")
+    @Test("the detail shows the driver's rows for vendor objects and runs, progress, generations, commands and the last error")
     func detail() {
         var view = Self.view("pipeline-01")
-        view.vendor = .init(modelId: "10001", modelSlug: "city-retail-01", syncId: "20001", syncSlug: "icebase-excel-01")
+        view.vendor = ["modelID": "10001", "modelSlug": "city-retail-01", "syncID": "20001", "syncSlug": "icebase-excel-01"]
+        view.vendorRows = [DetailRow("Model", "10001 (city-retail-01)"), DetailRow("Sync", "20001 (icebase-excel-01)")]
         var run = ResourceStatusView.Run(id: "500002", status: "processing", runtime: "inprogress")
-        run.completionRatio = 0.5
-        run.plannedRows = .init(added: 100, changed: 50, removed: 0)
-        run.successfulRows = .init(added: 60, changed: 10, removed: 0)
-        run.failedRows = .init(added: 5, changed: 0, removed: 0)
+        run.progress = 0.5
+        run.summary = "rows 75/150, 5 failed"
+        run.rows = [DetailRow("Planned rows", "added 100, changed 50, removed 0"), DetailRow("Failed rows", "added 5, changed 0, removed 0")]
         view.currentRun = run
         var last = ResourceStatusView.Run(id: "500001", status: "failed", runtime: "failed")
         last.error = "quota exceeded"
@@ -58,6 +59,7 @@ struct StatusTableTests {
         #expect(text.contains("Sync:             20001 (icebase-excel-01)"))
         #expect(text.contains("Current run:\n  ID:               500002"))
         #expect(text.contains("  Progress:         [############------------] 50%"))
+        #expect(text.contains("  Summary:          rows 75/150, 5 failed"))
         #expect(text.contains("  Planned rows:     added 100, changed 50, removed 0"))
         #expect(text.contains("  Failed rows:      added 5, changed 0, removed 0"))
         #expect(text.contains("Last run:\n  ID:               500001"))
@@ -65,15 +67,27 @@ struct StatusTableTests {
         #expect(text.contains("Generation:         1 (observed 1)"))
         #expect(text.contains("Last command:       apply at sequence 3, id abc"))
         #expect(text.contains("  Reason:           vendorValidation"))
+        #expect(!text.contains("Last run:\n  ID:               500001\n  Status:           failed (failed)\n  Progress"), "no progress line where none is known")
     }
 
-    @Test("progress: bar, percentage and rows done of planned")
+    @Test("without the driver's rows (a type this operator does not host), the vendor's JSON is shown as it is")
+    func detailWithoutRows() {
+        var view = Self.view("job-01")
+        view.vendor = ["jobID": "7", "account": 1]
+        var run = ResourceStatusView.Run(id: "70001", status: "Running", runtime: "inprogress")
+        run.details = ["step": 2, "href": "https://cloud.example/run/70001"]
+        view.lastRun = run
+        let text = StatusDetail.render(view)
+        #expect(text.contains("  jobID:            7"))
+        #expect(text.contains("  account:          1"))
+        #expect(text.contains("  href:             https://cloud.example/run/70001"))
+    }
+
+    @Test("progress: bar, percentage and the driver's summary")
     func progress() {
         var run = ResourceStatusView.Run(id: "1", status: "processing", runtime: "inprogress")
-        run.completionRatio = 0.38
-        run.plannedRows = .init(added: 2500, changed: 0, removed: 0)
-        run.successfulRows = .init(added: 947, changed: 0, removed: 0)
-        run.failedRows = .init(added: 3, changed: 0, removed: 0)
+        run.progress = 0.38
+        run.summary = "rows 950/2500, 3 failed"
         #expect(ProgressBar.line(run) == "[#########---------------]  38%  rows 950/2500, 3 failed")
         #expect(ProgressBar.bar(nil) == "[------------------------]")
         #expect(ProgressBar.bar(1.7) == "[########################]")

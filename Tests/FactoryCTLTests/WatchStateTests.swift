@@ -1,6 +1,7 @@
 import Foundation
 import JSONSchema
-import OperatorCore
+import FactoryEngine
+import FactoryState
 import Testing
 
 @testable import FactoryCTL
@@ -19,11 +20,16 @@ struct WatchStateTests {
             createdAt: now, updatedAt: now)
     }
 
+    /// A Hightouch run as its driver records it.
     static func run(_ id: String, _ status: String, command: String) -> RunRecord {
-        RunRecord(id: id, status: status, createdAt: now, startedAt: now, finishedAt: status == "processing" ? nil : now.addingTimeInterval(5), completionRatio: 1, commandID: command, checkedAt: now)
+        let phases: [String: RunPhase] = ["processing": .running, "success": .succeeded, "warning": .warning, "failed": .failed, "interrupted": .failed]
+        return RunRecord(
+            key: command, vendorRunID: id, reference: nil, phase: phases[status] ?? .running, vendorStatus: status, createdAt: now, startedAt: now,
+            finishedAt: status == "processing" ? nil : now.addingTimeInterval(5), progress: 1, recordedAt: now, checkedAt: now
+        )
     }
 
-    static func resource(_ entity: EntityRecord?, current: RunRecord? = nil, last: RunRecord? = nil, phase: Phase = .active, error: ErrorRecord? = nil) -> WatchedResource {
+    static func resource(_ entity: EntityRecord?, current: RunRecord? = nil, last: RunRecord? = nil, phase: ResourcePhase = .active, error: ErrorRecord? = nil) -> WatchedResource {
         var resource = WatchedResource(workspace: "public", name: "pipeline-01")
         if let entity { resource.record(.entity(entity)) }
         var status = StatusRecord(workspace: "public", name: "pipeline-01", type: "hightouch", phase: phase, at: now)
@@ -49,6 +55,8 @@ struct WatchStateTests {
         let failed = Self.resource(Self.entity(last: "a1"), last: Self.run("500001", "interrupted", command: "a1"))
         #expect(!failed.outcome.isSuccess)
         #expect(failed.outcome.text == "public/pipeline-01: run 500001 failed (interrupted) in 5.0s")
+        let warned = Self.resource(Self.entity(last: "a1"), last: Self.run("500001", "warning", command: "a1"))
+        #expect(warned.outcome.isSuccess && warned.outcome.text == "public/pipeline-01: run 500001 succeeded with warnings in 5.0s")
         let refused = Self.resource(nil, phase: .error, error: ErrorRecord(reason: "schemaViolation", message: "bad spec", commandID: "x", at: Self.now))
         #expect(refused.outcome.text == "public/pipeline-01: error (schemaViolation): bad spec")
         #expect(!refused.outcome.isSuccess)
@@ -80,9 +88,8 @@ struct WatchStateTests {
     @Test("the one-line summary: phase, runtime, the active command, the run with its bar")
     func summary() {
         var run = Self.run("500002", "processing", command: "r2")
-        run.completionRatio = 0.5
-        run.plannedRows = RowCounts(added: 100, changed: 0, removed: 0)
-        run.successfulRows = RowCounts(added: 50, changed: 0, removed: 0)
+        run.progress = 0.5
+        run.summary = "rows 50/100"
         let view = Self.resource(Self.entity(active: "r3", last: "r2"), current: run).view
         #expect(WatchRenderer.summary(view) == "public/pipeline-01  active  inprogress  run command: triggering  run 500002 processing  [############------------]  50%  rows 50/100")
     }

@@ -46,7 +46,7 @@ struct CommandEnvelopeTests {
     @Test func deleteAndRunNeedOnlyAName() throws {
         let delete = try CommandEnvelope(decoding: Array(#"{"op":"delete","workspace":"public","resource":{"name":"pipeline-01"}}"#.utf8))
         #expect(delete.payload == .delete(ResourceReference(name: try ResourceName("pipeline-01"))))
-        #expect(delete.resource.type == "hightouch")
+        #expect(delete.resource.type == nil, "the type of the subject it is sent on")
         let run = try CommandEnvelope(decoding: Array(#"{"version":1,"op":"run","workspace":"sandbox","resource":{"name":"p","type":"fivetran"}}"#.utf8))
         #expect(run.resource.type == "fivetran")
         // A full manifest is accepted for run; the type then comes from resource.type.

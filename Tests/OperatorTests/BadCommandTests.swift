@@ -2,7 +2,8 @@ import FactoryModel
 import Foundation
 import JSONSchema
 import NATSKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Testing
 
 @Suite("Bad commands", .serialized, .timeLimit(.minutes(3)))

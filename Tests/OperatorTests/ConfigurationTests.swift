@@ -1,14 +1,33 @@
+import FactoryModel
 import Foundation
+import HightouchDriver
 import Logging
 import NATSKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
+@testable import OperatorApp
 import Testing
+
+/// Everything `hightouch-operator` reads: the process's settings, its deployment's names and the
+/// Hightouch driver's variables.
+struct HightouchOperatorSettings {
+    var configuration: OperatorConfiguration
+    var names: DeploymentNames
+    var hightouch: HightouchDriver.Configuration
+
+    init(environment: [String: String]) throws(ConfigurationError) {
+        configuration = try OperatorConfiguration(environment: environment, defaults: .hightouchOperator)
+        names = try DeploymentNames.read(from: environment, defaults: HightouchDriver.descriptor.names)
+        hightouch = try HightouchDriver.Configuration(environment: environment)
+    }
+}
 
 @Suite("Configuration from the environment")
 struct ConfigurationTests {
     @Test("defaults are the seed manifest's")
     func defaults() throws {
-        let configuration = try OperatorConfiguration(environment: [:])
+        let settings = try HightouchOperatorSettings(environment: [:])
+        let configuration = settings.configuration
         #expect(configuration.logLevel == .info)
         #expect(configuration.metricPort == 30001)
         #expect(configuration.electionClusterName == "hightouch-operators")
@@ -19,16 +38,22 @@ struct ConfigurationTests {
         #expect(configuration.purgeStateStoreBefore == .seconds(300))
         #expect(configuration.stateStoreType == "jetstream_kv")
         #expect(configuration.messageDurability)
-        #expect(configuration.consumerName == "hightouch-entities-12121")
-        #expect(configuration.streamName == "dataos-hightouch-entities")
-        #expect(configuration.commandSubject == "hightouch.pipeline.run")
-        #expect(configuration.querySubject == "hightouch.pipeline.run.query")
-        #expect(configuration.queryReplySubject == "dataos.operator.hightouch.reply")
-        #expect(configuration.hightouch.serviceURL == "https://api.hightouch.com")
-        #expect(configuration.hightouch.basePath == "/api/v1")
-        #expect(configuration.hightouch.secret == nil)
+        #expect(configuration.electionBucket == "hightouch-operator-election")
+        #expect(settings.names.commandConsumer == "hightouch-entities-12121")
+        #expect(settings.names.commandStream == "dataos-hightouch-entities")
+        #expect(settings.names.commandSubject == "hightouch.pipeline.run")
+        #expect(settings.names.querySubject == "hightouch.pipeline.run.query")
+        #expect(settings.names.queryReplySubject == "dataos.operator.hightouch.reply")
+        #expect(settings.names.queryQueueGroup == "hightouch-operator-status")
+        #expect(settings.names.stateBucket == "hightouch-operator-state")
+        #expect(settings.names.deadLetterStream == "dataos-hightouch-deadletter")
+        #expect(settings.names.followUpStream == "dataos-hightouch-followups")
+        #expect(settings.names.followUpConsumer == "hightouch-followers")
+        #expect(settings.hightouch.serviceURL == "https://api.hightouch.com")
+        #expect(settings.hightouch.basePath == "/api/v1")
+        #expect(settings.hightouch.secret == nil)
         #expect(configuration.nats.servers == ["nats://127.0.0.1:4222"])
-        #expect(configuration.hightouchRateLimit == 200)
+        #expect(settings.hightouch.rateLimit == 200)
     }
 
     @Test("the seed manifest's environment parses, every value taken")
@@ -43,7 +68,8 @@ struct ConfigurationTests {
             "HIGHTOUCH_SERVICE_BASE_PATH": "/v2", "HIGHTOUCH_SERVICE_SECRET": "k", "NATS_URL": "nats-1:4222, nats://nats-2:4222",
             "NATS_USER": "u", "NATS_PASSWORD": "p", "LOG_FORMAT": "json",
         ]
-        let configuration = try OperatorConfiguration(environment: environment)
+        let settings = try HightouchOperatorSettings(environment: environment)
+        let configuration = settings.configuration
         #expect(configuration.logLevel == .debug)
         #expect(configuration.metricPort == 30002)
         #expect(configuration.electionClusterSize == 3)
@@ -52,11 +78,16 @@ struct ConfigurationTests {
         #expect(configuration.maintenanceInterval == .seconds(7200))
         #expect(configuration.purgeStateStoreBefore == .seconds(30))
         #expect(configuration.messageDurability == false)
-        #expect(configuration.deadLetterSubject == "a.run.deadletter")
+        #expect(settings.names.commandConsumer == "q")
+        #expect(settings.names.commandStream == "s")
+        #expect(settings.names.deadLetterSubject == "a.run.deadletter")
+        #expect(settings.names.followUpSubject == "a.run.followup")
+        #expect(settings.hightouch.serviceURL == "http://sim:8080")
+        #expect(settings.hightouch.basePath == "/v2")
         #expect(configuration.nats.servers == ["nats://nats-1:4222", "nats://nats-2:4222"])
         #expect(configuration.logFormat == .json)
-        #expect(configuration.hightouchRateLimit == 66, "the key's 200 per 10 s shared by three replicas")
-        #expect(!configuration.description.contains("\"k\"") && configuration.description.contains("secret: ***"))
+        #expect(settings.hightouch.rateLimit == 66, "the key's 200 per 10 s shared by three replicas")
+        #expect(!settings.hightouch.description.contains("\"k\"") && settings.hightouch.description.contains("secret: ***"))
         #expect(!configuration.description.contains("password: p"))
     }
 
@@ -87,7 +118,7 @@ struct ConfigurationTests {
     ])
     func badValues(variable: String, value: String, expected: String) {
         do {
-            _ = try OperatorConfiguration(environment: [variable: value])
+            _ = try HightouchOperatorSettings(environment: [variable: value])
             Issue.record("\(variable)=\(value) was accepted")
         } catch {
             #expect(error.variable == variable)
@@ -109,7 +140,7 @@ struct ConfigurationTests {
         ]
         for (environment, variable) in cases {
             do {
-                _ = try OperatorConfiguration(environment: environment)
+                _ = try HightouchOperatorSettings(environment: environment)
                 Issue.record("\(environment) was accepted")
             } catch {
                 #expect(error.variable == variable, "\(environment): \(error)")
@@ -129,4 +160,40 @@ struct ConfigurationTests {
         #expect(DurationParser.format(.milliseconds(1500)) == "1500ms")
         #expect(DurationParser.format(.seconds(7200)) == "2h")
     }
+
+    @Test("factory-operator hosts the types in OPERATOR_DRIVERS, else every type whose secret is set, each on its own prefixed names")
+    func driverSelection() throws {
+        let program = FactoryOperatorProgram.program
+        let bySecret = try program.select(environment: ["HIGHTOUCH_SERVICE_SECRET": "k"])
+        #expect(bySecret.map(\.factory.descriptor.type) == ["hightouch"])
+        #expect(bySecret.first?.names == DeploymentNames.standard(type: "hightouch"))
+        let listed = try program.select(environment: ["OPERATOR_DRIVERS": "hightouch", "HIGHTOUCH_ENTITY_OF_INTEREST_MESSAGE_STREAM": "other-stream"])
+        #expect(listed.first?.names.commandStream == "other-stream")
+        #expect(listed.first?.names.commandSubject == "hightouch.pipeline.run")
+        for (environment, expected) in [
+            ([String: String](), "OPERATOR_DRIVERS"),
+            (["OPERATOR_DRIVERS": "hightouch,census"], "OPERATOR_DRIVERS"),
+            (["OPERATOR_DRIVERS": "hightouch", "HIGHTOUCH_OPERATOR_STATE_BUCKET": "bad bucket"], "HIGHTOUCH_OPERATOR_STATE_BUCKET"),
+        ] {
+            do {
+                _ = try program.select(environment: environment)
+                Issue.record("\(environment) was accepted")
+            } catch {
+                #expect(error.variable == expected, "\(environment): \(error)")
+                #expect(!error.description.contains("\n"))
+            }
+        }
+        // The seed manifest's variables, unprefixed, are hightouch-operator's.
+        let single = try HightouchOperatorProgram.program.select(environment: ["ENTITY_OF_INTEREST_MESSAGE_STREAM": "s"])
+        #expect(single.first?.names.commandStream == "s")
+    }
+}
+
+/// The two programs as their mains define them.
+enum FactoryOperatorProgram {
+    static let program = OperatorProgram(name: "factory-operator", defaults: .factoryOperator, hosting: .selected([HightouchDriver.factory]))
+}
+
+enum HightouchOperatorProgram {
+    static let program = OperatorProgram(name: "hightouch-operator", defaults: .hightouchOperator, hosting: .single(HightouchDriver.factory))
 }

@@ -1,9 +1,11 @@
 import FactoryModel
 import Foundation
+import HightouchDriver
 import HightouchSimulator
 import JSONSchema
 import NATSKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Synchronization
 import Testing
 
@@ -66,20 +68,20 @@ struct FaultTests {
 
 /// Triggers for real, then loses the answer the first `count` times (as a timeout or a dropped
 /// connection after Hightouch acted would).
-func lostTriggerAnswers(_ inner: any PipelineVendor, count: Int) -> InterposedVendor {
+func lostTriggerAnswers(_ inner: HightouchDriver, count: Int) -> AnyResourceDriver {
     let remaining = Mutex(count)
-    return InterposedVendor(inner, trigger: { inner, spec, objects async throws(VendorFailure) in
-        let runID = try await inner.trigger(spec: spec, objects: objects)
+    return InterposedDriver(inner, trigger: { inner, spec, objects, context async throws(VendorFailure) in
+        let run = try await inner.trigger(spec, objects: objects, context: context)
         let lose = remaining.withLock { remaining -> Bool in
             guard remaining > 0 else { return false }
             remaining -= 1
             return true
         }
         if lose {
-            throw VendorFailure(kind: .transient, reason: "vendorUnavailable", message: "the answer to the trigger (run \(runID)) was lost")
+            throw VendorFailure(kind: .transient, reason: "vendorUnavailable", message: "the answer to the trigger (run \(run.reference.runID)) was lost")
         }
-        return runID
-    })
+        return run
+    }).erased
 }
 
 @Suite("Faults: lost answers", .serialized, .timeLimit(.minutes(2)))

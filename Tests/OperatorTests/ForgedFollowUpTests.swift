@@ -1,7 +1,8 @@
 import FactoryModel
 import Foundation
 import NATSKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Testing
 
 /// Found by the hostile-input corpus (Tests/HostileInput): follow-up messages are trusted input
@@ -11,12 +12,12 @@ import Testing
 struct ForgedFollowUpTests {
     func publishFollowUp(_ harness: OperatorHarness, _ json: String, id: String) async throws {
         try await harness.jetStream.publish(
-            Array(json.utf8), to: harness.baseConfiguration.followUpSubject, options: JetStreamPublishOptions(messageID: id)
+            Array(json.utf8), to: harness.names.followUpSubject, options: JetStreamPublishOptions(messageID: id)
         )
     }
 
     func followUpsLeft(_ harness: OperatorHarness) async throws -> UInt64 {
-        try await harness.jetStream.streamInfo(harness.baseConfiguration.followUpStream).state.messages
+        try await harness.jetStream.streamInfo(harness.names.followUpStream).state.messages
     }
 
     @Test("a follow-up whose names are not KV keys is dropped, not redelivered forever")
@@ -48,9 +49,9 @@ struct ForgedFollowUpTests {
             let victim = try await harness.waitForStatus("victim") { $0.runtime == "succeeded" }
             let donor = try await harness.waitForStatus("donor") { $0.runtime == "succeeded" }
             let key = StateStore.statusKey(workspace: "public", name: "victim")
-            let before = try #require(try await harness.replicas[0].store.read(StatusRecord.self, key: key))
+            let before = try #require(try await harness.store.read(StatusRecord.self, key: key))
 
-            let syncID = try #require(donor.vendor?.syncId)
+            let syncID = try #require(donor.vendorValue("syncID"))
             let runID = try #require(donor.lastRun?.id)
             try await publishFollowUp(
                 harness, #"{"version":1,"workspace":"public","name":"victim","syncID":"\#(syncID)","runID":"\#(runID)","commandID":"forged"}"#, id: "forged-run"
@@ -60,9 +61,9 @@ struct ForgedFollowUpTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             try await Task.sleep(for: .milliseconds(300))
-            let after = try #require(try await harness.replicas[0].store.read(StatusRecord.self, key: key))
+            let after = try #require(try await harness.store.read(StatusRecord.self, key: key))
             #expect(after.revision == before.revision, "the victim's status was rewritten")
-            #expect(after.document.lastRun?.id == victim.lastRun?.id, "the victim's last run is now \(String(describing: after.document.lastRun?.id))")
+            #expect(after.document.lastRun?.vendorRunID == victim.lastRun?.id, "the victim's last run is now \(String(describing: after.document.lastRun?.vendorRunID))")
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NATSTestKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Testing
 
 @Suite("Interoperability", .serialized, .timeLimit(.minutes(2)))

@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import NATSKit
 import NATSTestKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Testing
 
 @Suite("Leader election", .timeLimit(.minutes(2)))

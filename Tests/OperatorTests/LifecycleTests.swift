@@ -3,7 +3,8 @@ import Foundation
 import HightouchSimulator
 import JSONSchema
 import NATSKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Testing
 
 @Suite("Apply, run, delete", .serialized, .timeLimit(.minutes(3)))
@@ -19,12 +20,16 @@ struct LifecycleTests {
             #expect(view.type == "resource")
             #expect(view.version == "v1beta")
             #expect(view.workspace == "public")
-            #expect(view.vendor?.modelSlug == "city-retail-01")
-            #expect(view.vendor?.syncSlug == "icebase-excel-01")
-            #expect(view.vendor?.modelId != nil && view.vendor?.syncId != nil)
+            #expect(view.resourceType == "hightouch")
+            #expect(view.vendorValue("modelSlug") == "city-retail-01")
+            #expect(view.vendorValue("syncSlug") == "icebase-excel-01")
+            #expect(view.vendorValue("modelID") != nil && view.vendorValue("syncID") != nil)
+            #expect(view.vendorRows?.map(\.label) == ["Model", "Sync"], "the driver's rows")
             let run = try #require(view.lastRun)
-            #expect(run.status == "success")
-            #expect(run.completionRatio == 1)
+            #expect(run.status == "success" && run.phase == "succeeded")
+            #expect(run.progress == 1)
+            #expect(run.summary?.hasPrefix("rows ") == true)
+            #expect(run.details?["plannedRows"] != nil && run.rows?.contains { $0.label == "Planned rows" } == true)
             #expect(run.finishedAt != nil)
             #expect(view.currentRun == nil)
             #expect(view.generation == 1 && view.observedGeneration == 1)
@@ -112,7 +117,7 @@ struct OutcomeTests {
             #expect(second.sequence == first.sequence)
             try await harness.waitForStatus("pipeline-01") { $0.runtime == "succeeded" }
             // Shrink the window so that the next publish is stored again, as it would be after two minutes.
-            var stream = try await harness.jetStream.streamInfo(harness.baseConfiguration.streamName).configuration
+            var stream = try await harness.jetStream.streamInfo(harness.names.commandStream).configuration
             stream.duplicateWindow = .milliseconds(500)
             try await harness.jetStream.createOrUpdateStream(stream)
             // The server forgets message ids on its own timer, which may still run on the old

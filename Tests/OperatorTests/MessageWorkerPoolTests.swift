@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import NATSKit
 import NATSTestKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Synchronization
 import Testing
 

@@ -1,12 +1,14 @@
 import FactoryModel
 import Foundation
+import HightouchDriver
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 import HightouchSimulator
 import NATSKit
 import NATSTestKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Testing
 
 @Suite("Operations: metrics, logs, secrets, manifest", .serialized, .timeLimit(.minutes(3)))
@@ -54,7 +56,7 @@ struct OperationsTests {
             harness.simulator.setTokens([secret])
             try await harness.waitForStatus("pipeline-01", timeout: .seconds(30)) { $0.lastCommand?.id == "run-while-revoked" && $0.runtime == "succeeded" }
             for query in [StatusQuery(workspace: "public", name: "pipeline-01"), StatusQuery(workspace: "public"), StatusQuery(workspace: nil, allWorkspaces: true)] {
-                let raw = try await harness.client.request(Array(try JSONEncoder().encode(query)), to: harness.baseConfiguration.querySubject)
+                let raw = try await harness.client.request(Array(try JSONEncoder().encode(query)), to: harness.names.querySubject)
                 replies.append(raw.string)
             }
 
@@ -70,7 +72,7 @@ struct OperationsTests {
             }
 
             // Every KV entry, raw.
-            let bucket = try await harness.jetStream.keyValue(harness.baseConfiguration.stateBucket)
+            let bucket = try await harness.jetStream.keyValue(harness.names.stateBucket)
             var stored: [String] = []
             for key in try await bucket.keys() {
                 if let entry = try await bucket.get(key) { stored.append(key + " " + entry.string) }
@@ -118,7 +120,7 @@ struct OperationsTests {
             let refused = try await harness.waitForStatus("elsewhere") { $0.lastError != nil }
             #expect(refused.lastError?.reason == "workspaceNotEnabled")
             #expect(replica.log.contains("election manifest-group"), "ELECTION_CLUSTER_NAME came from the manifest")
-            #expect(replica.log.contains("url: \(harness.baseConfiguration.hightouch.serviceURL)"), "the real HIGHTOUCH_SERVICE_URL won over the manifest's")
+            #expect(replica.log.contains("url: \(harness.hightouch.serviceURL)"), "the real HIGHTOUCH_SERVICE_URL won over the manifest's")
         } catch {
             print(replica.log.suffix(4000))
             await harness.stop()

@@ -1,7 +1,8 @@
 import FactoryModel
 import Foundation
 import NATSKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Testing
 
 @Suite("Status queries", .serialized, .timeLimit(.minutes(2)))
@@ -12,8 +13,8 @@ struct QueryTests {
             try await harness.publish(.apply(try OperatorHarness.seedManifest(), workspace: try WorkspaceName("public")))
             try await harness.waitForStatus("pipeline-01") { $0.runtime == "succeeded" }
 
-            let replies = try await harness.client.subscribe(to: harness.baseConfiguration.queryReplySubject)
-            try harness.client.publish(Array(#"{"workspace":"public","name":"pipeline-01"}"#.utf8), to: harness.baseConfiguration.querySubject)
+            let replies = try await harness.client.subscribe(to: harness.names.queryReplySubject)
+            try harness.client.publish(Array(#"{"workspace":"public","name":"pipeline-01"}"#.utf8), to: harness.names.querySubject)
             var iterator = replies.makeAsyncIterator()
             let answer = try #require(await iterator.next())
             let reply = try JSONDecoder().decode(StatusReply.self, from: Data(answer.payload))
@@ -21,7 +22,7 @@ struct QueryTests {
             #expect(reply.resource?.name == "pipeline-01")
 
             for bad in ["not json", #"{"name":"pipeline-01"}"#, #"{"workspace":"Bad Space"}"#, #"{"workspace":"public","name":"x..y"}"#, #"{"version":99,"workspace":"public"}"#] {
-                let raw = try await harness.client.request(Array(bad.utf8), to: harness.baseConfiguration.querySubject)
+                let raw = try await harness.client.request(Array(bad.utf8), to: harness.names.querySubject)
                 let decoded = try JSONDecoder().decode(StatusReply.self, from: Data(raw.payload))
                 #expect(decoded.kind == .error, "\(bad)")
                 #expect(decoded.error?.reason == "badQuery", "\(bad)")

@@ -1,8 +1,10 @@
 import FactoryModel
 import Foundation
+import HightouchDriver
 import JSONSchema
 import NATSKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Testing
 
 /// Found by `scripts/chaos nats-restart`: a nats-server killed with SIGKILL can come back without
@@ -23,7 +25,7 @@ struct RedeliveryWhileHandlingTests {
         do {
             // The trigger call takes a while (a slow vendor answer) before it reaches the vendor.
             try await harness.addReplica(named: "replica-a") { slowTrigger($0, delay: .milliseconds(1500)) }
-            let processor = harness.replicas[0].processor
+            let processor = try #require(harness.replicas[0].deployments.first).processor
             let delivery = try Self.delivery(try OperatorHarness.seedManifest())
             let first = Task { await processor.process(delivery) }
             try await Task.sleep(for: .milliseconds(400))
@@ -49,9 +51,11 @@ struct RedeliveryWhileHandlingTests {
             try await harness.addReplica(named: "replica-a") { hangingEnsure($0, hang: .milliseconds(2500)) }
             try await harness.addReplica(named: "replica-b")
             let delivery = try Self.delivery(try OperatorHarness.seedManifest())
-            let stale = Task { await harness.replicas[0].processor.process(delivery) }
+            let staleProcessor = try #require(harness.replicas[0].deployments.first).processor
+            let stale = Task { await staleProcessor.process(delivery) }
             try await Task.sleep(for: .milliseconds(1300))
-            let takeover = await harness.replicas[1].processor.process(delivery)
+            let takeoverProcessor = try #require(harness.replicas[1].deployments.first).processor
+            let takeover = await takeoverProcessor.process(delivery)
             #expect(takeover.outcome == "triggered", "\(takeover)")
             let staleResult = await stale.value
             #expect(staleResult.outcome == "retrying", "\(staleResult)")
@@ -67,17 +71,17 @@ struct RedeliveryWhileHandlingTests {
 }
 
 /// Waits `delay` before each trigger reaches the vendor.
-func slowTrigger(_ inner: any PipelineVendor, delay: Duration) -> InterposedVendor {
-    InterposedVendor(inner, trigger: { inner, spec, objects async throws(VendorFailure) in
+func slowTrigger(_ inner: HightouchDriver, delay: Duration) -> AnyResourceDriver {
+    InterposedDriver(inner, trigger: { inner, spec, objects, context async throws(VendorFailure) in
         try? await Task.sleep(for: delay)
-        return try await inner.trigger(spec: spec, objects: objects)
-    })
+        return try await inner.trigger(spec, objects: objects, context: context)
+    }).erased
 }
 
 /// Every `ensure` hangs for `hang`, then fails as an outage would.
-func hangingEnsure(_ inner: any PipelineVendor, hang: Duration) -> InterposedVendor {
-    InterposedVendor(inner, ensure: { _, _, _ async throws(VendorFailure) in
+func hangingEnsure(_ inner: HightouchDriver, hang: Duration) -> AnyResourceDriver {
+    InterposedDriver(inner, ensure: { _, _, _ async throws(VendorFailure) in
         try? await Task.sleep(for: hang)
         throw VendorFailure(kind: .transient, reason: "vendorUnavailable", message: "no answer from the vendor")
-    })
+    }).erased
 }

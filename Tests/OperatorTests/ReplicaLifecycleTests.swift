@@ -3,7 +3,8 @@ import Foundation
 import HightouchSimulator
 import NATSKit
 import NATSTestKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Testing
 
 @Suite("Replica lifecycle: shutdown and election across processes", .serialized, .timeLimit(.minutes(4)))

@@ -2,7 +2,8 @@ import FactoryModel
 import Foundation
 import HightouchSimulator
 import NATSKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Testing
 
 @Suite("Many resources, several replicas", .serialized, .timeLimit(.minutes(5)))

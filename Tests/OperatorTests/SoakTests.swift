@@ -1,7 +1,8 @@
 import FactoryModel
 import Foundation
 import NATSKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Testing
 
 @Suite("Soak: state stays bounded", .serialized, .timeLimit(.minutes(3)))
@@ -13,7 +14,7 @@ struct SoakTests {
             $0.maintenanceInterval = .milliseconds(500)
         }) { harness in
             let workspace = try WorkspaceName("public")
-            let bucket = try await harness.jetStream.keyValue(harness.baseConfiguration.stateBucket)
+            let bucket = try await harness.jetStream.keyValue(harness.names.stateBucket)
             var samples: [(second: Int, keys: Int, values: UInt64)] = []
             var created = 0
             let seconds = 15

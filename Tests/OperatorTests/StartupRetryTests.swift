@@ -1,6 +1,7 @@
 import Logging
 import NATSKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Synchronization
 import Testing
 

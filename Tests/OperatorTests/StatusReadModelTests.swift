@@ -1,7 +1,8 @@
 import Foundation
 import JSONSchema
 @testable import NATSKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Synchronization
 import Testing
 
@@ -10,8 +11,8 @@ import Testing
 struct StatusReadModelTests {
     static let at = Date(timeIntervalSince1970: 1_795_000_000)
 
-    func put(_ model: StatusReadModel, _ key: String, _ document: some Encodable) throws {
-        let bytes = try StateStore.encode(document)
+    func put(_ model: StatusReadModel, _ key: String, _ document: some StateDocument) throws {
+        let bytes = StateCodec.encode(document)
         model.apply(.success(.entry(KeyValueEntry(bucket: "state", key: key, value: bytes, revision: 1, created: Self.at, delta: 0, operation: .put))))
     }
 

@@ -31,15 +31,16 @@ final class FactoryClient: Sendable {
 
     // MARK: - Commands
 
-    /// Publishes `envelope` on the command subject with `messageID` as `Nats-Msg-Id` and waits
-    /// for the stream's acknowledgement.
+    /// Publishes `envelope` on its resource type's command subject with `messageID` as
+    /// `Nats-Msg-Id` and waits for the stream's acknowledgement.
     func publish(_ envelope: CommandEnvelope, messageID: String) async throws(CLIError) -> JetStreamPublishAck {
-        let activity = "publishing \(envelope.operation.rawValue) of \(envelope.resource.name) to \(settings.commandSubject)"
+        let subject = settings.commandSubject(for: envelope.resource.type)
+        let activity = "publishing \(envelope.operation.rawValue) of \(envelope.resource.name) to \(subject)"
         do throws(NATSError) {
             let jetStream = try await connection.jetStream(options: JetStreamOptions(timeout: settings.timeout))
-            return try await jetStream.publish(envelope.encoded(), to: settings.commandSubject, options: JetStreamPublishOptions(messageID: messageID))
+            return try await jetStream.publish(envelope.encoded(), to: subject, options: JetStreamPublishOptions(messageID: messageID))
         } catch where error.code == .noResponders {
-            throw .noStream(commandSubject: settings.commandSubject, servers: settings.serverList)
+            throw .noStream(commandSubject: subject, servers: settings.serverList)
         } catch {
             throw .nats(error, during: activity, settings: settings)
         }

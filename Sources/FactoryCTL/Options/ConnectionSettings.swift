@@ -1,3 +1,4 @@
+import FactoryModel
 import Foundation
 import NATSKit
 
@@ -7,9 +8,11 @@ import NATSKit
 /// environment (the NATS CLI's and the operator's variable names), then the defaults.
 struct ConnectionSettings: Sendable {
     static let defaultServer = "nats://127.0.0.1:4222"
-    static let defaultCommandSubject = "hightouch.pipeline.run"
-    static let defaultQuerySubject = "hightouch.pipeline.run.query"
-    static let defaultStateBucket = "hightouch-operator-state"
+    /// The type whose deployment get, watch, run and delete talk to unless told otherwise.
+    static let defaultType = "hightouch"
+    static let defaultCommandSubject = DeploymentNames.standard(type: defaultType).commandSubject
+    static let defaultQuerySubject = DeploymentNames.standard(type: defaultType).querySubject
+    static let defaultStateBucket = DeploymentNames.standard(type: defaultType).stateBucket
 
     /// The raw flag values (nil: not given).
     struct Flags: Sendable {
@@ -35,6 +38,14 @@ struct ConnectionSettings: Sendable {
     var commandSubject: String
     var querySubject: String
     var stateBucket: String
+    /// The command subject given by flag or environment, if any: it then serves every type.
+    var commandSubjectOverride: String?
+
+    /// Where a command for `type` is published: the given subject, else the type's deployment's.
+    func commandSubject(for type: String?) -> String {
+        guard let type, commandSubjectOverride == nil else { return commandSubject }
+        return DeploymentNames.standard(type: type).commandSubject
+    }
 
     /// The servers as given, passwords masked: for messages.
     var serverList: String {
@@ -96,7 +107,8 @@ struct ConnectionSettings: Sendable {
         }
 
         timeout = try Durations.parse(flags.timeout, option: "--timeout")
-        commandSubject = pick(flags.commandSubject, "ENTITY_OF_INTEREST_MESSAGE_COMMAND_SUBJECT") ?? Self.defaultCommandSubject
+        commandSubjectOverride = pick(flags.commandSubject, "ENTITY_OF_INTEREST_MESSAGE_COMMAND_SUBJECT")
+        commandSubject = commandSubjectOverride ?? Self.defaultCommandSubject
         querySubject = pick(flags.querySubject, "ENTITY_OF_INTEREST_MESSAGE_QUERY_SUBJECT") ?? Self.defaultQuerySubject
         stateBucket = pick(flags.stateBucket, "OPERATOR_STATE_BUCKET") ?? Self.defaultStateBucket
     }

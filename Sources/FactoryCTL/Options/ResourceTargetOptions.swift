@@ -16,8 +16,8 @@ struct ResourceTargetOptions: ParsableArguments {
 
     @OptionGroup var workspace: WorkspaceOption
 
-    @Option(name: .customLong("resource-type"), help: ArgumentHelp("The resource's type, as in its manifest's resource.type.", valueName: "type"))
-    var resourceType: String = ResourceTypeRegistry.defaultResourceType
+    @Option(name: .customLong("resource-type"), help: ArgumentHelp("The resource's type, as in its manifest's resource.type; the command goes to that type's subject.", valueName: "type"))
+    var resourceType: String = ConnectionSettings.defaultType
 
     @OptionGroup var registry: RegistryOption
 

@@ -1,4 +1,4 @@
-import OperatorCore
+import FactoryModel
 
 // MARK: - Durations
 

@@ -1,10 +1,12 @@
 import FactoryModel
+import JSONSchema
 
 // MARK: - StatusDetail
 
 /// `get -d`: everything the operator knows about one resource, as labelled lines: the table's
-/// columns, the vendor objects, the current and last run (status, progress, rows planned,
-/// successful and failed, error), generations, timestamps, commands and the last error.
+/// columns, the vendor objects and the current and last run (status, progress, error, and the
+/// rows the resource type's driver supplies, such as Hightouch's rows planned, successful and
+/// failed), generations, timestamps, commands and the last error.
 enum StatusDetail {
     static func render(_ view: ResourceStatusView) -> String {
         var lines = Lines()
@@ -22,8 +24,7 @@ enum StatusDetail {
 
         if let vendor = view.vendor {
             lines.section("Vendor")
-            lines.add("Model", identifier(vendor.modelId, slug: vendor.modelSlug), indent: 1)
-            lines.add("Sync", identifier(vendor.syncId, slug: vendor.syncSlug), indent: 1)
+            for row in view.vendorRows ?? rows(of: vendor) { lines.add(row.label, row.value, indent: 1) }
         } else {
             lines.add("Vendor", "-")
         }
@@ -53,11 +54,15 @@ enum StatusDetail {
         lines.section(label)
         lines.add("ID", run.id, indent: 1)
         lines.add("Status", "\(run.status) (\(run.runtime))", indent: 1)
-        lines.add("Progress", ProgressBar.bar(run.completionRatio) + " " + ProgressBar.percent(run.completionRatio).trimmingLeadingSpaces, indent: 1)
-        if let querySize = run.querySize { lines.add("Query size", "\(querySize) rows", indent: 1) }
-        lines.add("Planned rows", RunRows.breakdown(run.plannedRows), indent: 1)
-        lines.add("Successful rows", RunRows.breakdown(run.successfulRows), indent: 1)
-        lines.add("Failed rows", RunRows.breakdown(run.failedRows), indent: 1)
+        if let progress = run.progress {
+            lines.add("Progress", ProgressBar.bar(progress) + " " + ProgressBar.percent(progress).trimmingLeadingSpaces, indent: 1)
+        }
+        if let summary = run.summary { lines.add("Summary", summary, indent: 1) }
+        if let rows = run.rows {
+            for row in rows { lines.add(row.label, row.value, indent: 1) }
+        } else if let details = run.details {
+            for row in self.rows(of: details) { lines.add(row.label, row.value, indent: 1) }
+        }
         lines.add("Error", run.error ?? "-", indent: 1)
         lines.add("Created", run.createdAt ?? "-", indent: 1)
         lines.add("Started", run.startedAt ?? "-", indent: 1)
@@ -65,12 +70,12 @@ enum StatusDetail {
         lines.add("Checked", run.checkedAt ?? "-", indent: 1)
     }
 
-    private static func identifier(_ id: String?, slug: String?) -> String {
-        switch (id, slug) {
-        case (let id?, let slug?): return "\(id) (\(slug))"
-        case (let id?, nil): return id
-        case (nil, let slug?): return "(\(slug))"
-        case (nil, nil): return "-"
+    /// A driver's JSON shown as it is, one member a line, when the answer has no rows for it
+    /// (a KV watch, or an operator that does not host the type's driver).
+    private static func rows(of value: JSONValue) -> [DetailRow] {
+        guard let object = value.objectValue else { return [DetailRow("Value", value.serialized())] }
+        return object.map { member in
+            DetailRow(member.key, member.value.stringValue ?? member.value.serialized())
         }
     }
 

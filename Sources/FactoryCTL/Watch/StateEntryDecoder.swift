@@ -1,5 +1,5 @@
+import FactoryState
 import Foundation
-import OperatorCore
 
 // MARK: - StateEntryDecoder
 
@@ -13,18 +13,17 @@ enum StateEntryDecoder {
 
     /// The kind of document a key holds, and the resource it belongs to; nil for other keys.
     static func parse(key: String) -> (kind: String, workspace: String, name: String)? {
-        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "entity" || parts[0] == "status" else { return nil }
-        return (String(parts[0]), String(parts[1]), String(parts[2]))
+        guard let parsed = StateKeys.parse(key) else { return nil }
+        return (parsed.kind == .entity ? "entity" : "status", parsed.workspace, parsed.name)
     }
 
     static func decode(key: String, value: [UInt8]) throws(CLIError) -> Document? {
         guard let (kind, _, _) = parse(key: key) else { return nil }
         do {
             if kind == "entity" {
-                return .entity(try StateStore.decode(EntityRecord.self, value, key: key))
+                return .entity(try StateCodec.decode(EntityRecord.self, value, key: key))
             }
-            return .status(try StateStore.decode(StatusRecord.self, value, key: key))
+            return .status(try StateCodec.decode(StatusRecord.self, value, key: key))
         } catch {
             throw .failed("the state entry \(key) is not a document this factoryctl understands (\(error)); is the operator a newer version?")
         }

@@ -71,10 +71,14 @@ final class WatchRenderer {
         if let run = view.currentRun {
             parts.append("run \(run.id) \(run.status)")
             // Queued runs have no progress yet: no bar rather than an empty one.
-            if run.completionRatio != nil { parts.append(ProgressBar.line(run)) }
+            if run.progress != nil {
+                parts.append(ProgressBar.line(run))
+            } else if let summary = run.summary {
+                parts.append(summary)
+            }
         } else if let run = view.lastRun {
             parts.append("last run \(run.id) \(run.status)")
-            if let rows = RunRows.progress(run) { parts.append(rows) }
+            if let summary = run.summary { parts.append(summary) }
         }
         if let error = view.lastError, view.status == "error" || view.activeCommand != nil {
             parts.append("\(error.reason): \(error.message)")

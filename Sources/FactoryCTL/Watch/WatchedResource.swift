@@ -1,6 +1,6 @@
 import FactoryModel
+import FactoryState
 import Foundation
-import OperatorCore
 
 // MARK: - WatchedResource
 
@@ -60,7 +60,7 @@ struct WatchedResource: Sendable {
         if entity?.activeCommand?.command.id == target.id { return .working }
         let tookEffect = entity?.lastCommand?.id == target.id || status?.lastError?.commandID == target.id
         guard tookEffect else { return .notSeen }
-        if let run = status?.currentRun, run.commandID == target.id { return .done }
+        if let run = status?.currentRun, run.key == target.id { return .done }
         return .finished
     }
 
@@ -78,10 +78,10 @@ struct WatchedResource: Sendable {
     /// How things stand once nothing is going on.
     var outcome: WatchOutcome {
         let view = self.view
-        if view.status == Phase.error.rawValue, let error = view.lastError {
+        if view.status == ResourcePhase.error.rawValue, let error = view.lastError {
             return .error(label: label, error: error)
         }
-        if view.status == Phase.deleted.rawValue {
+        if view.status == ResourcePhase.deleted.rawValue {
             return .deleted(label: label)
         }
         if let run = view.lastRun {
@@ -117,11 +117,8 @@ enum WatchOutcome: Sendable {
             if let seconds = Self.seconds(from: run.startedAt ?? run.createdAt, to: run.finishedAt) {
                 text += " in \(Self.format(seconds: seconds))"
             }
-            if let rows = RunRows.progress(run) {
-                text += ", \(rows)"
-            }
-            if run.plannedRows != nil {
-                text += " (planned: \(RunRows.breakdown(run.plannedRows)))"
+            if let summary = run.summary {
+                text += ", \(summary)"
             }
             if let error = run.error { text += ": \(error)" }
             return text
@@ -136,13 +133,17 @@ enum WatchOutcome: Sendable {
         }
     }
 
-    /// `succeeded`, `succeeded with warnings`, `failed`, `failed (interrupted)`, `cancelled`.
+    /// `succeeded`, `succeeded with warnings`, `failed`, `failed (interrupted)`, `cancelled`,
+    /// `timed out`: the run's phase, with the vendor's word where it says more.
     private static func verb(_ run: ResourceStatusView.Run) -> String {
-        switch run.status {
-        case "success": return "succeeded"
-        case "warning": return "succeeded with warnings"
-        case run.runtime: return run.runtime
-        default: return "\(run.runtime) (\(run.status))"
+        let phase = run.phase ?? run.runtime
+        switch phase {
+        case RunPhase.succeeded.rawValue: return "succeeded"
+        case RunPhase.warning.rawValue: return "succeeded with warnings"
+        default:
+            let word = phase == RunPhase.timedOut.rawValue ? "timed out" : phase
+            let vendorWords: Set<String> = [phase, "success", "succeeded", "error", "cancelled", "canceled"]
+            return vendorWords.contains(run.status.lowercased()) ? word : "\(word) (\(run.status))"
         }
     }
 

@@ -9,8 +9,9 @@ import JSONSchema
 /// ```
 ///
 /// `version` is optional and defaults to 1; higher versions are refused. `apply` carries a full
-/// resource manifest; `delete` and `run` need only the resource `name` (`type` defaults to
-/// `hightouch`; a full manifest is accepted too, and then `resource.type` is the type).
+/// resource manifest; `delete` and `run` need only the resource `name` (without `type`, the type
+/// is the one served on the subject the command is sent to; a full manifest is accepted too, and
+/// then `resource.type` is the type).
 public struct CommandEnvelope: Sendable, Hashable {
     /// The envelope version this build writes and the highest it reads.
     public static let currentVersion = 1
@@ -72,7 +73,9 @@ public struct CommandEnvelope: Sendable, Hashable {
         case .apply(let manifest):
             resource = manifest.jsonValue
         case .delete(let reference), .run(let reference):
-            resource = ["name": .string(reference.name.rawValue), "type": .string(reference.type)]
+            var object: JSONObject = ["name": .string(reference.name.rawValue)]
+            if let type = reference.type { object["type"] = .string(type) }
+            resource = .object(object)
         }
         return [
             "version": .number(JSONNumber(version)),
@@ -185,7 +188,7 @@ public struct CommandEnvelope: Sendable, Hashable {
     }
 
     /// `name` at the top; the type from `resource.type`, else a top-level `type` other than
-    /// `resource` (the short form), else `hightouch`.
+    /// `resource` (the short form), else none (the type served on the command's subject).
     private static func reference(from object: JSONObject) throws(CommandRejection) -> ResourceReference {
         guard let nameValue = object["name"] else {
             throw CommandRejection(reason: .missingField, message: "missing required field \"name\"", field: "/resource/name")
@@ -199,7 +202,7 @@ public struct CommandEnvelope: Sendable, Hashable {
         } catch {
             throw CommandRejection(reason: .invalidName, message: error.description, field: "/resource/name")
         }
-        var type = ResourceTypeRegistry.defaultResourceType
+        var type: String?
         var typeField: JSONPointer = "/resource/type"
         if let section = object["resource"] {
             guard case .object(let sectionObject) = section else {
@@ -218,10 +221,12 @@ public struct CommandEnvelope: Sendable, Hashable {
             }
             if text != "resource" { type = text }
         }
-        do {
-            try NameRule.validate(type, as: .resourceType)
-        } catch {
-            throw CommandRejection(reason: .invalidName, message: error.description, field: typeField)
+        if let type {
+            do {
+                try NameRule.validate(type, as: .resourceType)
+            } catch {
+                throw CommandRejection(reason: .invalidName, message: error.description, field: typeField)
+            }
         }
         return ResourceReference(name: name, type: type)
     }

@@ -6,6 +6,11 @@ public struct ValidatedCommand: Sendable {
     public let envelope: CommandEnvelope
     /// The resource type the command is about.
     public let resourceType: ResourceTypeDefinition
+
+    public init(envelope: CommandEnvelope, resourceType: ResourceTypeDefinition) {
+        self.envelope = envelope
+        self.resourceType = resourceType
+    }
 }
 
 /// The operator's one-call check of an incoming command:
@@ -17,11 +22,15 @@ public struct CommandValidator: Sendable {
     public var limits: CommandDecodingLimits
     /// Most schema violations reported per command.
     public var maxViolations: Int
+    /// The type of a `delete` or `run` that names none: the one served on the subject the
+    /// command came on.
+    public var defaultType: String?
 
-    public init(registry: ResourceTypeRegistry = .seedDefault, limits: CommandDecodingLimits = .default, maxViolations: Int = 50) {
+    public init(registry: ResourceTypeRegistry = .seedDefault, limits: CommandDecodingLimits = .default, maxViolations: Int = 50, defaultType: String? = nil) {
         self.registry = registry
         self.limits = limits
         self.maxViolations = maxViolations
+        self.defaultType = defaultType ?? registry.types.first?.name
     }
 
     /// Checks raw command bytes.
@@ -42,11 +51,15 @@ public struct CommandValidator: Sendable {
                 field: "/workspace")
         }
         let reference = envelope.resource
-        guard let definition = registry.definition(forType: reference.type) else {
+        let field: JSONPointer = envelope.operation == .apply ? "/resource/resource/type" : "/resource/type"
+        guard let type = reference.type ?? defaultType else {
+            throw CommandRejection(reason: .missingField, message: "the command names no resource type", field: field)
+        }
+        guard let definition = registry.definition(forType: type) else {
             throw CommandRejection(
                 reason: .unknownResourceType,
-                message: "unknown resource type \"\(reference.type)\"; known types: \(registry.types.map(\.name).joined(separator: ", "))",
-                field: envelope.operation == .apply ? "/resource/resource/type" : "/resource/type")
+                message: "resource type \"\(type)\" is not hosted by this operator; it hosts \(registry.types.map(\.name).joined(separator: ", "))",
+                field: field)
         }
         switch envelope.payload {
         case .apply(let manifest):

@@ -33,9 +33,7 @@ public struct NATSAPIConfig: Sendable, Hashable {
     }
 
     /// The seed operator's subjects for `hightouch`.
-    public static let hightouchDefault = NATSAPIConfig(
-        command: Command(stream: "dataos-hightouch-entities", subject: "hightouch.pipeline.run"),
-        query: Query(subject: "hightouch.pipeline.run.query", replySubject: "dataos.operator.hightouch.reply"))
+    public static let hightouchDefault = DeploymentNames.standard(type: "hightouch").natsAPI
 
     init(fields: ManifestFields) throws(ManifestError) {
         let command = try fields.fields("command", describedAs: "natsApi.command")

@@ -6,9 +6,6 @@ import JSONSchema
 /// Build it from an operator manifest, or use ``seedDefault`` (the seed's `hightouch` type and the
 /// workspaces `public` and `sandbox`).
 public struct ResourceTypeRegistry: Sendable {
-    /// The resource type assumed when a `delete` or `run` command does not name one.
-    public static let defaultResourceType = "hightouch"
-
     /// Types by name, in declaration order.
     public let types: [ResourceTypeDefinition]
     /// Workspaces commands may target.

@@ -1,6 +1,6 @@
 import JSONSchema
 
-// The status query and reply on `hightouch.pipeline.run.query` (request-reply). JSON, versioned;
+// The status query and reply on `<type>.pipeline.run.query` (request-reply). JSON, versioned;
 // timestamps are RFC 3339 strings in UTC, ids are strings.
 
 /// `{"workspace":"public","name":"pipeline-01"}` for one resource; without `name`, the
@@ -31,7 +31,9 @@ public struct StatusQuery: Codable, Sendable, Hashable {
 
 /// The answer to a status query.
 public struct StatusReply: Codable, Sendable {
-    public static let currentVersion = 1
+    /// 2: resources of any type; the vendor's fields are the driver's JSON (`vendor`, a run's
+    /// `details`), no longer Hightouch's fixed ones.
+    public static let currentVersion = 2
 
     public enum Kind: String, Codable, Sendable {
         case resource, list, error
@@ -71,53 +73,51 @@ public struct StatusReply: Codable, Sendable {
     }
 }
 
-/// One resource: the table's columns first, then the detail.
-public struct ResourceStatusView: Codable, Sendable {
-    public struct Rows: Codable, Sendable, Hashable {
-        public var added: Int
-        public var changed: Int
-        public var removed: Int
+/// One labelled value of a resource's detail, as its driver shows it (`Sync: 20001 (icebase-excel-01)`).
+public struct DetailRow: Codable, Sendable, Hashable {
+    public var label: String
+    public var value: String
 
-        public init(added: Int, changed: Int, removed: Int) {
-            self.added = added
-            self.changed = changed
-            self.removed = removed
-        }
+    public init(_ label: String, _ value: String) {
+        self.label = label
+        self.value = value
     }
+}
 
+/// One resource: the table's columns first, then the detail. Every resource type answers in
+/// this shape: the engine's fields are typed, a driver's own are `vendor` and a run's `details`
+/// (its JSON, as stored), with `vendorRows` and a run's `rows` saying how the driver shows them.
+public struct ResourceStatusView: Codable, Sendable {
     public struct Run: Codable, Sendable, Hashable {
+        /// The vendor's id of the run, or else the id of the command that caused it.
         public var id: String
+        /// The id of the command that caused the run.
+        public var key: String?
+        /// The vendor's own status word.
         public var status: String
+        /// The normalised phase: queued, running, succeeded, warning, failed, cancelled, timed_out.
+        public var phase: String?
+        /// pending, inprogress, succeeded, failed or cancelled.
         public var runtime: String
         public var createdAt: String?
         public var startedAt: String?
         public var finishedAt: String?
-        public var completionRatio: Double?
-        public var querySize: Int?
-        public var plannedRows: Rows?
-        public var successfulRows: Rows?
-        public var failedRows: Rows?
+        /// 0…1, where the vendor says how far the run got.
+        public var progress: Double?
+        /// One short line, e.g. `rows 285/851`.
+        public var summary: String?
         public var error: String?
+        /// The vendor's own fields (the driver's JSON).
+        public var details: JSONValue?
+        /// The driver's labelled view of them.
+        public var rows: [DetailRow]?
+        public var recordedAt: String?
         public var checkedAt: String?
 
         public init(id: String, status: String, runtime: String) {
             self.id = id
             self.status = status
             self.runtime = runtime
-        }
-    }
-
-    public struct Vendor: Codable, Sendable, Hashable {
-        public var modelId: String?
-        public var modelSlug: String?
-        public var syncId: String?
-        public var syncSlug: String?
-
-        public init(modelId: String? = nil, modelSlug: String? = nil, syncId: String? = nil, syncSlug: String? = nil) {
-            self.modelId = modelId
-            self.modelSlug = modelSlug
-            self.syncId = syncId
-            self.syncSlug = syncSlug
         }
     }
 
@@ -169,7 +169,11 @@ public struct ResourceStatusView: Codable, Sendable {
     public var resourceType: String
     public var generation: Int
     public var observedGeneration: Int
-    public var vendor: Vendor?
+    /// What exists at the vendor for the resource (the driver's JSON; Hightouch: `modelID`,
+    /// `modelSlug`, `syncID`, `syncSlug`).
+    public var vendor: JSONValue?
+    /// The driver's labelled view of `vendor`.
+    public var vendorRows: [DetailRow]?
     public var currentRun: Run?
     public var lastRun: Run?
     public var lastError: LastError?
@@ -192,5 +196,10 @@ public struct ResourceStatusView: Codable, Sendable {
         self.resourceType = resourceType
         self.generation = generation
         self.observedGeneration = observedGeneration
+    }
+
+    /// A string member of `vendor`, e.g. `vendorValue("syncID")`.
+    public func vendorValue(_ key: String) -> String? {
+        vendor?[key]?.stringValue
     }
 }

@@ -3,12 +3,14 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import HightouchDriver
 import HightouchSimulator
 import JSONSchema
 import Logging
 import NATSKit
 import NATSTestKit
-@testable import OperatorCore
+@testable import FactoryEngine
+import FactoryState
 import Testing
 
 /// A real nats-server, the Hightouch simulator and operator replicas (in this process), with
@@ -22,17 +24,25 @@ final class OperatorHarness: @unchecked Sendable {
     var replicas: [OperatorRuntime] = []
     private var runs: [Task<Void, Never>] = []
     let baseConfiguration: OperatorConfiguration
+    /// The Hightouch deployment's names (the seed operator's, unless `configure` changed them).
+    let names: DeploymentNames
+    let hightouch: HightouchDriver.Configuration
 
     static let seedResource = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("examples/resource.yaml")
 
-    private init(server: NATSServerProcess, simulator: HightouchSimulator, client: NATSConnection, jetStream: JetStreamContext, configuration: OperatorConfiguration) {
+    private init(
+        server: NATSServerProcess, simulator: HightouchSimulator, client: NATSConnection, jetStream: JetStreamContext, configuration: OperatorConfiguration,
+        names: DeploymentNames, hightouch: HightouchDriver.Configuration
+    ) {
         self.server = server
         self.simulator = simulator
         self.client = client
         self.jetStream = jetStream
         self.baseConfiguration = configuration
+        self.names = names
+        self.hightouch = hightouch
     }
 
     static func start(
@@ -43,6 +53,7 @@ final class OperatorHarness: @unchecked Sendable {
         simulatorRateLimit: HightouchSimulator.RateLimit? = nil,
         server serverConfiguration: NATSServerProcess.Configuration = .init(),
         secure: (inout NATSConfiguration) -> Void = { _ in },
+        environment extra: [String: String] = [:],
         configure: (inout OperatorConfiguration) -> Void = { _ in }
     ) async throws -> OperatorHarness {
         let server = try await NATSServerProcess.start(serverConfiguration)
@@ -50,7 +61,7 @@ final class OperatorHarness: @unchecked Sendable {
             configuration: .init(tokens: ["test-secret-token"], knobs: .init(runDuration: runDuration, rateLimit: simulatorRateLimit))
         )
         let port = try await simulator.start()
-        var configuration = try OperatorConfiguration(environment: [
+        var environment = [
             "NATS_URL": server.url,
             "HIGHTOUCH_SERVICE_URL": "http://127.0.0.1:\(port)",
             "HIGHTOUCH_SERVICE_SECRET": "test-secret-token",
@@ -59,36 +70,49 @@ final class OperatorHarness: @unchecked Sendable {
             "OPERATOR_MAINTENANCE_INTERVAL": "1s",
             "OPERATOR_ACK_WAIT": DurationParser.format(ackWait),
             "HIGHTOUCH_RATE_LIMIT": "100000",
-        ])
+        ]
+        environment.merge(extra) { _, new in new }
+        var configuration = try OperatorConfiguration(environment: environment, defaults: .hightouchOperator)
+        let names = try DeploymentNames.read(from: environment, defaults: HightouchDriver.descriptor.names)
+        let hightouch = try HightouchDriver.Configuration(environment: environment)
         secure(&configuration.nats)
         configure(&configuration)
         var clientConfiguration = NATSConfiguration(servers: configuration.nats.servers, name: "test-client")
         secure(&clientConfiguration)
         let client = try await NATSConnection.connect(clientConfiguration)
         let jetStream = try await client.jetStream()
-        let harness = OperatorHarness(server: server, simulator: simulator, client: client, jetStream: jetStream, configuration: configuration)
+        let harness = OperatorHarness(
+            server: server, simulator: simulator, client: client, jetStream: jetStream, configuration: configuration, names: names, hightouch: hightouch
+        )
         for index in 0..<count {
             try await harness.addReplica(named: "replica-\(index)")
         }
         return harness
     }
 
-    func addReplica(named name: String, vendor: (@Sendable (any PipelineVendor) -> any PipelineVendor)? = nil) async throws {
+    /// Starts a replica in this process; `driver` may wrap the real Hightouch driver (fault tests).
+    func addReplica(named name: String, driver wrap: (@Sendable (HightouchDriver) -> AnyResourceDriver)? = nil) async throws {
         var configuration = baseConfiguration
         configuration.instanceID = name
         var logger = Logger(label: "operator.\(name)")
         logger.logLevel = ProcessInfo.processInfo.environment["OPERATOR_TEST_LOG"] == "1" ? .debug : .critical
-        let real = try OperatorRuntime.makeHightouchVendor(configuration, logger: logger)
-        let runtime = try await OperatorRuntime.start(configuration: configuration, vendor: vendor.map { $0(real) } ?? real, logger: logger)
+        let real = try HightouchDriver(configuration: hightouch, logger: logger)
+        let driver = wrap.map { $0(real) } ?? AnyResourceDriver(real)
+        let runtime = try await OperatorRuntime.start(configuration: configuration, drivers: [HostedDriver(driver: driver, names: names)], logger: logger)
         replicas.append(runtime)
         runs.append(Task { try? await runtime.run() })
+    }
+
+    /// The state store of the first replica.
+    var store: StateStore {
+        get throws { try #require(replicas.first?.store()) }
     }
 
     /// The environment for a replica process talking to this harness's server and simulator.
     func processEnvironment(_ extra: [String: String] = [:]) throws -> [String: String] {
         var environment = [
             "NATS_URL": baseConfiguration.nats.servers.joined(separator: ","),
-            "HIGHTOUCH_SERVICE_URL": baseConfiguration.hightouch.serviceURL,
+            "HIGHTOUCH_SERVICE_URL": hightouch.serviceURL,
             "HIGHTOUCH_SERVICE_SECRET": "test-secret-token",
             "OPERATOR_MAX_WORKERS": "\(baseConfiguration.maxWorkers)",
             "OPERATOR_RECONCILE_WORKERS_INTERVAL": DurationParser.format(baseConfiguration.reconcileInterval),
@@ -138,21 +162,21 @@ final class OperatorHarness: @unchecked Sendable {
     @discardableResult
     func publish(_ envelope: CommandEnvelope, messageID: String? = nil) async throws -> JetStreamPublishAck {
         try await jetStream.publish(
-            envelope.encoded(), to: baseConfiguration.commandSubject,
+            envelope.encoded(), to: names.commandSubject,
             options: JetStreamPublishOptions(messageID: messageID ?? envelope.deduplicationID)
         )
     }
 
     @discardableResult
     func publishRaw(_ bytes: [UInt8], messageID: String? = nil) async throws -> JetStreamPublishAck {
-        try await jetStream.publish(bytes, to: baseConfiguration.commandSubject, options: JetStreamPublishOptions(messageID: messageID))
+        try await jetStream.publish(bytes, to: names.commandSubject, options: JetStreamPublishOptions(messageID: messageID))
     }
 
     // MARK: - Status
 
     func query(_ query: StatusQuery) async throws -> StatusReply {
         let payload = try JSONEncoder().encode(query)
-        let reply = try await client.request(Array(payload), to: baseConfiguration.querySubject, timeout: .seconds(5))
+        let reply = try await client.request(Array(payload), to: names.querySubject, timeout: .seconds(5))
         return try JSONDecoder().decode(StatusReply.self, from: Data(reply.payload))
     }
 
@@ -187,7 +211,7 @@ final class OperatorHarness: @unchecked Sendable {
     /// The simulator's syncs by slug, read through its API.
     func simulatorSyncs() async throws -> [String: SimulatedSync] {
         struct Page: Decodable { var data: [SimulatedSync] }
-        var request = URLRequest(url: URL(string: "\(baseConfiguration.hightouch.serviceURL)/api/v1/syncs?limit=100")!)
+        var request = URLRequest(url: URL(string: "\(hightouch.serviceURL)/api/v1/syncs?limit=100")!)
         request.setValue("Bearer test-secret-token", forHTTPHeaderField: "Authorization")
         let (data, _) = try await URLSession.shared.data(for: request)
         let page = try JSONDecoder().decode(Page.self, from: data)
@@ -211,11 +235,11 @@ final class OperatorHarness: @unchecked Sendable {
 
     /// The messages on the dead-letter stream.
     func deadLetters() async throws -> [JetStreamStoredMessage] {
-        let info = try await jetStream.streamInfo(baseConfiguration.deadLetterStream)
+        let info = try await jetStream.streamInfo(names.deadLetterStream)
         guard info.state.messages > 0 else { return [] }
         var messages: [JetStreamStoredMessage] = []
         for sequence in info.state.firstSequence...info.state.lastSequence {
-            if let message = try? await jetStream.message(stream: baseConfiguration.deadLetterStream, sequence: sequence) {
+            if let message = try? await jetStream.message(stream: names.deadLetterStream, sequence: sequence) {
                 messages.append(message)
             }
         }
@@ -223,7 +247,7 @@ final class OperatorHarness: @unchecked Sendable {
     }
 
     func commandsLeft() async throws -> UInt64 {
-        try await jetStream.streamInfo(baseConfiguration.streamName).state.messages
+        try await jetStream.streamInfo(names.commandStream).state.messages
     }
 }
 
@@ -237,10 +261,11 @@ func withOperator(
     workers: Int = 4,
     runDuration: Duration = .milliseconds(600),
     ackWait: Duration = .seconds(3),
+    environment: [String: String] = [:],
     configure: (inout OperatorConfiguration) -> Void = { _ in },
     _ body: (OperatorHarness) async throws -> Void
 ) async throws {
-    let harness = try await OperatorHarness.start(replicas: replicas, workers: workers, runDuration: runDuration, ackWait: ackWait, configure: configure)
+    let harness = try await OperatorHarness.start(replicas: replicas, workers: workers, runDuration: runDuration, ackWait: ackWait, environment: environment, configure: configure)
     do {
         try await body(harness)
     } catch {

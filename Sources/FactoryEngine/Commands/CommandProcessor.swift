@@ -1,0 +1,532 @@
+import FactoryModel
+import FactoryState
+import Foundation
+import JSONSchema
+import Logging
+import Synchronization
+
+/// Turns one command delivery into vendor calls and state, exactly once per command whatever
+/// crashes, redeliveries and duplicate publishes happen (see docs/state.md for the protocol). One
+/// processor serves one resource type, through that type's driver; it knows no vendor.
+///
+/// 1. Validate; a bad command is dead-lettered, reported on its resource's status, terminated.
+/// 2. Claim the resource: a compare-and-set on its entity that records the command as active
+///    (``ClaimPolicy`` decides, this type reads and writes). Commands for one resource take effect
+///    in stream order: an older one arriving late is superseded, a newer one waits for the active
+///    one. The last command's id makes a repeated command (even published again after the
+///    duplicate window) a no-op.
+/// 3. Work in stages, each recorded on the entity with compare-and-set; a replica that lost the
+///    command fails its next write and abandons it without acknowledging.
+/// 4. Trigger once: the intent is recorded before the call; a resumed command first looks for a
+///    run it may have caused (the driver's resume check).
+/// 5. Record the run on the status, publish a follow-up, release the resource, acknowledge.
+public final class CommandProcessor: Sendable {
+    public struct Settings: Sendable {
+        public var instanceID: String
+        /// A redelivered command held by a replica silent for this long may be taken over.
+        public var takeoverAfter: Duration
+        /// Deliveries before giving up on a command that keeps failing transiently.
+        public var maxAttempts: Int
+        /// Clock skew allowed between us and the vendor when looking for a run we may have
+        /// triggered before a crash.
+        public var clockSkewMargin: Duration
+
+        public init(instanceID: String, takeoverAfter: Duration, maxAttempts: Int, clockSkewMargin: Duration = .seconds(5)) {
+            self.instanceID = instanceID
+            self.takeoverAfter = takeoverAfter
+            self.maxAttempts = maxAttempts
+            self.clockSkewMargin = clockSkewMargin
+        }
+    }
+
+    let store: StateStore
+    let driver: AnyResourceDriver
+    let validator: CommandValidator
+    let deadLetters: any DeadLetterRecorder
+    let followUps: any FollowUpPublisher
+    let settings: Settings
+    let logger: Logger
+    /// The command subjects of the other types this process hosts, to say where a command of
+    /// another type belongs.
+    let otherSubjects: [String: String]
+    /// Commands this replica is handling right now. A second delivery of one of them (a NATS
+    /// server that lost its consumer state redelivers a message its holder is still working on)
+    /// must not resume it beside the first: both could trigger.
+    private let handling = Mutex<Set<String>>([])
+
+    public init(
+        store: StateStore, driver: AnyResourceDriver, validator: CommandValidator, deadLetters: any DeadLetterRecorder,
+        followUps: any FollowUpPublisher, settings: Settings, logger: Logger, otherSubjects: [String: String] = [:]
+    ) {
+        self.store = store
+        self.driver = driver
+        var validator = validator
+        validator.defaultType = driver.type
+        self.validator = validator
+        self.deadLetters = deadLetters
+        self.followUps = followUps
+        self.settings = settings
+        self.logger = logger
+        self.otherSubjects = otherSubjects
+    }
+
+    /// The resource type served.
+    public var type: String { driver.type }
+
+    /// Never throws and never crashes on input: every path ends in a disposition.
+    public func process(_ delivery: CommandDelivery) async -> CommandResult {
+        let command: ValidatedCommand
+        switch validator.validate(delivery.payload) {
+        case .failure(let rejection):
+            return await refuse(delivery, reason: rejection.reason.rawValue, message: rejection.description)
+        case .success(let validated):
+            command = validated
+        }
+        guard command.resourceType.name == type else {
+            let other = command.resourceType.name
+            let message = otherSubjects[other].map { "\(other) commands are served on \($0), not here (\(type))" }
+                ?? "this deployment serves \(type) resources, not \(other)"
+            return await refuse(delivery, reason: "wrongSubject", message: message)
+        }
+        if case .apply(let manifest) = command.envelope.payload {
+            do throws(VendorFailure) {
+                try driver.validate(spec: manifest.resource.spec)
+            } catch {
+                return await refuse(delivery, reason: error.reason, message: "the \(type) driver refuses the spec: \(error.message)")
+            }
+        }
+        let target = Target(command: command, delivery: delivery, type: type)
+        guard handling.withLock({ $0.insert(target.reference.id).inserted }) else {
+            return CommandResult(.nak(delay: .seconds(1)), "waiting", "this replica is still handling command \(target.reference.id)")
+        }
+        defer { _ = handling.withLock { $0.remove(target.reference.id) } }
+        do {
+            return try await execute(target)
+        } catch let lost as OwnershipLost {
+            return CommandResult(.abandon, "lostOwnership", lost.description)
+        } catch let failure as VendorFailure {
+            return await vendorFailed(target, failure)
+        } catch let unreadable as StateDocumentError {
+            return await transientFailure(target, reason: unreadable.code, message: unreadable.description)
+        } catch {
+            return await transientFailure(target, reason: "stateUnavailable", message: "\(error)")
+        }
+    }
+
+    // MARK: - Execution
+
+    private func execute(_ target: Target) async throws -> CommandResult {
+        switch try await claim(target) {
+        case .done(let outcome, let detail):
+            return CommandResult(.ack, outcome, detail)
+        case .wait(let delay, let detail):
+            return CommandResult(.nak(delay: delay), "waiting", detail)
+        case .refuse(let reason, let message):
+            return await refuse(target.delivery, reason: reason, message: message)
+        case .claimed(let entity, let created):
+            switch target.command.envelope.payload {
+            case .apply:
+                return try await apply(target, entity, created: created)
+            case .run:
+                return try await run(target, entity)
+            case .delete:
+                return try await delete(target, entity)
+            }
+        }
+    }
+
+    /// `created`: the claim created the entity. Nothing the status could hold matters then (no
+    /// run of this command, vendor objects that an ensure finds anyway), so it is not read: the
+    /// status write creates it, or reads and changes the one there is.
+    private func apply(_ target: Target, _ claimed: Versioned<EntityRecord>, created: Bool) async throws -> CommandResult {
+        var entity = claimed
+        let spec = entity.document.spec
+        let status = created ? nil : try await store.read(StatusRecord.self, key: target.statusKey)
+        var objects = entity.document.activeCommand?.objects ?? status?.document.objects
+        if entity.document.activeCommand?.stage == .received {
+            // Repeatable: a resumed command ensures again and finds what it created.
+            let ensured = try await driver.ensure(spec: spec, known: objects)
+            let baseline = try await driver.baseline(spec: spec, objects: ensured)
+            objects = ensured
+            entity = try await advance(target, entity) { active in
+                active.stage = .triggering
+                active.triggerIntentAt = Date()
+                active.objects = ensured
+                active.baseline = baseline
+            }
+        }
+        guard let objects else {
+            throw StateDocumentError(key: target.entityKey, message: "the command is triggering without vendor objects recorded")
+        }
+        return try await triggerAndFinish(target, entity, spec: spec, objects: objects, status: status)
+    }
+
+    private func run(_ target: Target, _ claimed: Versioned<EntityRecord>) async throws -> CommandResult {
+        var entity = claimed
+        let spec = entity.document.spec
+        let status = try await store.read(StatusRecord.self, key: target.statusKey)
+        guard let objects = status?.document.objects else {
+            throw VendorFailure(kind: .rejected, reason: "notApplied", message: "\(target.label) has nothing at the vendor yet; apply it first")
+        }
+        if entity.document.activeCommand?.baseline == nil, let baseline = try await driver.baseline(spec: spec, objects: objects) {
+            // Nothing can have been triggered before the baseline is recorded: no resume check.
+            entity = try await advance(target, entity) { active in
+                active.baseline = baseline
+                active.triggerIntentAt = Date()
+            }
+            target.markFresh()
+        }
+        return try await triggerAndFinish(target, entity, spec: spec, objects: objects, status: status)
+    }
+
+    /// Trigger (once), then record: the status first (objects, the run under this command's key),
+    /// the follow-up second, the release of the resource last. A crash anywhere in between resumes
+    /// at `triggering`, finds its run (on the status, or at the vendor since the intent), and
+    /// repeats only idempotent writes; the follow-up is de-duplicated by run.
+    private func triggerAndFinish(
+        _ target: Target, _ entity: Versioned<EntityRecord>, spec: JSONValue, objects: JSONValue, status: Versioned<StatusRecord>?
+    ) async throws -> CommandResult {
+        let run = try await triggerOnce(target, entity, spec: spec, objects: objects, status: status?.document)
+        let generation = entity.document.generation
+        try await writeStatus(target, startingWith: status) { status in
+            status.objects = objects
+            status.phase = .active
+            status.observedGeneration = generation
+            status.lastError = nil
+            status.deletedAt = nil
+            status.start(run)
+        }
+        if run.isFinished {
+            OperatorMetrics.runFinished(status: run.phase.rawValue)
+        } else {
+            try await followUps.publish(FollowUp(workspace: target.workspace, name: target.name, runKey: run.key))
+        }
+        try await release(target, entity)
+        return CommandResult(.ack, "triggered", "run \(run.displayID)")
+    }
+
+    private func delete(_ target: Target, _ claimed: Versioned<EntityRecord>) async throws -> CommandResult {
+        let status = try await store.read(StatusRecord.self, key: target.statusKey)
+        if let objects = status?.document.objects {
+            try await driver.retire(objects: objects, spec: claimed.document.spec)
+        }
+        let generation = claimed.document.generation
+        try await writeStatus(target, startingWith: status) { status in
+            status.phase = .deleted
+            status.deletedAt = Date()
+            status.observedGeneration = generation
+            status.lastError = nil
+            if let current = status.currentRun {
+                status.lastRun = current
+                status.currentRun = nil
+            }
+        }
+        try await release(target, claimed)
+        return CommandResult(.ack, "deleted", "vendor objects retired")
+    }
+
+    /// Triggers a run once per command: a command resumed in the triggering stage first adopts
+    /// its run, recorded on the status or found by the driver's resume check (and not already
+    /// another command's).
+    private func triggerOnce(_ target: Target, _ entity: Versioned<EntityRecord>, spec: JSONValue, objects: JSONValue, status: StatusRecord?) async throws -> RunRecord {
+        let key = target.reference.id
+        let active = entity.document.activeCommand
+        let intent = active?.triggerIntentAt ?? Date()
+        if target.resumed {
+            // Recorded already (a crash after the status write): that run is ours.
+            if let recorded = status?.run(key: key) { return recorded }
+            let point = ResumePoint<StoredBaseline>(
+                commandID: key, intentAt: intent, since: intent.addingTimeInterval(-settings.clockSkewMargin.seconds),
+                baseline: active?.baseline.map(StoredBaseline.init(driverJSON:))
+            )
+            let known = [status?.currentRun, status?.lastRun].compactMap { $0 }
+            let candidates = try await driver.runs(since: point, spec: spec, objects: objects).filter { found in
+                !known.contains { Self.same($0, found) }
+            }
+            if let adopted = candidates.first {
+                logger.notice(
+                    "Adopted a run triggered before a crash",
+                    metadata: [
+                        LoggingKeys.resource: "\(target.label)", LoggingKeys.run: "\(adopted.observation.vendorRunID ?? key)", LoggingKeys.command: "\(key)",
+                    ]
+                )
+                return RunRecord(key: key, reference: adopted.reference, observation: adopted.observation, at: Date())
+            }
+        }
+        let triggered = try await driver.trigger(spec: spec, objects: objects, context: TriggerContext(commandID: key, intentAt: intent))
+        return RunRecord(key: key, reference: triggered.reference, observation: triggered.observation, at: Date())
+    }
+
+    /// Whether a run found at the vendor is one the status records already.
+    private static func same(_ recorded: RunRecord, _ found: AnyResourceDriver.FoundRun) -> Bool {
+        if let id = recorded.vendorRunID, let foundID = found.observation.vendorRunID { return id == foundID }
+        return recorded.reference == found.reference
+    }
+
+    // MARK: - Claiming
+
+    private enum Claim {
+        /// `created`: the entity did not exist before this claim.
+        case claimed(Versioned<EntityRecord>, created: Bool)
+        case done(outcome: String, detail: String)
+        case wait(Duration, String)
+        case refuse(reason: String, message: String)
+    }
+
+    /// The compare-and-set loop around ``ClaimPolicy``.
+    private func claim(_ target: Target) async throws -> Claim {
+        let key = target.entityKey
+        let request = target.claimRequest(instanceID: settings.instanceID, takeoverAfter: settings.takeoverAfter)
+        for _ in 0..<20 {
+            let current = try await store.read(EntityRecord.self, key: key)
+            let now = Date()
+            var decision = ClaimPolicy.decide(request, entity: current?.document, status: nil, statusRead: false, now: now)
+            if case .needsStatus = decision {
+                let status = try await store.read(StatusRecord.self, key: target.statusKey)?.document
+                decision = ClaimPolicy.decide(request, entity: current?.document, status: status, statusRead: true, now: now)
+            }
+            switch decision {
+            case .done(let outcome, let detail):
+                return .done(outcome: outcome, detail: detail)
+            case .wait(let delay, let detail):
+                return .wait(delay, detail)
+            case .refuse(let reason, let message):
+                return .refuse(reason: reason, message: message)
+            case .needsStatus:
+                return .wait(.seconds(1), "the claim of \(target.label) could not be decided; trying again")
+            case .write(let entity, let resumed, let replacing):
+                if let replacing {
+                    logger.warning("Replacing an orphaned command", metadata: [LoggingKeys.resource: "\(target.label)", LoggingKeys.command: "\(replacing)"])
+                }
+                let revision: UInt64?
+                if let current {
+                    revision = try await store.update(entity, key: key, revision: current.revision)
+                } else {
+                    revision = try await store.create(entity, key: key)
+                }
+                guard let revision else { continue }
+                if resumed { target.markResumed() }
+                return .claimed(Versioned(document: entity, revision: revision), created: current == nil)
+            }
+        }
+        return .wait(.seconds(1), "\(key) changes too often; trying again")
+    }
+
+    // MARK: - Stage bookkeeping
+
+    /// Moves the active command on, if it is still ours.
+    private func advance(_ target: Target, _ entity: Versioned<EntityRecord>, _ change: (inout ActiveCommand) -> Void) async throws -> Versioned<EntityRecord> {
+        var next = entity.document
+        guard var active = next.activeCommand, active.command.id == target.reference.id else {
+            throw OwnershipLost(description: "\(target.label): the command is no longer active")
+        }
+        change(&active)
+        active.heartbeatAt = Date()
+        next.activeCommand = active
+        next.updatedAt = Date()
+        guard let revision = try await store.update(next, key: target.entityKey, revision: entity.revision) else {
+            throw OwnershipLost(description: "\(target.label): another replica took the command over")
+        }
+        return Versioned(document: next, revision: revision)
+    }
+
+    /// Ends the command: the resource is free, and the command is remembered as its last.
+    private func release(_ target: Target, _ entity: Versioned<EntityRecord>) async throws {
+        var next = entity.document
+        guard next.activeCommand?.command.id == target.reference.id else {
+            throw OwnershipLost(description: "\(target.label): the command is no longer active")
+        }
+        next.activeCommand = nil
+        next.lastCommand = target.reference
+        next.updatedAt = Date()
+        guard try await store.update(next, key: target.entityKey, revision: entity.revision) != nil else {
+            throw OwnershipLost(description: "\(target.label): another replica took the command over")
+        }
+    }
+
+    /// Writes the status with compare-and-set from the version read earlier; on a lost race
+    /// (a follower recorded a look meanwhile) reads again and reapplies `change`.
+    private func writeStatus(_ target: Target, startingWith read: Versioned<StatusRecord>?, _ change: @escaping (inout StatusRecord) -> Void) async throws {
+        var status = read?.document ?? target.newStatus()
+        change(&status)
+        status.updatedAt = Date()
+        let written: UInt64?
+        if let read {
+            written = try await store.update(status, key: target.statusKey, revision: read.revision)
+        } else {
+            written = try await store.create(status, key: target.statusKey)
+        }
+        if written == nil {
+            _ = try await updateStatus(target, change)
+        }
+    }
+
+    private func updateStatus(_ target: Target, _ change: @escaping (inout StatusRecord) -> Void) async throws -> Versioned<StatusRecord> {
+        let updated = try await store.modify(StatusRecord.self, key: target.statusKey) { current in
+            var status = current ?? target.newStatus()
+            change(&status)
+            status.updatedAt = Date()
+            return status
+        }
+        guard let updated else { throw StateDocumentError(key: target.statusKey, message: "could not be written") }
+        return updated
+    }
+
+    // MARK: - Failures
+
+    /// A command that can never succeed: dead-letter it, say why on its resource, terminate.
+    private func refuse(_ delivery: CommandDelivery, reason: String, message: String) async -> CommandResult {
+        let identity = CommandIdentity.identify(delivery.payload)
+        let workspace = identity.workspace?.rawValue
+        let name = identity.resourceName?.rawValue
+        do {
+            try await deadLetters.record(delivery, reason: reason, message: message, workspace: workspace, resource: name)
+        } catch {
+            // Nothing may be lost: if the refusal cannot be recorded, try again later.
+            logger.warning("Could not record a refused command; will retry", metadata: ["error": "\(error)", LoggingKeys.sequence: "\(delivery.streamSequence)"])
+            return CommandResult(.nak(delay: backoff(delivery.deliveryCount)), "retrying", "recording the refusal failed: \(error)")
+        }
+        if let workspace, let name {
+            let key = StateStore.statusKey(workspace: workspace, name: name)
+            let type = self.type
+            do {
+                try await store.modify(StatusRecord.self, key: key) { current in
+                    var status = current ?? StatusRecord(workspace: workspace, name: name, type: type, phase: .error, at: Date())
+                    status.lastError = ErrorRecord(reason: reason, message: message, commandID: delivery.commandID, at: Date())
+                    if status.phase != .deleted { status.phase = .error }
+                    status.updatedAt = Date()
+                    return status
+                }
+            } catch let unreadable as StateDocumentError {
+                // A status this build cannot read is left alone; the dead letter says why.
+                logger.warning("Could not report a refused command on its status", metadata: ["error": "\(unreadable)"])
+            } catch {
+                logger.warning("Could not record a refused command; will retry", metadata: ["error": "\(error)", LoggingKeys.sequence: "\(delivery.streamSequence)"])
+                return CommandResult(.nak(delay: backoff(delivery.deliveryCount)), "retrying", "recording the refusal failed: \(error)")
+            }
+        }
+        return CommandResult(.term, "refused", "\(reason): \(message)")
+    }
+
+    private func vendorFailed(_ target: Target, _ failure: VendorFailure) async -> CommandResult {
+        switch failure.kind {
+        case .rejected, .unsupported:
+            return await fail(target, reason: failure.reason, message: failure.message, outcome: "failed")
+        case .transient, .unauthorized:
+            return await transientFailure(target, reason: failure.reason, message: failure.message)
+        }
+    }
+
+    private func transientFailure(_ target: Target, reason: String, message: String) async -> CommandResult {
+        if target.delivery.deliveryCount >= settings.maxAttempts {
+            return await fail(target, reason: "gaveUp", message: "gave up after \(target.delivery.deliveryCount) attempts; last error: \(reason): \(message)", outcome: "gaveUp")
+        }
+        // Say why on the status while retrying; best effort. Not once the status holds this
+        // command's run: another delivery finished it meanwhile, and a stale "retrying" would
+        // outlive the success.
+        _ = try? await store.modify(StatusRecord.self, key: target.statusKey) { current in
+            let id = target.reference.id
+            var status = current ?? target.newStatus()
+            if status.knows(run: id) { return nil }
+            status.lastError = ErrorRecord(reason: reason, message: message + " (attempt \(target.delivery.deliveryCount), retrying)", commandID: id, at: Date())
+            status.updatedAt = Date()
+            return status
+        }
+        return CommandResult(.nak(delay: backoff(target.delivery.deliveryCount)), "retrying", "\(reason): \(message)")
+    }
+
+    /// A command that failed for good: say why, dead-letter it, free the resource, terminate.
+    private func fail(_ target: Target, reason: String, message: String, outcome: String) async -> CommandResult {
+        do {
+            try await deadLetters.record(target.delivery, reason: reason, message: message, workspace: target.workspace, resource: target.name)
+            do {
+                _ = try await updateStatus(target) { status in
+                    status.phase = .error
+                    status.lastError = ErrorRecord(reason: reason, message: message, commandID: target.reference.id, at: Date())
+                }
+                if let entity = try await store.read(EntityRecord.self, key: target.entityKey), entity.document.activeCommand?.command.id == target.reference.id {
+                    try await release(target, entity)
+                }
+            } catch let unreadable as StateDocumentError {
+                // A document this build cannot read is left alone; the dead letter says why.
+                logger.warning("Could not record a failed command on its resource", metadata: ["error": "\(unreadable)", LoggingKeys.command: "\(target.reference.id)"])
+            }
+        } catch let lost as OwnershipLost {
+            return CommandResult(.abandon, "lostOwnership", lost.description)
+        } catch {
+            logger.warning("Could not record a failed command; will retry", metadata: ["error": "\(error)", LoggingKeys.command: "\(target.reference.id)"])
+            return CommandResult(.nak(delay: backoff(target.delivery.deliveryCount)), "retrying", "recording the failure failed: \(error)")
+        }
+        return CommandResult(.term, outcome, "\(reason): \(message)")
+    }
+
+    /// 1 s, 2 s, 4 s … up to a minute, with jitter so replicas do not retry in step.
+    func backoff(_ deliveries: Int) -> Duration {
+        let base = min(60.0, pow(2.0, Double(max(0, deliveries - 1))))
+        return .milliseconds(Int(base * 1000 * Double.random(in: 0.75...1.25)))
+    }
+}
+
+// MARK: - Helpers
+
+/// The command being processed, and the names derived from it once.
+final class Target: @unchecked Sendable {
+    // @unchecked: `resumed` is written during the claim and the baseline step, before any
+    // concurrent use, by the one task handling the command.
+    let command: ValidatedCommand
+    let delivery: CommandDelivery
+    let reference: CommandReference
+    let workspace: String
+    let name: String
+    let resourceType: String
+    private(set) var resumed = false
+
+    init(command: ValidatedCommand, delivery: CommandDelivery, type: String) {
+        self.command = command
+        self.delivery = delivery
+        self.workspace = command.envelope.workspace.rawValue
+        self.name = command.envelope.resource.name.rawValue
+        self.resourceType = type
+        self.reference = CommandReference(
+            id: delivery.commandID, sequence: delivery.streamSequence, operation: command.envelope.operation.rawValue, receivedAt: Date()
+        )
+    }
+
+    func markResumed() { resumed = true }
+    /// Nothing of this command can be at the vendor yet (its baseline was only just recorded).
+    func markFresh() { resumed = false }
+
+    var entityKey: String { StateStore.entityKey(workspace: workspace, name: name) }
+    var statusKey: String { StateStore.statusKey(workspace: workspace, name: name) }
+    var label: String { "\(workspace)/\(name)" }
+
+    /// The status of a resource that has none yet.
+    func newStatus() -> StatusRecord {
+        StatusRecord(workspace: workspace, name: name, type: resourceType, phase: .pending, at: Date())
+    }
+
+    func claimRequest(instanceID: String, takeoverAfter: Duration) -> ClaimRequest {
+        let operation: ClaimRequest.Operation
+        switch command.envelope.payload {
+        case .apply(let manifest):
+            operation = .apply(
+                manifest: manifest.jsonValue,
+                specDigest: SHA256.hexDigest(manifest.resource.spec.serializedBytes(sortedKeys: true)),
+                owner: manifest.meta.additionalFields["owner"]?.stringValue
+            )
+        case .run:
+            operation = .run
+        case .delete:
+            operation = .delete
+        }
+        return ClaimRequest(
+            reference: reference, workspace: workspace, name: name, type: resourceType, operation: operation,
+            instanceID: instanceID, takeoverAfter: takeoverAfter
+        )
+    }
+}
+
+/// This replica no longer owns the command: another took it over.
+struct OwnershipLost: Error, CustomStringConvertible {
+    let description: String
+}

@@ -1,0 +1,170 @@
+import FactoryModel
+import FactoryState
+import Foundation
+import JSONSchema
+
+/// A driver as the engine holds it: every associated value as the JSON it is stored as. The
+/// engine's registry keeps drivers of different types side by side through this box; decoding the
+/// stored JSON into the driver's types happens here, and a value the driver cannot read becomes
+/// a clear failure instead of a crash.
+public struct AnyResourceDriver: Sendable, StatusDetailRows {
+    private let box: any ErasedDriver
+
+    public init<Driver: ResourceDriver>(_ driver: Driver) {
+        box = DriverBox(driver: driver)
+    }
+
+    public var descriptor: DriverDescriptor { box.descriptor }
+    public var type: String { box.descriptor.type }
+    public var canCancel: Bool { box.canCancel }
+    public var summary: String { box.summary }
+
+    /// A run as found by a trigger or the resume check, with its reference as stored.
+    public struct FoundRun: Sendable {
+        public var reference: JSONValue
+        public var observation: RunObservation
+    }
+
+    public func validate(spec: JSONValue) throws(VendorFailure) { try box.validate(spec: spec) }
+
+    public func ensure(spec: JSONValue, known: JSONValue?) async throws(VendorFailure) -> JSONValue {
+        try await box.ensure(spec: spec, known: known)
+    }
+
+    public func baseline(spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> JSONValue? {
+        try await box.baseline(spec: spec, objects: objects)
+    }
+
+    public func trigger(spec: JSONValue, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> FoundRun {
+        try await box.trigger(spec: spec, objects: objects, context: context)
+    }
+
+    /// The resume check: `point.baseline` is the baseline as recorded.
+    public func runs(since point: ResumePoint<StoredBaseline>, spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> [FoundRun] {
+        try await box.runs(since: point, spec: spec, objects: objects)
+    }
+
+    /// The spec of the resource, read only when needed (a run recorded by state version 1).
+    public typealias SpecSource = @Sendable () async throws(VendorFailure) -> JSONValue
+
+    public func observe(_ run: RunRecord, objects: JSONValue, spec: SpecSource) async throws(VendorFailure) -> RunObservation? {
+        try await box.observe(run, objects: objects, spec: spec)
+    }
+
+    public func cancel(_ run: RunRecord, objects: JSONValue, spec: SpecSource) async throws(VendorFailure) {
+        try await box.cancel(run, objects: objects, spec: spec)
+    }
+
+    public func retire(objects: JSONValue, spec: JSONValue) async throws(VendorFailure) {
+        try await box.retire(objects: objects, spec: spec)
+    }
+
+    public func objectRows(_ objects: JSONValue) -> [DetailRow] { box.objectRows(objects) }
+    public func runRows(_ run: RunRecord) -> [DetailRow] { box.runRows(run) }
+}
+
+private protocol ErasedDriver: Sendable {
+    var descriptor: DriverDescriptor { get }
+    var summary: String { get }
+    var canCancel: Bool { get }
+    func validate(spec: JSONValue) throws(VendorFailure)
+    func ensure(spec: JSONValue, known: JSONValue?) async throws(VendorFailure) -> JSONValue
+    func baseline(spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> JSONValue?
+    func trigger(spec: JSONValue, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> AnyResourceDriver.FoundRun
+    func runs(since point: ResumePoint<StoredBaseline>, spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> [AnyResourceDriver.FoundRun]
+    func observe(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure) -> RunObservation?
+    func cancel(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure)
+    func retire(objects: JSONValue, spec: JSONValue) async throws(VendorFailure)
+    func objectRows(_ objects: JSONValue) -> [DetailRow]
+    func runRows(_ run: RunRecord) -> [DetailRow]
+}
+
+private struct DriverBox<Driver: ResourceDriver>: ErasedDriver {
+    let driver: Driver
+
+    var descriptor: DriverDescriptor { driver.descriptor }
+    var summary: String { driver.summary }
+    var canCancel: Bool { driver.canCancel }
+
+    private var type: String { driver.descriptor.type }
+
+    func validate(spec: JSONValue) throws(VendorFailure) {
+        _ = try driver.decodeSpec(spec)
+    }
+
+    func ensure(spec: JSONValue, known: JSONValue?) async throws(VendorFailure) -> JSONValue {
+        let decoded = try driver.decodeSpec(spec)
+        let known = try known.map { value throws(VendorFailure) in try self.decode(Driver.Objects.self, value, what: "vendor objects") }
+        return try await driver.ensure(decoded, known: known).driverJSON
+    }
+
+    func baseline(spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> JSONValue? {
+        let value = try await driver.baseline(try driver.decodeSpec(spec), objects: try decode(Driver.Objects.self, objects, what: "vendor objects")).driverJSON
+        return value.isNull ? nil : value
+    }
+
+    func trigger(spec: JSONValue, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> AnyResourceDriver.FoundRun {
+        let run = try await driver.trigger(try driver.decodeSpec(spec), objects: try decode(Driver.Objects.self, objects, what: "vendor objects"), context: context)
+        return AnyResourceDriver.FoundRun(reference: run.reference.driverJSON, observation: run.observation)
+    }
+
+    func runs(since point: ResumePoint<StoredBaseline>, spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> [AnyResourceDriver.FoundRun] {
+        let typedBaseline = try point.baseline.map { stored throws(VendorFailure) in try self.decode(Driver.Baseline.self, stored.json, what: "trigger baseline") }
+        let typedPoint = ResumePoint<Driver.Baseline>(commandID: point.commandID, intentAt: point.intentAt, since: point.since, baseline: typedBaseline)
+        let runs = try await driver.runs(since: typedPoint, spec: try driver.decodeSpec(spec), objects: try decode(Driver.Objects.self, objects, what: "vendor objects"))
+        return runs.map { AnyResourceDriver.FoundRun(reference: $0.reference.driverJSON, observation: $0.observation) }
+    }
+
+    func observe(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure) -> RunObservation? {
+        let objects = try decode(Driver.Objects.self, objects, what: "vendor objects")
+        return try await driver.observe(try reference(run, objects: objects, spec: spec), objects: objects)
+    }
+
+    func cancel(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure) {
+        let objects = try decode(Driver.Objects.self, objects, what: "vendor objects")
+        try await driver.cancel(try reference(run, objects: objects, spec: spec), objects: objects)
+    }
+
+    func retire(objects: JSONValue, spec: JSONValue) async throws(VendorFailure) {
+        // A spec the driver no longer accepts must not keep a delete from retiring the objects.
+        let decoded = try? driver.decodeSpec(spec)
+        try await driver.retire(try decode(Driver.Objects.self, objects, what: "vendor objects"), spec: decoded)
+    }
+
+    func objectRows(_ objects: JSONValue) -> [DetailRow] {
+        guard let typed = try? Driver.Objects(driverJSON: objects) else { return [] }
+        return driver.objectRows(typed)
+    }
+
+    func runRows(_ run: RunRecord) -> [DetailRow] { driver.runRows(run) }
+
+    /// The run's stored reference; a run recorded by state version 1 has only the vendor's id.
+    private func reference(_ run: RunRecord, objects: Driver.Objects, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure) -> Driver.RunReference {
+        if let stored = run.reference {
+            return try decode(Driver.RunReference.self, stored, what: "run reference")
+        }
+        if let id = run.vendorRunID, let rebuilt = try await driver.legacyReference(runID: id, spec: try driver.decodeSpec(try await spec()), objects: objects) {
+            return rebuilt
+        }
+        throw VendorFailure(kind: .rejected, reason: "stateUnreadable", message: "run \(run.displayID) has no reference the \(type) driver can follow")
+    }
+
+    private func decode<Value: DriverValue>(_ type: Value.Type, _ json: JSONValue, what: String) throws(VendorFailure) -> Value {
+        do {
+            return try Value(driverJSON: json)
+        } catch {
+            throw VendorFailure(
+                kind: .rejected, reason: "stateUnreadable",
+                message: "the recorded \(what) (\(json.serialized().prefix(200))) cannot be read by the \(self.type) driver: \(error)"
+            )
+        }
+    }
+}
+
+/// A baseline as the engine stores it: the driver's JSON.
+public struct StoredBaseline: DriverValue, Hashable {
+    public var json: JSONValue
+
+    public init(driverJSON json: JSONValue) { self.json = json }
+    public var driverJSON: JSONValue { json }
+}

@@ -1,0 +1,193 @@
+import FactoryModel
+import FactoryState
+import Foundation
+import JSONSchema
+
+/// What the engine needs from a vendor, for one resource type: the seam where Hightouch,
+/// Fivetran, dbt Cloud, Census and HTTP tasks plug in. The engine knows no vendor; a driver knows
+/// no NATS, no KV and no command protocol.
+///
+/// Every call must be idempotent or safely repeatable: a command may be resumed by another
+/// replica after a crash, and a run may be looked at by any replica.
+///
+/// The associated values are the driver's own; the engine stores them as JSON (``DriverValue``)
+/// and hands them back, never looking inside:
+/// - `Spec`: the resource's `spec`, decoded and checked beyond its JSON schema;
+/// - `Objects`: what exists at the vendor for a resource (Hightouch: a model and a sync; dbt
+///   Cloud: the job it runs);
+/// - `RunReference`: how to find one run again (Hightouch: sync and run ids). A vendor without
+///   run ids (Fivetran) references a run by what it can see of it instead;
+/// - `Baseline`: what the vendor showed just before a trigger, for the resume check of vendors
+///   whose runs have no id (Fivetran: the connector's last success and failure times).
+public protocol ResourceDriver: Sendable {
+    associatedtype Spec: Sendable
+    associatedtype Objects: DriverValue
+    associatedtype RunReference: DriverValue
+    associatedtype Baseline: DriverValue = NoBaseline
+
+    /// The resource type, its schema, its deployment's default names, its variables and secret.
+    var descriptor: DriverDescriptor { get }
+
+    /// How the driver is configured, for the start-up log line: endpoint, limits; never a secret.
+    var summary: String { get }
+
+    /// Decodes a spec that passed the type's JSON schema; refuses (`.rejected`) what the schema
+    /// cannot say. Called before anything is recorded: a refused spec is a refused command.
+    func decodeSpec(_ spec: JSONValue) throws(VendorFailure) -> Spec
+
+    /// Creates or updates the vendor objects the spec declares, starting from what is known
+    /// (nil for a new resource); for objects the operator does not own, checks they exist.
+    func ensure(_ spec: Spec, known: Objects?) async throws(VendorFailure) -> Objects
+
+    /// What the vendor shows just before a trigger; recorded with the intent, handed back to
+    /// `runs(since:)`. Drivers whose runs have ids need none.
+    func baseline(_ spec: Spec, objects: Objects) async throws(VendorFailure) -> Baseline
+
+    /// Triggers one run. `context.commandID` identifies the command: a driver whose vendor takes
+    /// a marker (dbt Cloud's `cause`, an `Idempotency-Key`) sends it.
+    func trigger(_ spec: Spec, objects: Objects, context: TriggerContext) async throws(VendorFailure) -> TriggeredRun<RunReference>
+
+    /// The resume check: runs this command may have triggered before a crash (created since the
+    /// intent, carrying the command's marker, or seen moving past the baseline). The engine
+    /// leaves out the runs the resource already knows and adopts the first one left.
+    func runs(since point: ResumePoint<Baseline>, spec: Spec, objects: Objects) async throws(VendorFailure) -> [TriggeredRun<RunReference>]
+
+    /// One look at a run; nil if the vendor does not know it (any more). What a look needs beyond
+    /// the objects belongs in the run's reference: followers do not read the spec.
+    func observe(_ run: RunReference, objects: Objects) async throws(VendorFailure) -> RunObservation?
+
+    /// Whether `cancel` can do anything at this vendor.
+    var canCancel: Bool { get }
+
+    /// Cancels a run; throws `.unsupported` where the vendor cannot.
+    func cancel(_ run: RunReference, objects: Objects) async throws(VendorFailure)
+
+    /// Undoes what the operator created at the vendor, as far as the vendor's API allows
+    /// (a `delete` command). Objects it does not own are left alone.
+    func retire(_ objects: Objects, spec: Spec?) async throws(VendorFailure)
+
+    /// A reference for a run recorded by state version 1, which kept only the vendor's run id;
+    /// nil where the driver cannot rebuild one (it did not exist then).
+    func legacyReference(runID: String, spec: Spec, objects: Objects) async throws(VendorFailure) -> RunReference?
+
+    /// The resource's detail, as labelled rows: the vendor objects, and a run's own fields.
+    func objectRows(_ objects: Objects) -> [DetailRow]
+    func runRows(_ run: RunRecord) -> [DetailRow]
+}
+
+extension ResourceDriver where Baseline == NoBaseline {
+    public func baseline(_ spec: Spec, objects: Objects) async throws(VendorFailure) -> NoBaseline { NoBaseline() }
+}
+
+extension ResourceDriver {
+    public var summary: String { descriptor.displayName }
+
+    public var canCancel: Bool { false }
+
+    public func cancel(_ run: RunReference, objects: Objects) async throws(VendorFailure) {
+        throw VendorFailure(kind: .unsupported, reason: "cancelUnsupported", message: "\(descriptor.displayName) runs cannot be cancelled through its API")
+    }
+
+    public func legacyReference(runID: String, spec: Spec, objects: Objects) async throws(VendorFailure) -> RunReference? { nil }
+
+    public func runRows(_ run: RunRecord) -> [DetailRow] { [] }
+}
+
+/// A value a driver owns and the engine stores as JSON (vendor objects, run references,
+/// baselines). `Codable` types get it for free.
+public protocol DriverValue: Sendable {
+    init(driverJSON json: JSONValue) throws
+    var driverJSON: JSONValue { get }
+}
+
+extension DriverValue where Self: Codable {
+    public init(driverJSON json: JSONValue) throws {
+        self = try JSONDecoder().decode(Self.self, from: Data(json.serializedBytes()))
+    }
+
+    public var driverJSON: JSONValue {
+        // A Codable value of the driver's own types encodes; failing here is a driver defect.
+        guard let data = try? JSONEncoder().encode(self), let value = try? JSONValue(parsing: Array(data)) else { return .null }
+        return value
+    }
+}
+
+/// The baseline of drivers that need none.
+public struct NoBaseline: DriverValue, Hashable {
+    public init() {}
+    public init(driverJSON json: JSONValue) {}
+    public var driverJSON: JSONValue { .null }
+}
+
+/// What a trigger knows of the command that asks for it.
+public struct TriggerContext: Sendable, Hashable {
+    /// The command's id (`Nats-Msg-Id`): the idempotency marker where the vendor takes one.
+    public var commandID: String
+    /// When the intent to trigger was recorded.
+    public var intentAt: Date
+
+    public init(commandID: String, intentAt: Date) {
+        self.commandID = commandID
+        self.intentAt = intentAt
+    }
+}
+
+/// Where the resume check starts from.
+public struct ResumePoint<Baseline: DriverValue>: Sendable {
+    public var commandID: String
+    /// When the intent was recorded.
+    public var intentAt: Date
+    /// The intent, less the clock skew allowed between the operator and the vendor: runs created
+    /// at or after it may be this command's.
+    public var since: Date
+    /// What the vendor showed before the trigger, if the driver recorded it.
+    public var baseline: Baseline?
+
+    public init(commandID: String, intentAt: Date, since: Date, baseline: Baseline?) {
+        self.commandID = commandID
+        self.intentAt = intentAt
+        self.since = since
+        self.baseline = baseline
+    }
+}
+
+/// A run as a trigger (or the resume check) finds it.
+public struct TriggeredRun<Reference: DriverValue>: Sendable {
+    public var reference: Reference
+    /// What is known of the run so far (at least: queued, with the vendor's id if it has one).
+    public var observation: RunObservation
+
+    public init(reference: Reference, observation: RunObservation) {
+        self.reference = reference
+        self.observation = observation
+    }
+}
+
+/// A vendor call that failed, classified for the command it belongs to.
+public struct VendorFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// Worth trying again later (rate limits, 5xx, outages, an unknown trigger outcome).
+        case transient
+        /// The credentials were refused: retried, because fixing the secret should heal it.
+        case unauthorized
+        /// The vendor refused what the spec asks (validation, a conflict that cannot be solved,
+        /// a referenced object that does not exist): retrying cannot help.
+        case rejected
+        /// The vendor cannot do what was asked at all (cancel a Hightouch run).
+        case unsupported
+    }
+
+    public var kind: Kind
+    /// A stable word for status and dead letters: `vendorUnavailable`, `vendorUnauthorized`,
+    /// `vendorRejected`, `vendorConflict`, `vendorNotFound`, `schemaViolation`, …
+    public var reason: String
+    public var message: String
+
+    public init(kind: Kind, reason: String, message: String) {
+        self.kind = kind
+        self.reason = reason
+        self.message = message
+    }
+
+    public var description: String { "\(reason): \(message)" }
+}

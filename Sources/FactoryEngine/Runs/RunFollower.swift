@@ -1,0 +1,114 @@
+import FactoryModel
+import FactoryState
+import Foundation
+import JSONSchema
+import Logging
+import NATSKit
+
+/// Follows vendor runs to their end: for each follow-up message, one look at the run through the
+/// resource type's driver, recorded on the resource's status; then acknowledge if the run ended,
+/// or nak with a delay so that some replica looks again within the reconcile interval.
+public struct RunFollower: Sendable {
+    let store: StateStore
+    let driver: AnyResourceDriver
+    let reconcileInterval: Duration
+    let logger: Logger
+
+    public init(store: StateStore, driver: AnyResourceDriver, reconcileInterval: Duration, logger: Logger) {
+        self.store = store
+        self.driver = driver
+        self.reconcileInterval = reconcileInterval
+        self.logger = logger
+    }
+
+    public func handle(_ message: JetStreamMessage) async -> CommandDisposition {
+        await handle(payload: message.payload, deliveryCount: message.metadata?.deliveryCount ?? 1, publishedAt: message.metadata?.timestamp)
+    }
+
+    /// One follow-up delivery (the message's payload, its delivery count and when it was
+    /// published).
+    public func handle(payload: [UInt8], deliveryCount: Int, publishedAt: Date?) async -> CommandDisposition {
+        // Names that break the name rule can never be read (nor be a resource's): drop them
+        // instead of failing on the KV key forever.
+        guard let followUp = FollowUp(decoding: payload),
+            (try? WorkspaceName(followUp.workspace)) != nil, (try? ResourceName(followUp.name)) != nil
+        else {
+            logger.error("Dropped an unreadable follow-up", metadata: ["payload": "\(String(decoding: payload.prefix(200), as: UTF8.self))"])
+            return .term
+        }
+        // A run triggered moments ago is still queued: spend no vendor call (nor rate limit) on
+        // it, and look first one reconcile interval after the trigger.
+        if deliveryCount == 1, let publishedAt {
+            let age = Date().timeIntervalSince(publishedAt)
+            if age >= 0, age < reconcileInterval.seconds {
+                return .nak(delay: .milliseconds(Int((reconcileInterval.seconds - age) * 1000)))
+            }
+        }
+        let started = ContinuousClock.now
+        let label = "\(followUp.workspace)/\(followUp.name)"
+        let key = StateStore.statusKey(workspace: followUp.workspace, name: followUp.name)
+        let entityKey = StateStore.entityKey(workspace: followUp.workspace, name: followUp.name)
+        do {
+            // A deleted or unknown resource is not followed any more.
+            guard let status = try await store.read(StatusRecord.self, key: key)?.document, status.phase != .deleted else {
+                return .ack
+            }
+            // A command records its run on the status before it publishes the follow-up, so a
+            // run the status does not know is not this resource's (or no longer matters).
+            guard let recorded = followUp.run(in: status) else {
+                logger.warning("Dropped a follow-up of a run the resource does not know", metadata: [LoggingKeys.run: "\(followUp.runKey ?? followUp.vendorRunID ?? "?")", LoggingKeys.resource: "\(label)"])
+                return .ack
+            }
+            if recorded.isFinished { return .ack }
+            guard let objects = status.objects else {
+                logger.warning("Dropped a follow-up of a resource with nothing at the vendor", metadata: [LoggingKeys.resource: "\(label)"])
+                return .ack
+            }
+            let store = self.store
+            let spec: AnyResourceDriver.SpecSource = { () async throws(VendorFailure) -> JSONValue in
+                do {
+                    return try await store.read(EntityRecord.self, key: entityKey)?.document.spec ?? .null
+                } catch {
+                    throw VendorFailure(kind: .transient, reason: "stateUnavailable", message: "reading \(entityKey): \(error)")
+                }
+            }
+            guard let observation = try await driver.observe(recorded, objects: objects, spec: spec) else {
+                logger.warning("The vendor no longer knows a followed run", metadata: [LoggingKeys.run: "\(recorded.displayID)", LoggingKeys.resource: "\(label)"])
+                return .ack
+            }
+            let runKey = recorded.key
+            let now = Date()
+            let written = try await store.modify(StatusRecord.self, key: key) { current in
+                guard var status = current, status.phase != .deleted, var run = status.run(key: runKey) else { return nil }
+                run.apply(observation, at: now)
+                status.record(run)
+                status.updatedAt = now
+                return status
+            }
+            let finished = written?.document.run(key: runKey)?.isFinished ?? observation.phase.isFinished
+            if finished {
+                OperatorMetrics.runFinished(status: observation.phase.rawValue)
+                logger.info(
+                    "Run finished",
+                    metadata: [LoggingKeys.run: "\(observation.vendorRunID ?? recorded.displayID)", LoggingKeys.resource: "\(label)", "run.status": "\(observation.vendorStatus)", "run.phase": "\(observation.phase.rawValue)"]
+                )
+                return .ack
+            }
+            return .nak(delay: nextLook(after: started))
+        } catch let failure as VendorFailure where failure.kind == .rejected {
+            // The run cannot be followed at all (its reference is unreadable): looking again
+            // cannot help.
+            logger.error("Cannot follow a run", metadata: [LoggingKeys.resource: "\(label)", "error": "\(failure)"])
+            return .ack
+        } catch {
+            logger.warning("Could not look at a run; looking again later", metadata: [LoggingKeys.resource: "\(label)", "error": "\(error)"])
+            return .nak(delay: nextLook(after: started))
+        }
+    }
+
+    /// The next look is due one reconcile interval after this one started.
+    private func nextLook(after started: ContinuousClock.Instant) -> Duration {
+        let spent = ContinuousClock.now - started
+        return max(.milliseconds(50), reconcileInterval - spent)
+    }
+}

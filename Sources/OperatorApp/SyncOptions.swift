@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import FactoryEngine
+import FactoryModel
+
+/// The options of `operator sync`, the seed manifest's command line.
+public struct SyncOptions: ParsableArguments {
+    @Option(name: .customLong("electionStateFile"), help: "Where the replica's election role and term are written on every change.")
+    public var electionStateFile: String?
+
+    @Option(help: "An operator manifest: its resource types, spec schemas, NATS subjects and enabled workspaces; its component's environmentVars are defaults under the real environment.")
+    public var manifest: String?
+
+    public init() {}
+}
+
+/// The environment an operator reads, for `operator sync --help`: the process's variables, then
+/// each driver's names and own variables.
+public enum OperatorHelp {
+    public static func discussion(for program: OperatorProgram) -> String {
+        var text = """
+            Configuration comes from the environment (all optional unless said; defaults shown):
+
+              LOG_LEVEL=info                       trace, debug, info, notice, warning, error, critical
+              LOG_FORMAT=text                      text or json (JSON lines)
+              METRIC_PORT=30001                    Prometheus /metrics, /healthz, /readyz
+              ELECTION_CLUSTER_NAME=\(program.defaults.electionClusterName)   leader-election group
+              ELECTION_CLUSTER_SIZE=1              replicas expected; /readyz fails below it
+              OPERATOR_MAX_WORKERS=1               commands processed at once by this replica (per type)
+              OPERATOR_RECONCILE_WORKERS_INTERVAL=10s   longest gap between two looks at a running run
+              OPERATOR_MAINTENANCE_INTERVAL=1m     the leader's purge cadence
+              OPERATOR_PURGE_STATE_STORE_BEFORE=5m finished work older than this is purged
+              OPERATOR_STATE_STORE_TYPE=jetstream_kv   the only store; anything else is refused
+              MESSAGE_DURABILITY=true              file storage and synchronous acks; false: memory storage
+
+            NATS connection, as the NATS CLI reads it:
+              NATS_URL=nats://127.0.0.1:4222       comma-separated server list
+              NATS_USER / NATS_PASSWORD, NATS_TOKEN or NATS_CREDS (.creds file)
+              NATS_CA, NATS_CERT, NATS_KEY          TLS: CA, client certificate and key (PEM)
+              NATS_JETSTREAM_REPLICAS=1            replicas of provisioned streams and buckets
+
+            The operator's own (optional):
+              OPERATOR_INSTANCE_ID                 this replica's name (default: host-pid)
+              OPERATOR_ACK_WAIT=30s                held commands go to another replica after this
+              OPERATOR_MAX_ATTEMPTS=50             deliveries before giving up on a failing command
+              OPERATOR_MAX_COMMAND_BYTES=1048576   larger commands are refused
+              OPERATOR_ELECTION_BUCKET=\(program.defaults.electionBucket)
+
+
+            """
+        switch program.hosting {
+        case .single(let factory):
+            let names = factory.descriptor.names
+            text += """
+                The \(factory.descriptor.displayName) deployment's names (see streams/):
+                  ENTITY_OF_INTEREST_MESSAGE_QUEUE=\(names.commandConsumer)      durable consumer shared by replicas
+                  ENTITY_OF_INTEREST_MESSAGE_STREAM=\(names.commandStream)    command stream
+                  ENTITY_OF_INTEREST_MESSAGE_COMMAND_SUBJECT=\(names.commandSubject)
+                  ENTITY_OF_INTEREST_MESSAGE_QUERY_SUBJECT=\(names.querySubject)
+                  ENTITY_OF_INTEREST_MESSAGE_QUERY_REPLY_SUBJECT=\(names.queryReplySubject)
+                  OPERATOR_STATE_BUCKET=\(names.stateBucket), OPERATOR_DEADLETTER_SUBJECT, OPERATOR_DEADLETTER_STREAM,
+                  OPERATOR_FOLLOWUP_SUBJECT, OPERATOR_FOLLOWUP_STREAM, OPERATOR_FOLLOWUP_QUEUE
+
+
+                """
+            text += variables(of: factory)
+        case .selected(let factories):
+            text += """
+                Hosted resource types:
+                  OPERATOR_DRIVERS                     comma-separated, from: \(factories.map(\.descriptor.type).joined(separator: ", "))
+                                                       (default: every type whose secret is set)
+                Each type's deployment is named <type>.pipeline.run, dataos-<type>-entities,
+                <type>-entities-12121, <type>-operator-state, …; override one with the seed
+                manifest's variable prefixed by the type, e.g. HIGHTOUCH_ENTITY_OF_INTEREST_MESSAGE_STREAM.
+
+
+                """
+            for factory in factories { text += variables(of: factory) }
+        }
+        text += """
+            Durations accept 500ms, 10s, 1m, 2h, 1m30s. A bad value stops start-up with one line
+            naming the variable.
+            """
+        return text
+    }
+
+    private static func variables(of factory: DriverFactory) -> String {
+        var text = "\(factory.descriptor.displayName) (type \(factory.descriptor.type)):\n"
+        for variable in factory.descriptor.variables {
+            let head = "  " + variable.name + (variable.defaultValue.map { "=" + $0 } ?? "")
+            let required = variable.name == factory.descriptor.secretVariable ? " (required)" : ""
+            text += head.padding(toLength: max(head.count + 1, 39), withPad: " ", startingAt: 0) + variable.meaning + required + "\n"
+        }
+        return text + "\n"
+    }
+}
