@@ -314,6 +314,7 @@ let package = Package(
                 "FactoryEngine",
                 "FactoryState",
                 "HightouchDriver",
+                "FactoryEngineTestKit",
                 "OperatorApp",
                 "HightouchOperator",
                 "FactoryOperator",

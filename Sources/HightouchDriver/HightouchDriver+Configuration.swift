@@ -14,8 +14,8 @@ extension HightouchDriver {
         variables: [
             .init("HIGHTOUCH_SERVICE_URL", default: "https://api.hightouch.com", "the vendor endpoint"),
             .init("HIGHTOUCH_SERVICE_BASE_PATH", default: "/api/v1", "the API's path prefix"),
-            .init("HIGHTOUCH_SERVICE_SECRET", "the workspace API key (a bearer token); never logged"),
-            .init("HIGHTOUCH_RATE_LIMIT", default: "200 / ELECTION_CLUSTER_SIZE", "client-side requests per window: the key's limit, shared by the replicas"),
+            .init("HIGHTOUCH_SERVICE_SECRET", "the workspace API key; never logged"),
+            .init("HIGHTOUCH_RATE_LIMIT", default: "200 / ELECTION_CLUSTER_SIZE", "requests per window, this replica's share"),
             .init("HIGHTOUCH_RATE_LIMIT_WINDOW", default: "10s", "the rate limit's window"),
         ],
         secretVariable: "HIGHTOUCH_SERVICE_SECRET"

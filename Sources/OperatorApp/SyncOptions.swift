@@ -51,27 +51,33 @@ public enum OperatorHelp {
         switch program.hosting {
         case .single(let factory):
             let names = factory.descriptor.names
-            text += """
-                The \(factory.descriptor.displayName) deployment's names (see streams/):
-                  ENTITY_OF_INTEREST_MESSAGE_QUEUE=\(names.commandConsumer)      durable consumer shared by replicas
-                  ENTITY_OF_INTEREST_MESSAGE_STREAM=\(names.commandStream)    command stream
-                  ENTITY_OF_INTEREST_MESSAGE_COMMAND_SUBJECT=\(names.commandSubject)
-                  ENTITY_OF_INTEREST_MESSAGE_QUERY_SUBJECT=\(names.querySubject)
-                  ENTITY_OF_INTEREST_MESSAGE_QUERY_REPLY_SUBJECT=\(names.queryReplySubject)
-                  OPERATOR_STATE_BUCKET=\(names.stateBucket), OPERATOR_DEADLETTER_SUBJECT, OPERATOR_DEADLETTER_STREAM,
-                  OPERATOR_FOLLOWUP_SUBJECT, OPERATOR_FOLLOWUP_STREAM, OPERATOR_FOLLOWUP_QUEUE
-
-
-                """
+            text += "The \(factory.descriptor.displayName) deployment's names (see streams/):\n"
+            for (variable, value, meaning) in [
+                ("ENTITY_OF_INTEREST_MESSAGE_QUEUE", names.commandConsumer, "durable consumer shared by replicas"),
+                ("ENTITY_OF_INTEREST_MESSAGE_STREAM", names.commandStream, "command stream"),
+                ("ENTITY_OF_INTEREST_MESSAGE_COMMAND_SUBJECT", names.commandSubject, "commands"),
+                ("ENTITY_OF_INTEREST_MESSAGE_QUERY_SUBJECT", names.querySubject, "status queries"),
+                ("ENTITY_OF_INTEREST_MESSAGE_QUERY_REPLY_SUBJECT", names.queryReplySubject, "answers to queries without an inbox"),
+                ("OPERATOR_STATE_BUCKET", names.stateBucket, "entities and statuses"),
+                ("OPERATOR_DEADLETTER_SUBJECT", "<command subject>.deadletter", "refused commands"),
+                ("OPERATOR_DEADLETTER_STREAM", names.deadLetterStream, "their stream"),
+                ("OPERATOR_FOLLOWUP_SUBJECT", "<command subject>.followup", "follow-ups of running runs"),
+                ("OPERATOR_FOLLOWUP_STREAM", names.followUpStream, "their stream"),
+                ("OPERATOR_FOLLOWUP_QUEUE", names.followUpConsumer, "their consumer"),
+            ] {
+                text += line("\(variable)=\(value)", meaning)
+            }
+            text += "\n"
             text += variables(of: factory)
         case .selected(let factories):
+            text += "Hosted resource types:\n"
+            text += line("OPERATOR_DRIVERS", "comma-separated, from: \(factories.map(\.descriptor.type).joined(separator: ", ")); default: every type whose secret is set")
             text += """
-                Hosted resource types:
-                  OPERATOR_DRIVERS                     comma-separated, from: \(factories.map(\.descriptor.type).joined(separator: ", "))
-                                                       (default: every type whose secret is set)
+
                 Each type's deployment is named <type>.pipeline.run, dataos-<type>-entities,
                 <type>-entities-12121, <type>-operator-state, …; override one with the seed
-                manifest's variable prefixed by the type, e.g. HIGHTOUCH_ENTITY_OF_INTEREST_MESSAGE_STREAM.
+                manifest's variable prefixed by the type, such as
+                HIGHTOUCH_ENTITY_OF_INTEREST_MESSAGE_STREAM or HIGHTOUCH_OPERATOR_STATE_BUCKET.
 
 
                 """
@@ -87,10 +93,19 @@ public enum OperatorHelp {
     private static func variables(of factory: DriverFactory) -> String {
         var text = "\(factory.descriptor.displayName) (type \(factory.descriptor.type)):\n"
         for variable in factory.descriptor.variables {
-            let head = "  " + variable.name + (variable.defaultValue.map { "=" + $0 } ?? "")
             let required = variable.name == factory.descriptor.secretVariable ? " (required)" : ""
-            text += head.padding(toLength: max(head.count + 1, 39), withPad: " ", startingAt: 0) + variable.meaning + required + "\n"
+            text += line(variable.name + (variable.defaultValue.map { "=" + $0 } ?? ""), variable.meaning + required)
         }
         return text + "\n"
+    }
+
+    /// `  NAME=default   meaning`, the meaning in one column; under the name when it is long.
+    private static func line(_ head: String, _ meaning: String) -> String {
+        let column = 39
+        let start = "  " + head
+        if start.count < column - 1 {
+            return start.padding(toLength: column, withPad: " ", startingAt: 0) + meaning + "\n"
+        }
+        return start + "\n" + String(repeating: " ", count: column) + meaning + "\n"
     }
 }

@@ -91,14 +91,16 @@ final class OperatorHarness: @unchecked Sendable {
     }
 
     /// Starts a replica in this process; `driver` may wrap the real Hightouch driver (fault tests).
-    func addReplica(named name: String, driver wrap: (@Sendable (HightouchDriver) -> AnyResourceDriver)? = nil) async throws {
+    func addReplica(
+        named name: String, alongside others: [HostedDriver] = [], driver wrap: (@Sendable (HightouchDriver) -> AnyResourceDriver)? = nil
+    ) async throws {
         var configuration = baseConfiguration
         configuration.instanceID = name
         var logger = Logger(label: "operator.\(name)")
         logger.logLevel = ProcessInfo.processInfo.environment["OPERATOR_TEST_LOG"] == "1" ? .debug : .critical
         let real = try HightouchDriver(configuration: hightouch, logger: logger)
         let driver = wrap.map { $0(real) } ?? AnyResourceDriver(real)
-        let runtime = try await OperatorRuntime.start(configuration: configuration, drivers: [HostedDriver(driver: driver, names: names)], logger: logger)
+        let runtime = try await OperatorRuntime.start(configuration: configuration, drivers: [HostedDriver(driver: driver, names: names)] + others, logger: logger)
         replicas.append(runtime)
         runs.append(Task { try? await runtime.run() })
     }
@@ -132,8 +134,8 @@ final class OperatorHarness: @unchecked Sendable {
         return directory
     }()
 
-    func startProcess(named name: String, _ extra: [String: String] = [:], arguments: [String] = []) throws -> OperatorProcess {
-        try OperatorProcess(name: name, environment: processEnvironment(extra), directory: processDirectory, arguments: arguments)
+    func startProcess(named name: String, _ extra: [String: String] = [:], arguments: [String] = [], executable: String = "hightouch-operator") throws -> OperatorProcess {
+        try OperatorProcess(name: name, environment: processEnvironment(extra), directory: processDirectory, arguments: arguments, executable: executable)
     }
 
     func stop() async {
@@ -174,26 +176,27 @@ final class OperatorHarness: @unchecked Sendable {
 
     // MARK: - Status
 
-    func query(_ query: StatusQuery) async throws -> StatusReply {
+    /// A status query on the Hightouch deployment's subject, or on `subject`.
+    func query(_ query: StatusQuery, subject: String? = nil) async throws -> StatusReply {
         let payload = try JSONEncoder().encode(query)
-        let reply = try await client.request(Array(payload), to: names.querySubject, timeout: .seconds(5))
+        let reply = try await client.request(Array(payload), to: subject ?? names.querySubject, timeout: .seconds(5))
         return try JSONDecoder().decode(StatusReply.self, from: Data(reply.payload))
     }
 
-    func status(_ name: String, workspace: String = "public") async throws -> ResourceStatusView? {
-        try await query(StatusQuery(workspace: workspace, name: name)).resource
+    func status(_ name: String, workspace: String = "public", subject: String? = nil) async throws -> ResourceStatusView? {
+        try await query(StatusQuery(workspace: workspace, name: name), subject: subject).resource
     }
 
     /// Waits until the resource's status satisfies `condition`.
     @discardableResult
     func waitForStatus(
-        _ name: String, workspace: String = "public", timeout: Duration = .seconds(20),
+        _ name: String, workspace: String = "public", subject: String? = nil, timeout: Duration = .seconds(20),
         _ condition: @escaping (ResourceStatusView) -> Bool
     ) async throws -> ResourceStatusView {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         var last: ResourceStatusView?
         while ContinuousClock.now < deadline {
-            if let view = try? await status(name, workspace: workspace) {
+            if let view = try? await status(name, workspace: workspace, subject: subject) {
                 last = view
                 if condition(view) { return view }
             }

@@ -9,23 +9,26 @@ final class OperatorProcess: @unchecked Sendable {
     let logFile: URL
     let stateFile: URL
 
-    static var binary: String {
-        if let explicit = ProcessInfo.processInfo.environment["OPERATOR_BINARY"] { return explicit }
+    static var binary: String { binary("hightouch-operator") }
+
+    /// The built executable `name` (`hightouch-operator`, `factory-operator`).
+    static func binary(_ name: String) -> String {
+        if name == "hightouch-operator", let explicit = ProcessInfo.processInfo.environment["OPERATOR_BINARY"] { return explicit }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         for configuration in ["debug", "release"] {
-            let candidate = root.appendingPathComponent(".build/\(configuration)/hightouch-operator").path
+            let candidate = root.appendingPathComponent(".build/\(configuration)/\(name)").path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        return root.appendingPathComponent(".build/debug/hightouch-operator").path
+        return root.appendingPathComponent(".build/debug/\(name)").path
     }
 
-    init(name: String, environment: [String: String], directory: URL, arguments: [String] = []) throws {
+    init(name: String, environment: [String: String], directory: URL, arguments: [String] = [], executable: String = "hightouch-operator") throws {
         self.name = name
         logFile = directory.appendingPathComponent("\(name).log")
         stateFile = directory.appendingPathComponent("\(name)-election.json")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: Self.binary(executable))
         process.arguments = ["operator", "sync", "--electionStateFile", stateFile.path] + arguments
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
