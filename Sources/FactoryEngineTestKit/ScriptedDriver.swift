@@ -194,21 +194,25 @@ public struct ScriptedDriver: ResourceDriver {
 
     public struct Spec: Sendable {
         public var job: String
+        public var timeout: Duration?
     }
 
     public let vendor: ScriptedVendor
     public let resumeCheck: ResumeCheck
     public let descriptor: DriverDescriptor
+    /// Whether the toy vendor lets runs be cancelled.
+    public let cancellable: Bool
 
-    public init(vendor: ScriptedVendor, resumeCheck: ResumeCheck = .createdSince, type: String = "toy") {
+    public init(vendor: ScriptedVendor, resumeCheck: ResumeCheck = .createdSince, type: String = "toy", cancellable: Bool = true) {
         self.vendor = vendor
         self.resumeCheck = resumeCheck
         self.descriptor = Self.descriptor(type: type)
+        self.cancellable = cancellable
     }
 
     public static let specSchema = #"""
         {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
-         "properties": {"job": {"type": "string", "minLength": 1}, "refuse": {"type": "boolean"}},
+         "properties": {"job": {"type": "string", "minLength": 1}, "refuse": {"type": "boolean"}, "timeoutMs": {"type": "integer", "minimum": 1}},
          "required": ["job"], "additionalProperties": false}
         """#
 
@@ -236,8 +240,10 @@ public struct ScriptedDriver: ResourceDriver {
         if spec["refuse"]?.boolValue == true {
             throw VendorFailure(kind: .rejected, reason: "specRejected", message: "/spec/refuse: the toy vendor refuses this job")
         }
-        return Spec(job: job)
+        return Spec(job: job, timeout: spec["timeoutMs"]?.numberValue?.intValue.map { .milliseconds($0) })
     }
+
+    public func runTimeout(_ spec: Spec) -> Duration? { spec.timeout }
 
     public func ensure(_ spec: Spec, known: Objects?) async throws(VendorFailure) -> Objects {
         try await vendor.enter(.ensure)
@@ -278,9 +284,12 @@ public struct ScriptedDriver: ResourceDriver {
         return found.map(Self.observation)
     }
 
-    public var canCancel: Bool { true }
+    public var canCancel: Bool { cancellable }
 
     public func cancel(_ run: RunReference, objects: Objects) async throws(VendorFailure) {
+        guard cancellable else {
+            throw VendorFailure(kind: .unsupported, reason: "cancelUnsupported", message: "toy runs cannot be cancelled")
+        }
         try await vendor.enter(.cancel)
         vendor.cancel(run.runID)
     }

@@ -336,6 +336,53 @@ struct CommandProtocolTests {
         #expect(status.currentRun?.key == "run-x", "the command's change landed")
         #expect(status.lastRun?.phase == .running, "and the follower's look with it: \(String(describing: status.lastRun))")
     }
+
+    @Test("a run past its timeout is cancelled where the vendor can and recorded timed_out; where it cannot, detached", arguments: [true, false])
+    func timeout(cancellable: Bool) async throws {
+        let vendor = ScriptedVendor()
+        let engine = InMemoryEngine(driver: AnyResourceDriver(ScriptedDriver(vendor: vendor, cancellable: cancellable)))
+        #expect(await engine.processor().process(engine.delivery(try apply("p", job: "j", extra: ["timeoutMs": 50]))).outcome == "triggered")
+        let recorded = try #require(try await engine.status("p")?.currentRun)
+        let deadline = try #require(recorded.deadline)
+        #expect(deadline > recorded.recordedAt.addingTimeInterval(-1) && deadline <= recorded.recordedAt.addingTimeInterval(0.06))
+        vendor.setPhase(.running, ofRun: try #require(recorded.vendorRunID))
+        try await Task.sleep(for: .milliseconds(80))
+        let settled = await engine.follow(with: engine.follower())
+        #expect(settled.values.allSatisfy { $0 == .ack })
+        let status = try #require(try await engine.status("p"))
+        let run = try #require(status.lastRun)
+        #expect(status.currentRun == nil && run.phase == .timedOut && status.runtime == .failed)
+        #expect(vendor.calls(.cancel) == (cancellable ? 1 : 0))
+        #expect(vendor.runs.first?.phase == (cancellable ? .cancelled : .running))
+        #expect(run.error?.contains(cancellable ? "cancelled at the vendor" : "cannot cancel it") == true, "\(String(describing: run.error))")
+    }
+
+    @Test("cancel: the run in progress is cancelled at the vendor and recorded; with none, or a vendor that cannot, said and nothing else changes")
+    func cancelCommand() async throws {
+        let vendor = ScriptedVendor()
+        let engine = InMemoryEngine(vendor: vendor)
+        let processor = engine.processor()
+        let cancel = CommandEnvelope.cancel(ResourceReference(name: try ResourceName("p")), workspace: Self.workspace)
+        #expect(await processor.process(engine.delivery(cancel, id: "c0")).outcome == "nothingToCancel", "not applied")
+        #expect(await processor.process(engine.delivery(try apply("p", job: "j"))).outcome == "triggered")
+        let runID = try #require(vendor.runs.first?.id)
+        vendor.setPhase(.running, ofRun: runID)
+        #expect(await processor.process(engine.delivery(cancel, id: "c1")).outcome == "cancelled")
+        #expect(vendor.calls(.cancel) == 1 && vendor.runs.first?.phase == .cancelled)
+        let status = try #require(try await engine.status("p"))
+        #expect(status.lastRun?.phase == .cancelled && status.currentRun == nil && status.runtime == .cancelled)
+        #expect(try await engine.entity("p")?.activeCommand == nil && status.phase == .active)
+        #expect(await processor.process(engine.delivery(cancel, id: "c2")).outcome == "nothingToCancel", "nothing in progress any more")
+
+        let stubborn = ScriptedVendor()
+        let other = InMemoryEngine(driver: AnyResourceDriver(ScriptedDriver(vendor: stubborn, cancellable: false)))
+        #expect(await other.processor().process(other.delivery(try apply("p", job: "j"))).outcome == "triggered")
+        let refused = await other.processor().process(other.delivery(cancel, id: "c3"))
+        #expect(refused.outcome == "cancelUnsupported" && refused.disposition == .ack)
+        let kept = try #require(try await other.status("p"))
+        #expect(kept.phase == .active && kept.currentRun != nil && kept.lastError?.reason == "cancelUnsupported")
+        #expect(stubborn.runs.first?.phase == .queued)
+    }
 }
 
 /// True once.

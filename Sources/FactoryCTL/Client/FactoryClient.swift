@@ -48,9 +48,9 @@ final class FactoryClient: Sendable {
 
     // MARK: - Status queries
 
-    /// One resource's status view.
-    func resource(_ name: ResourceName, workspace: WorkspaceName) async throws(CLIError) -> ResourceStatusView {
-        let reply = try await query(StatusQuery(workspace: workspace.rawValue, name: name.rawValue))
+    /// One resource's status view (from the deployment of `type`, by default the default type's).
+    func resource(_ name: ResourceName, workspace: WorkspaceName, type: String? = nil) async throws(CLIError) -> ResourceStatusView {
+        let reply = try await query(StatusQuery(workspace: workspace.rawValue, name: name.rawValue), subject: settings.querySubject(for: type))
         guard let resource = reply.resource else {
             throw .failed("the operator answered a query for \(name) without a resource; is it a newer version than this factoryctl?")
         }
@@ -70,8 +70,10 @@ final class FactoryClient: Sendable {
         return resources
     }
 
-    /// Sends a status query; an error reply becomes a ``CLIError``.
-    func query(_ query: StatusQuery) async throws(CLIError) -> StatusReply {
+    /// Sends a status query (on `subject`, by default the query subject of the settings); an
+    /// error reply becomes a ``CLIError``.
+    func query(_ query: StatusQuery, subject: String? = nil) async throws(CLIError) -> StatusReply {
+        let querySubject = subject ?? settings.querySubject
         let payload: [UInt8]
         do {
             payload = Array(try JSONEncoder().encode(query))
@@ -80,19 +82,19 @@ final class FactoryClient: Sendable {
         }
         let answer: NATSMessage
         do throws(NATSError) {
-            answer = try await connection.request(payload, to: settings.querySubject, timeout: settings.timeout)
+            answer = try await connection.request(payload, to: querySubject, timeout: settings.timeout)
         } catch where error.code == .noResponders {
-            throw .noOperator(querySubject: settings.querySubject, servers: settings.serverList)
+            throw .noOperator(querySubject: querySubject, servers: settings.serverList)
         } catch where error.code == .timeout {
-            throw .timeout("the operator on \(settings.querySubject)", after: settings.timeout)
+            throw .timeout("the operator on \(querySubject)", after: settings.timeout)
         } catch {
-            throw .nats(error, during: "querying \(settings.querySubject)", settings: settings)
+            throw .nats(error, during: "querying \(querySubject)", settings: settings)
         }
         let reply: StatusReply
         do {
             reply = try JSONDecoder().decode(StatusReply.self, from: Data(answer.payload))
         } catch {
-            throw .failed("the answer on \(settings.querySubject) is not a status reply (\(answer.string.prefix(120))); is something else answering there?")
+            throw .failed("the answer on \(querySubject) is not a status reply (\(answer.string.prefix(120))); is something else answering there?")
         }
         if let failure = reply.error {
             switch failure.reason {

@@ -40,6 +40,14 @@ struct ConnectionSettings: Sendable {
     var stateBucket: String
     /// The command subject given by flag or environment, if any: it then serves every type.
     var commandSubjectOverride: String?
+    /// The query subject given by flag or environment, if any.
+    var querySubjectOverride: String?
+
+    /// Where a status query about `type` goes: the given subject, else the type's deployment's.
+    func querySubject(for type: String?) -> String {
+        guard let type, querySubjectOverride == nil else { return querySubject }
+        return DeploymentNames.standard(type: type).querySubject
+    }
 
     /// Where a command for `type` is published: the given subject, else the type's deployment's.
     func commandSubject(for type: String?) -> String {
@@ -109,7 +117,8 @@ struct ConnectionSettings: Sendable {
         timeout = try Durations.parse(flags.timeout, option: "--timeout")
         commandSubjectOverride = pick(flags.commandSubject, "ENTITY_OF_INTEREST_MESSAGE_COMMAND_SUBJECT")
         commandSubject = commandSubjectOverride ?? Self.defaultCommandSubject
-        querySubject = pick(flags.querySubject, "ENTITY_OF_INTEREST_MESSAGE_QUERY_SUBJECT") ?? Self.defaultQuerySubject
+        querySubjectOverride = pick(flags.querySubject, "ENTITY_OF_INTEREST_MESSAGE_QUERY_SUBJECT")
+        querySubject = querySubjectOverride ?? Self.defaultQuerySubject
         stateBucket = pick(flags.stateBucket, "OPERATOR_STATE_BUCKET") ?? Self.defaultStateBucket
     }
 

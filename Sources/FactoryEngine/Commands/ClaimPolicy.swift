@@ -10,6 +10,7 @@ struct ClaimRequest: Sendable {
         case apply(manifest: JSONValue, specDigest: String, owner: String?)
         case run
         case delete
+        case cancel
     }
 
     var reference: CommandReference
@@ -119,6 +120,14 @@ enum ClaimPolicy {
             running.stage = .triggering
             running.triggerIntentAt = now
             current.activeCommand = running
+            current.updatedAt = now
+            return .write(current, resumed: false, replacing: replacing)
+        case .cancel:
+            guard var current, !current.deleted else {
+                return .done(outcome: "nothingToCancel", detail: "\(request.label) is not applied")
+            }
+            // The desired state stays; the command only holds the resource while it cancels.
+            current.activeCommand = active
             current.updatedAt = now
             return .write(current, resumed: false, replacing: replacing)
         case .delete:

@@ -131,6 +131,8 @@ public final class CommandProcessor: Sendable {
                 return try await run(target, entity)
             case .delete:
                 return try await delete(target, entity)
+            case .cancel:
+                return try await cancel(target, entity)
             }
         }
     }
@@ -225,6 +227,48 @@ public final class CommandProcessor: Sendable {
         return CommandResult(.ack, "deleted", "vendor objects retired")
     }
 
+    /// Cancels the run in progress where the vendor can, and records what the vendor then says of
+    /// it (the follower goes on looking until it has ended). Nothing in progress, or a vendor that
+    /// cannot cancel: said on the status, nothing else changes.
+    private func cancel(_ target: Target, _ claimed: Versioned<EntityRecord>) async throws -> CommandResult {
+        let status = try await store.read(StatusRecord.self, key: target.statusKey)
+        guard let run = status?.document.currentRun, !run.isFinished, let objects = status?.document.objects else {
+            try await release(target, claimed)
+            return CommandResult(.ack, "nothingToCancel", "\(target.label) has no run in progress")
+        }
+        guard driver.canCancel else {
+            let message = "\(driver.descriptor.displayName) runs cannot be cancelled through its API; run \(run.displayID) goes on"
+            _ = try await updateStatus(target) { status in
+                status.lastError = ErrorRecord(reason: "cancelUnsupported", message: message, commandID: target.reference.id, at: Date())
+            }
+            try await release(target, claimed)
+            return CommandResult(.ack, "cancelUnsupported", message)
+        }
+        let store = self.store
+        let entityKey = target.entityKey
+        let spec: AnyResourceDriver.SpecSource = { () async throws(VendorFailure) -> JSONValue in
+            do {
+                return try await store.read(EntityRecord.self, key: entityKey)?.document.spec ?? .null
+            } catch {
+                throw VendorFailure(kind: .transient, reason: "stateUnavailable", message: "reading \(entityKey): \(error)")
+            }
+        }
+        try await driver.cancel(run, objects: objects, spec: spec)
+        if let observation = try? await driver.observe(run, objects: objects, spec: spec) {
+            let key = run.key
+            let now = Date()
+            try await store.modify(StatusRecord.self, key: target.statusKey) { current in
+                guard var status = current, var recorded = status.run(key: key) else { return nil }
+                recorded.apply(observation, at: now)
+                status.record(recorded)
+                status.updatedAt = now
+                return status
+            }
+        }
+        try await release(target, claimed)
+        return CommandResult(.ack, "cancelled", "run \(run.displayID)")
+    }
+
     /// Triggers a run once per command: a command resumed in the triggering stage first adopts
     /// its run, recorded on the status or found by the driver's resume check (and not already
     /// another command's).
@@ -250,11 +294,20 @@ public final class CommandProcessor: Sendable {
                         LoggingKeys.resource: "\(target.label)", LoggingKeys.run: "\(adopted.observation.vendorRunID ?? key)", LoggingKeys.command: "\(key)",
                     ]
                 )
-                return RunRecord(key: key, reference: adopted.reference, observation: adopted.observation, at: Date())
+                return record(key: key, adopted, spec: spec, intent: intent)
             }
         }
         let triggered = try await driver.trigger(spec: spec, objects: objects, context: TriggerContext(commandID: key, intentAt: intent))
-        return RunRecord(key: key, reference: triggered.reference, observation: triggered.observation, at: Date())
+        return record(key: key, triggered, spec: spec, intent: intent)
+    }
+
+    /// The run as the status records it; its deadline counts from the intent.
+    private func record(key: String, _ found: AnyResourceDriver.FoundRun, spec: JSONValue, intent: Date) -> RunRecord {
+        var run = RunRecord(key: key, reference: found.reference, observation: found.observation, at: Date())
+        if let timeout = driver.runTimeout(spec: spec) {
+            run.deadline = intent.addingTimeInterval(timeout.seconds)
+        }
+        return run
     }
 
     /// Whether a run found at the vendor is one the status records already.
@@ -518,6 +571,8 @@ final class Target: @unchecked Sendable {
             operation = .run
         case .delete:
             operation = .delete
+        case .cancel:
+            operation = .cancel
         }
         return ClaimRequest(
             reference: reference, workspace: workspace, name: name, type: resourceType, operation: operation,

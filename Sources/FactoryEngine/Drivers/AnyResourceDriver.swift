@@ -27,6 +27,9 @@ public struct AnyResourceDriver: Sendable, StatusDetailRows {
 
     public func validate(spec: JSONValue) throws(VendorFailure) { try box.validate(spec: spec) }
 
+    /// The spec's run timeout; nil for none (or a spec the driver cannot read).
+    public func runTimeout(spec: JSONValue) -> Duration? { box.runTimeout(spec: spec) }
+
     public func ensure(spec: JSONValue, known: JSONValue?) async throws(VendorFailure) -> JSONValue {
         try await box.ensure(spec: spec, known: known)
     }
@@ -68,6 +71,7 @@ private protocol ErasedDriver: Sendable {
     var summary: String { get }
     var canCancel: Bool { get }
     func validate(spec: JSONValue) throws(VendorFailure)
+    func runTimeout(spec: JSONValue) -> Duration?
     func ensure(spec: JSONValue, known: JSONValue?) async throws(VendorFailure) -> JSONValue
     func baseline(spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> JSONValue?
     func trigger(spec: JSONValue, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> AnyResourceDriver.FoundRun
@@ -90,6 +94,11 @@ private struct DriverBox<Driver: ResourceDriver>: ErasedDriver {
 
     func validate(spec: JSONValue) throws(VendorFailure) {
         _ = try driver.decodeSpec(spec)
+    }
+
+    func runTimeout(spec: JSONValue) -> Duration? {
+        guard let decoded = try? driver.decodeSpec(spec) else { return nil }
+        return driver.runTimeout(decoded)
     }
 
     func ensure(spec: JSONValue, known: JSONValue?) async throws(VendorFailure) -> JSONValue {

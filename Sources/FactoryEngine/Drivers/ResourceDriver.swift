@@ -56,6 +56,11 @@ public protocol ResourceDriver: Sendable {
     /// the objects belongs in the run's reference: followers do not read the spec.
     func observe(_ run: RunReference, objects: Objects) async throws(VendorFailure) -> RunObservation?
 
+    /// How long a run of this spec may take (the spec's `timeout`, or the driver's default); nil
+    /// for no limit. Past it the engine cancels the run where the vendor can, and records it
+    /// `timed_out` either way.
+    func runTimeout(_ spec: Spec) -> Duration?
+
     /// Whether `cancel` can do anything at this vendor.
     var canCancel: Bool { get }
 
@@ -83,6 +88,8 @@ extension ResourceDriver {
     public var summary: String { descriptor.displayName }
 
     public var canCancel: Bool { false }
+
+    public func runTimeout(_ spec: Spec) -> Duration? { nil }
 
     public func cancel(_ run: RunReference, objects: Objects) async throws(VendorFailure) {
         throw VendorFailure(kind: .unsupported, reason: "cancelUnsupported", message: "\(descriptor.displayName) runs cannot be cancelled through its API")

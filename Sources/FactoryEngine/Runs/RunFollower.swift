@@ -72,9 +72,12 @@ public struct RunFollower: Sendable {
                     throw VendorFailure(kind: .transient, reason: "stateUnavailable", message: "reading \(entityKey): \(error)")
                 }
             }
-            guard let observation = try await driver.observe(recorded, objects: objects, spec: spec) else {
+            guard var observation = try await driver.observe(recorded, objects: objects, spec: spec) else {
                 logger.warning("The vendor no longer knows a followed run", metadata: [LoggingKeys.run: "\(recorded.displayID)", LoggingKeys.resource: "\(label)"])
                 return .ack
+            }
+            if !observation.phase.isFinished, let deadline = recorded.deadline, Date() >= deadline {
+                observation = await timedOut(recorded, observation, objects: objects, spec: spec, label: label)
             }
             let runKey = recorded.key
             let now = Date()
@@ -104,6 +107,33 @@ public struct RunFollower: Sendable {
             logger.warning("Could not look at a run; looking again later", metadata: [LoggingKeys.resource: "\(label)", "error": "\(error)"])
             return .nak(delay: nextLook(after: started))
         }
+    }
+
+    /// A run past its deadline: cancelled where the vendor can, recorded `timed_out` either way
+    /// (still going at a vendor that cannot cancel: detached, no longer followed).
+    private func timedOut(
+        _ run: RunRecord, _ observation: RunObservation, objects: JSONValue, spec: AnyResourceDriver.SpecSource, label: String
+    ) async -> RunObservation {
+        var ended = observation
+        ended.phase = .timedOut
+        ended.finishedAt = Date()
+        let limit = run.deadline.map { Self.describe($0.timeIntervalSince(run.recordedAt)) } ?? "its timeout"
+        if driver.canCancel {
+            do {
+                try await driver.cancel(run, objects: objects, spec: spec)
+                ended.error = "timed out after \(limit); cancelled at the vendor"
+            } catch {
+                ended.error = "timed out after \(limit); cancelling it at the vendor failed (\(error)), so it may still run there, no longer followed"
+            }
+        } else {
+            ended.error = "timed out after \(limit); \(driver.descriptor.displayName) cannot cancel it, so it may still run there, no longer followed"
+        }
+        logger.warning("Run timed out", metadata: [LoggingKeys.run: "\(run.displayID)", LoggingKeys.resource: "\(label)", "detail": "\(ended.error ?? "")"])
+        return ended
+    }
+
+    private static func describe(_ seconds: TimeInterval) -> String {
+        DurationParser.format(.milliseconds(Int64((seconds * 1000).rounded())))
     }
 
     /// The next look is due one reconcile interval after this one started.

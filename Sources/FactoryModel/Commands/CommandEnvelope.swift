@@ -21,6 +21,7 @@ public struct CommandEnvelope: Sendable, Hashable {
         case apply(ResourceManifest)
         case delete(ResourceReference)
         case run(ResourceReference)
+        case cancel(ResourceReference)
     }
 
     public var version: Int
@@ -48,11 +49,17 @@ public struct CommandEnvelope: Sendable, Hashable {
         CommandEnvelope(workspace: workspace, payload: .run(resource))
     }
 
+    /// A `cancel` of `resource`'s run in progress in `workspace`.
+    public static func cancel(_ resource: ResourceReference, workspace: WorkspaceName) -> CommandEnvelope {
+        CommandEnvelope(workspace: workspace, payload: .cancel(resource))
+    }
+
     public var operation: CommandOperation {
         switch payload {
         case .apply: return .apply
         case .delete: return .delete
         case .run: return .run
+        case .cancel: return .cancel
         }
     }
 
@@ -60,7 +67,7 @@ public struct CommandEnvelope: Sendable, Hashable {
     public var resource: ResourceReference {
         switch payload {
         case .apply(let manifest): return ResourceReference(name: manifest.name, type: manifest.resource.type)
-        case .delete(let reference), .run(let reference): return reference
+        case .delete(let reference), .run(let reference), .cancel(let reference): return reference
         }
     }
 
@@ -72,7 +79,7 @@ public struct CommandEnvelope: Sendable, Hashable {
         switch payload {
         case .apply(let manifest):
             resource = manifest.jsonValue
-        case .delete(let reference), .run(let reference):
+        case .delete(let reference), .run(let reference), .cancel(let reference):
             var object: JSONObject = ["name": .string(reference.name.rawValue)]
             if let type = reference.type { object["type"] = .string(type) }
             resource = .object(object)
@@ -144,13 +151,13 @@ public struct CommandEnvelope: Sendable, Hashable {
 
         // op
         guard let opValue = object["op"] else {
-            throw CommandRejection(reason: .missingField, message: "missing required field \"op\" (apply, delete or run)", field: "/op")
+            throw CommandRejection(reason: .missingField, message: "missing required field \"op\" (apply, delete, run or cancel)", field: "/op")
         }
         guard case .string(let opText) = opValue else {
             throw CommandRejection(reason: .wrongType, message: "expected op to be a string, got \(opValue.typeName)", field: "/op")
         }
         guard let operation = CommandOperation(rawValue: opText) else {
-            throw CommandRejection(reason: .unknownOp, message: "unknown op \"\(Self.abbreviate(opText))\"; expected apply, delete or run", field: "/op")
+            throw CommandRejection(reason: .unknownOp, message: "unknown op \"\(Self.abbreviate(opText))\"; expected apply, delete, run or cancel", field: "/op")
         }
 
         // workspace
@@ -184,6 +191,8 @@ public struct CommandEnvelope: Sendable, Hashable {
             payload = .delete(try Self.reference(from: resourceObject))
         case .run:
             payload = .run(try Self.reference(from: resourceObject))
+        case .cancel:
+            payload = .cancel(try Self.reference(from: resourceObject))
         }
     }
 

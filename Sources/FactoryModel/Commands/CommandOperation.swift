@@ -6,4 +6,6 @@ public enum CommandOperation: String, Sendable, Hashable, Codable, CaseIterable 
     case delete
     /// Trigger the resource again.
     case run
+    /// Cancel the resource's run in progress, where its vendor can.
+    case cancel
 }

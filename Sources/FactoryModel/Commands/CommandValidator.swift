@@ -71,7 +71,7 @@ public struct CommandValidator: Sendable {
                     field: "/resource/resource/spec",
                     violations: violations.map { $0.prefixed(by: "/spec") })
             }
-        case .run:
+        case .run, .cancel:
             guard definition.isRunnable else {
                 throw CommandRejection(reason: .notRunnable, message: "resources of type \(definition.name) cannot be run", field: "/op")
             }

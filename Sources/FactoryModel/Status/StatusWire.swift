@@ -112,6 +112,8 @@ public struct ResourceStatusView: Codable, Sendable {
         /// The driver's labelled view of them.
         public var rows: [DetailRow]?
         public var recordedAt: String?
+        /// When the run times out, if its spec sets a timeout.
+        public var deadline: String?
         public var checkedAt: String?
 
         public init(id: String, status: String, runtime: String) {
@@ -174,6 +176,9 @@ public struct ResourceStatusView: Codable, Sendable {
     public var vendor: JSONValue?
     /// The driver's labelled view of `vendor`.
     public var vendorRows: [DetailRow]?
+    /// Whether the resource type's vendor lets a run be cancelled (`factoryctl cancel`); absent
+    /// from answers made without the driver.
+    public var canCancel: Bool?
     public var currentRun: Run?
     public var lastRun: Run?
     public var lastError: LastError?

@@ -120,6 +120,7 @@ extension RunRecord {
         builder.add("error", error)
         builder.add("details", details)
         builder.add("recordedAt", recordedAt)
+        builder.add("deadline", deadline)
         builder.add("checkedAt", checkedAt)
         return builder.value
     }
@@ -145,6 +146,7 @@ extension RunRecord {
             recordedAt: try fields.date("recordedAt"),
             checkedAt: try fields.date("checkedAt")
         )
+        deadline = try fields.optionalDate("deadline")
     }
 }
 

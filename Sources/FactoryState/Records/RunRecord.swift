@@ -92,6 +92,8 @@ public struct RunRecord: Sendable, Hashable {
     public var details: JSONValue?
     /// When the engine first recorded the run: runs of one resource are ordered by it.
     public var recordedAt: Date
+    /// When the run times out (the spec's timeout after the trigger); nil for no limit.
+    public var deadline: Date?
     /// When the vendor was last asked about it.
     public var checkedAt: Date
 

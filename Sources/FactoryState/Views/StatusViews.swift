@@ -8,6 +8,8 @@ import JSONSchema
 public protocol StatusDetailRows: Sendable {
     func objectRows(_ objects: JSONValue) -> [DetailRow]
     func runRows(_ run: RunRecord) -> [DetailRow]
+    /// Whether the vendor lets a run be cancelled.
+    var canCancel: Bool { get }
 }
 
 /// Records → the wire view of DESIGN.md's table and detail. Status queries answer with it, and
@@ -37,6 +39,7 @@ public enum StatusViews {
             view.vendor = objects
             view.vendorRows = rows?.objectRows(objects)
         }
+        view.canCancel = rows?.canCancel
         view.currentRun = status?.currentRun.map { run($0, rows: rows) }
         view.lastRun = status?.lastRun.map { run($0, rows: rows) }
         if let error = status?.lastError {
@@ -71,6 +74,7 @@ public enum StatusViews {
         view.details = run.details
         view.rows = rows.map { $0.runRows(run) }
         view.recordedAt = Timestamp.format(run.recordedAt)
+        view.deadline = run.deadline.map(Timestamp.format)
         view.checkedAt = Timestamp.format(run.checkedAt)
         return view
     }
