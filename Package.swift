@@ -151,6 +151,20 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "HTTPTaskDriver",
+            dependencies: [
+                "FactoryEngine",
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: - Executables
         .target(
             name: "OperatorApp",
@@ -182,6 +196,7 @@ let package = Package(
                 "OperatorApp",
                 "FactoryEngine",
                 "HightouchDriver",
+                "HTTPTaskDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -307,6 +322,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources")]
+        ),
+        .testTarget(
+            name: "HTTPTaskTests",
+            dependencies: [
+                "HTTPTaskDriver",
+                "FactoryEngine",
+                "FactoryEngineTestKit",
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "OperatorTests",

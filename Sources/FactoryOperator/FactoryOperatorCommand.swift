@@ -1,6 +1,7 @@
 import ArgumentParser
 import FactoryEngine
 import HightouchDriver
+import HTTPTaskDriver
 import OperatorApp
 
 /// `factory-operator`: one worker process for any set of resource types. `factory-operator
@@ -8,7 +9,7 @@ import OperatorApp
 /// (default: every driver whose secret is set), each on its own subjects, stream and bucket.
 @main
 struct FactoryOperatorCommand: AsyncParsableCommand {
-    static let program = OperatorProgram(name: "factory-operator", defaults: .factoryOperator, hosting: .selected([HightouchDriver.factory]))
+    static let program = OperatorProgram(name: "factory-operator", defaults: .factoryOperator, hosting: .selected([HightouchDriver.factory, HTTPTaskDriver.factory]))
 
     static let configuration = CommandConfiguration(
         commandName: "factory-operator",
