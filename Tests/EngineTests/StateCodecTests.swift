@@ -145,6 +145,12 @@ struct StateCodecTests {
             let parsed = try #require(Timestamp.parse(text))
             #expect(abs(parsed.timeIntervalSince(date)) < 0.001)
         }
+        // Read back and written again, a timestamp keeps its text (no millisecond lost per rewrite).
+        for _ in 0..<20_000 {
+            let text = Timestamp.format(Date(timeIntervalSince1970: Double(generator.next(upperBound: UInt64(7_258_118_400_000))) / 1000))
+            let again = Timestamp.format(try #require(Timestamp.parse(text)))
+            #expect(again == text)
+        }
         let last = Date(timeIntervalSince1970: 253_402_300_799.999)
         #expect(Timestamp.format(last).hasPrefix("9999-12-31T23:59:59.99"))
         // Outside what the fast path writes: still the format style's text.

@@ -88,14 +88,16 @@ public final class CommandProcessor: Sendable {
                 ?? "this deployment serves \(type) resources, not \(other)"
             return await refuse(delivery, reason: "wrongSubject", message: message)
         }
+        var prepared: AnyResourceDriver.PreparedSpec?
         if case .apply(let manifest) = command.envelope.payload {
             do throws(VendorFailure) {
-                try driver.validate(spec: manifest.resource.spec)
+                prepared = try driver.prepare(spec: manifest.resource.spec)
             } catch {
                 return await refuse(delivery, reason: error.reason, message: "the \(type) driver refuses the spec: \(error.message)")
             }
         }
         let target = Target(command: command, delivery: delivery, type: type)
+        target.prepared = prepared
         guard handling.withLock({ $0.insert(target.reference.id).inserted }) else {
             return CommandResult(.nak(delay: .seconds(1)), "waiting", "this replica is still handling command \(target.reference.id)")
         }
@@ -142,7 +144,8 @@ public final class CommandProcessor: Sendable {
     /// status write creates it, or reads and changes the one there is.
     private func apply(_ target: Target, _ claimed: Versioned<EntityRecord>, created: Bool) async throws -> CommandResult {
         var entity = claimed
-        let spec = entity.document.spec
+        // Decoded when the command was validated; the entity holds the same spec.
+        let spec = try target.prepared ?? driver.prepare(spec: entity.document.spec)
         let status = created ? nil : try await store.read(StatusRecord.self, key: target.statusKey)
         var objects = entity.document.activeCommand?.objects ?? status?.document.objects
         if entity.document.activeCommand?.stage == .received {
@@ -165,7 +168,7 @@ public final class CommandProcessor: Sendable {
 
     private func run(_ target: Target, _ claimed: Versioned<EntityRecord>) async throws -> CommandResult {
         var entity = claimed
-        let spec = entity.document.spec
+        let spec = try driver.prepare(spec: entity.document.spec)
         let status = try await store.read(StatusRecord.self, key: target.statusKey)
         guard let objects = status?.document.objects else {
             throw VendorFailure(kind: .rejected, reason: "notApplied", message: "\(target.label) has nothing at the vendor yet; apply it first")
@@ -186,7 +189,7 @@ public final class CommandProcessor: Sendable {
     /// at `triggering`, finds its run (on the status, or at the vendor since the intent), and
     /// repeats only idempotent writes; the follow-up is de-duplicated by run.
     private func triggerAndFinish(
-        _ target: Target, _ entity: Versioned<EntityRecord>, spec: JSONValue, objects: JSONValue, status: Versioned<StatusRecord>?
+        _ target: Target, _ entity: Versioned<EntityRecord>, spec: AnyResourceDriver.PreparedSpec, objects: JSONValue, status: Versioned<StatusRecord>?
     ) async throws -> CommandResult {
         let run = try await triggerOnce(target, entity, spec: spec, objects: objects, status: status?.document)
         let generation = entity.document.generation
@@ -272,7 +275,9 @@ public final class CommandProcessor: Sendable {
     /// Triggers a run once per command: a command resumed in the triggering stage first adopts
     /// its run, recorded on the status or found by the driver's resume check (and not already
     /// another command's).
-    private func triggerOnce(_ target: Target, _ entity: Versioned<EntityRecord>, spec: JSONValue, objects: JSONValue, status: StatusRecord?) async throws -> RunRecord {
+    private func triggerOnce(
+        _ target: Target, _ entity: Versioned<EntityRecord>, spec: AnyResourceDriver.PreparedSpec, objects: JSONValue, status: StatusRecord?
+    ) async throws -> RunRecord {
         let key = target.reference.id
         let active = entity.document.activeCommand
         let intent = active?.triggerIntentAt ?? Date()
@@ -302,7 +307,7 @@ public final class CommandProcessor: Sendable {
     }
 
     /// The run as the status records it; its deadline counts from the intent.
-    private func record(key: String, _ found: AnyResourceDriver.FoundRun, spec: JSONValue, intent: Date) -> RunRecord {
+    private func record(key: String, _ found: AnyResourceDriver.FoundRun, spec: AnyResourceDriver.PreparedSpec, intent: Date) -> RunRecord {
         var run = RunRecord(key: key, reference: found.reference, observation: found.observation, at: Date())
         if let timeout = driver.runTimeout(spec: spec) {
             run.deadline = intent.addingTimeInterval(timeout.seconds)
@@ -524,8 +529,8 @@ public final class CommandProcessor: Sendable {
 
 /// The command being processed, and the names derived from it once.
 final class Target: @unchecked Sendable {
-    // @unchecked: `resumed` is written during the claim and the baseline step, before any
-    // concurrent use, by the one task handling the command.
+    // @unchecked: `resumed` and `prepared` are written by the one task handling the command,
+    // during validation, the claim and the baseline step, before any concurrent use.
     let command: ValidatedCommand
     let delivery: CommandDelivery
     let reference: CommandReference
@@ -533,6 +538,8 @@ final class Target: @unchecked Sendable {
     let name: String
     let resourceType: String
     private(set) var resumed = false
+    /// An apply's spec, decoded by the driver when the command was validated.
+    var prepared: AnyResourceDriver.PreparedSpec?
 
     init(command: ValidatedCommand, delivery: CommandDelivery, type: String) {
         self.command = command

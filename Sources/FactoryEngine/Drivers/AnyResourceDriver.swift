@@ -25,25 +25,36 @@ public struct AnyResourceDriver: Sendable, StatusDetailRows {
         public var observation: RunObservation
     }
 
-    public func validate(spec: JSONValue) throws(VendorFailure) { try box.validate(spec: spec) }
+    /// A spec decoded once by the driver, carried through a command's calls.
+    public struct PreparedSpec: Sendable {
+        public let json: JSONValue
+        fileprivate let value: any Sendable
+    }
 
-    /// The spec's run timeout; nil for none (or a spec the driver cannot read).
-    public func runTimeout(spec: JSONValue) -> Duration? { box.runTimeout(spec: spec) }
+    /// Decodes `spec` with the driver; throws the driver's refusal.
+    public func prepare(spec: JSONValue) throws(VendorFailure) -> PreparedSpec {
+        PreparedSpec(json: spec, value: try box.decode(spec: spec))
+    }
 
-    public func ensure(spec: JSONValue, known: JSONValue?) async throws(VendorFailure) -> JSONValue {
+    public func validate(spec: JSONValue) throws(VendorFailure) { _ = try prepare(spec: spec) }
+
+    /// The spec's run timeout; nil for none.
+    public func runTimeout(spec: PreparedSpec) -> Duration? { box.runTimeout(spec: spec) }
+
+    public func ensure(spec: PreparedSpec, known: JSONValue?) async throws(VendorFailure) -> JSONValue {
         try await box.ensure(spec: spec, known: known)
     }
 
-    public func baseline(spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> JSONValue? {
+    public func baseline(spec: PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> JSONValue? {
         try await box.baseline(spec: spec, objects: objects)
     }
 
-    public func trigger(spec: JSONValue, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> FoundRun {
+    public func trigger(spec: PreparedSpec, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> FoundRun {
         try await box.trigger(spec: spec, objects: objects, context: context)
     }
 
     /// The resume check: `point.baseline` is the baseline as recorded.
-    public func runs(since point: ResumePoint<StoredBaseline>, spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> [FoundRun] {
+    public func runs(since point: ResumePoint<StoredBaseline>, spec: PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> [FoundRun] {
         try await box.runs(since: point, spec: spec, objects: objects)
     }
 
@@ -70,12 +81,12 @@ private protocol ErasedDriver: Sendable {
     var descriptor: DriverDescriptor { get }
     var summary: String { get }
     var canCancel: Bool { get }
-    func validate(spec: JSONValue) throws(VendorFailure)
-    func runTimeout(spec: JSONValue) -> Duration?
-    func ensure(spec: JSONValue, known: JSONValue?) async throws(VendorFailure) -> JSONValue
-    func baseline(spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> JSONValue?
-    func trigger(spec: JSONValue, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> AnyResourceDriver.FoundRun
-    func runs(since point: ResumePoint<StoredBaseline>, spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> [AnyResourceDriver.FoundRun]
+    func decode(spec: JSONValue) throws(VendorFailure) -> any Sendable
+    func runTimeout(spec: AnyResourceDriver.PreparedSpec) -> Duration?
+    func ensure(spec: AnyResourceDriver.PreparedSpec, known: JSONValue?) async throws(VendorFailure) -> JSONValue
+    func baseline(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> JSONValue?
+    func trigger(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> AnyResourceDriver.FoundRun
+    func runs(since point: ResumePoint<StoredBaseline>, spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> [AnyResourceDriver.FoundRun]
     func observe(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure) -> RunObservation?
     func cancel(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure)
     func retire(objects: JSONValue, spec: JSONValue) async throws(VendorFailure)
@@ -92,35 +103,41 @@ private struct DriverBox<Driver: ResourceDriver>: ErasedDriver {
 
     private var type: String { driver.descriptor.type }
 
-    func validate(spec: JSONValue) throws(VendorFailure) {
-        _ = try driver.decodeSpec(spec)
+    func decode(spec: JSONValue) throws(VendorFailure) -> any Sendable {
+        try driver.decodeSpec(spec)
     }
 
-    func runTimeout(spec: JSONValue) -> Duration? {
-        guard let decoded = try? driver.decodeSpec(spec) else { return nil }
+    /// The typed spec: the one decoded already, or decoded now.
+    private func typed(_ spec: AnyResourceDriver.PreparedSpec) throws(VendorFailure) -> Driver.Spec {
+        if let decoded = spec.value as? Driver.Spec { return decoded }
+        return try driver.decodeSpec(spec.json)
+    }
+
+    func runTimeout(spec: AnyResourceDriver.PreparedSpec) -> Duration? {
+        guard let decoded = try? typed(spec) else { return nil }
         return driver.runTimeout(decoded)
     }
 
-    func ensure(spec: JSONValue, known: JSONValue?) async throws(VendorFailure) -> JSONValue {
-        let decoded = try driver.decodeSpec(spec)
+    func ensure(spec: AnyResourceDriver.PreparedSpec, known: JSONValue?) async throws(VendorFailure) -> JSONValue {
+        let decoded = try typed(spec)
         let known = try known.map { value throws(VendorFailure) in try self.decode(Driver.Objects.self, value, what: "vendor objects") }
         return try await driver.ensure(decoded, known: known).driverJSON
     }
 
-    func baseline(spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> JSONValue? {
-        let value = try await driver.baseline(try driver.decodeSpec(spec), objects: try decode(Driver.Objects.self, objects, what: "vendor objects")).driverJSON
+    func baseline(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> JSONValue? {
+        let value = try await driver.baseline(try typed(spec), objects: try decode(Driver.Objects.self, objects, what: "vendor objects")).driverJSON
         return value.isNull ? nil : value
     }
 
-    func trigger(spec: JSONValue, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> AnyResourceDriver.FoundRun {
-        let run = try await driver.trigger(try driver.decodeSpec(spec), objects: try decode(Driver.Objects.self, objects, what: "vendor objects"), context: context)
+    func trigger(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> AnyResourceDriver.FoundRun {
+        let run = try await driver.trigger(try typed(spec), objects: try decode(Driver.Objects.self, objects, what: "vendor objects"), context: context)
         return AnyResourceDriver.FoundRun(reference: run.reference.driverJSON, observation: run.observation)
     }
 
-    func runs(since point: ResumePoint<StoredBaseline>, spec: JSONValue, objects: JSONValue) async throws(VendorFailure) -> [AnyResourceDriver.FoundRun] {
+    func runs(since point: ResumePoint<StoredBaseline>, spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> [AnyResourceDriver.FoundRun] {
         let typedBaseline = try point.baseline.map { stored throws(VendorFailure) in try self.decode(Driver.Baseline.self, stored.json, what: "trigger baseline") }
         let typedPoint = ResumePoint<Driver.Baseline>(commandID: point.commandID, intentAt: point.intentAt, since: point.since, baseline: typedBaseline)
-        let runs = try await driver.runs(since: typedPoint, spec: try driver.decodeSpec(spec), objects: try decode(Driver.Objects.self, objects, what: "vendor objects"))
+        let runs = try await driver.runs(since: typedPoint, spec: try typed(spec), objects: try decode(Driver.Objects.self, objects, what: "vendor objects"))
         return runs.map { AnyResourceDriver.FoundRun(reference: $0.reference.driverJSON, observation: $0.observation) }
     }
 

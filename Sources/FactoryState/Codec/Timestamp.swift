@@ -6,7 +6,10 @@ public enum Timestamp {
     public static func format(_ date: Date) -> String {
         // Written by hand: every state write and status answer formats several dates, and the
         // ISO 8601 format style costs microseconds each. Same text (StateCodecTests).
-        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        // Truncated to the millisecond, after a microsecond of slack: a timestamp read back from
+        // its text is the nearest Double, which may lie a fraction of a microsecond below it, and
+        // written again it must give the same text, not a millisecond less.
+        let milliseconds = (date.timeIntervalSince1970 * 1000 + 0.001).rounded(.down)
         guard milliseconds >= 0, milliseconds < 253_402_300_800_000 else { return formatWithFoundation(date) }
         let total = Int64(milliseconds)
         var seconds = time_t(total / 1000)
