@@ -41,7 +41,7 @@ struct ValidateCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         } else {
-            registry = .seedDefault
+            registry = .builtIn
         }
 
         let text: String

@@ -14,7 +14,7 @@ extension BinaryTests {
                 #expect(get.status == 3, "\(get)")
                 #expect(
                     get.errorOutput
-                        == "error: no operator answered on hightouch.pipeline.run.query at \(server.url): no hightouch-operator replica is running there; start one (scripts/dev starts two) or check --query-subject\n"
+                        == "error: no operator answered on hightouch.pipeline.run.query at \(server.url): no replica serving it is running there; start one (scripts/dev starts two) or check --query-subject\n"
                 )
                 let apply = try await CLIProcess.run(["apply", "-f", "examples/resource.yaml", "-w", "public", "-s", server.url])
                 #expect(apply.status == 3, "\(apply)")

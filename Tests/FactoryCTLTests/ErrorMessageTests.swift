@@ -33,7 +33,7 @@ struct ErrorMessageTests {
         #expect(timeout.exitCode == 3)
         let auth = CLIError.nats(NATSError(code: .authorization, operation: "x", message: "Authorization Violation"), during: "connecting", settings: settings)
         #expect(auth.message.contains("refused the credentials") && auth.message.contains("nats://a:4222,nats://b:4222"))
-        #expect(CLIError.noOperator(querySubject: "hightouch.pipeline.run.query", servers: "nats://a:4222").message.contains("no hightouch-operator replica is running"))
+        #expect(CLIError.noOperator(querySubject: "hightouch.pipeline.run.query", servers: "nats://a:4222").message.contains("no replica serving it is running"))
         #expect(CLIError.notFound(name: "p", workspace: "public").exitCode == 1)
         #expect(CLIError.connectionDetail("(conn.c:2088): No server available for connection; check that") == "no server is listening there")
         #expect(!CLIError(.failed, "two\nlines").message.contains("\n"))

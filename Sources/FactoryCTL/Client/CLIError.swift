@@ -29,6 +29,8 @@ struct CLIError: Error, Sendable, Equatable, CustomStringConvertible {
     let kind: Kind
     /// One line saying what was wrong and what to do.
     let message: String
+    /// Nobody answered on a query subject (a type no operator serves here).
+    private(set) var isNoOperator = false
 
     init(_ kind: Kind, _ message: String) {
         self.kind = kind
@@ -59,10 +61,12 @@ struct CLIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Nobody listens on the query subject: no operator runs.
     static func noOperator(querySubject: String, servers: String) -> CLIError {
-        CLIError(
+        var error = CLIError(
             .unavailable,
-            "no operator answered on \(querySubject) at \(servers): no hightouch-operator replica is running there; start one (scripts/dev starts two) or check --query-subject"
+            "no operator answered on \(querySubject) at \(servers): no replica serving it is running there; start one (scripts/dev starts two) or check --query-subject"
         )
+        error.isNoOperator = true
+        return error
     }
 
     /// No stream stores the command subject: no operator has provisioned it yet.

@@ -37,7 +37,7 @@ enum CommandPublication {
     /// be wrong, so ask the operator (best effort: no operator, no check) and say so.
     static func staleDuplicateWarning(_ result: Result, envelope: CommandEnvelope, client: FactoryClient) async -> String? {
         guard result.ack.duplicate,
-            let view = try? await client.resource(envelope.resource.name, workspace: envelope.workspace)
+            let view = try? await client.resource(envelope.resource.name, workspace: envelope.workspace, type: envelope.resource.type)
         else { return nil }
         let newest = [view.lastCommand?.sequence, view.activeCommand?.sequence].compactMap { $0 }.max() ?? 0
         guard newest > result.ack.sequence else { return nil }

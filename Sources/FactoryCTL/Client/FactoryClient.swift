@@ -57,17 +57,60 @@ final class FactoryClient: Sendable {
         return resource
     }
 
-    /// Every resource of `workspace`, or of every workspace when it is nil, page after page.
-    func resources(workspace: WorkspaceName?) async throws(CLIError) -> [ResourceStatusView] {
+    /// Every resource of `workspace`, or of every workspace when it is nil, page after page, from
+    /// the deployment of `type` (by default the default type's, or the given query subject's).
+    func resources(workspace: WorkspaceName?, type: String? = nil) async throws(CLIError) -> [ResourceStatusView] {
+        let subject = settings.querySubject(for: type)
         var resources: [ResourceStatusView] = []
         var offset: Int? = 0
         while let from = offset {
-            let reply = try await query(StatusQuery(workspace: workspace?.rawValue, allWorkspaces: workspace == nil, limit: StatusQuery.maximumLimit, offset: from))
+            let reply = try await query(StatusQuery(workspace: workspace?.rawValue, allWorkspaces: workspace == nil, limit: StatusQuery.maximumLimit, offset: from), subject: subject)
             resources += reply.resources ?? []
             // An operator that does not page answers everything at once, without nextOffset.
             offset = reply.nextOffset.flatMap { $0 > from ? $0 : nil }
         }
         return resources
+    }
+
+    /// The types whose deployments to ask: the one given, every one a given subject serves, or
+    /// every built-in type.
+    func types(_ given: String?) -> [String?] {
+        if let given { return [given] }
+        if settings.querySubjectOverride != nil { return [nil] }
+        return BuiltInResourceTypes.names
+    }
+
+    /// The resources of every type's deployment that answers (a type no operator serves here is
+    /// left out), sorted by workspace and name. Fails only if no deployment answers at all.
+    func resourcesOfEveryType(workspace: WorkspaceName?, type: String?) async throws(CLIError) -> [ResourceStatusView] {
+        var views: [ResourceStatusView] = []
+        var unanswered: CLIError?
+        var answered = false
+        for candidate in types(type) {
+            do throws(CLIError) {
+                views += try await resources(workspace: workspace, type: candidate)
+                answered = true
+            } catch where error.isNoOperator && type == nil {
+                unanswered = unanswered ?? error
+            }
+        }
+        if !answered, let unanswered { throw unanswered }
+        return views.sorted { ($0.workspace, $0.name, $0.resourceType) < ($1.workspace, $1.name, $1.resourceType) }
+    }
+
+    /// One resource, from the deployment of `type`, or from the first deployment that knows it.
+    func findResource(_ name: ResourceName, workspace: WorkspaceName, type: String?) async throws(CLIError) -> ResourceStatusView {
+        if let type { return try await resource(name, workspace: workspace, type: type) }
+        var first: CLIError?
+        for candidate in types(nil) {
+            do throws(CLIError) {
+                return try await resource(name, workspace: workspace, type: candidate)
+            } catch {
+                // Not found or no operator for this type: ask the next; report the first reason.
+                if first == nil || (first?.isNoOperator == true && !error.isNoOperator) { first = error }
+            }
+        }
+        throw first ?? .notFound(name: name.rawValue, workspace: workspace.rawValue)
     }
 
     /// Sends a status query (on `subject`, by default the query subject of the settings); an
@@ -111,18 +154,19 @@ final class FactoryClient: Sendable {
 
     // MARK: - State bucket
 
-    /// The operator's state bucket, for watching.
-    func stateBucket() async throws(CLIError) -> KeyValueBucket {
+    /// The state bucket of `type` (by default the given or default bucket), for watching.
+    func stateBucket(type: String? = nil) async throws(CLIError) -> KeyValueBucket {
+        let name = settings.stateBucket(for: type)
         do throws(NATSError) {
             let jetStream = try await connection.jetStream(options: JetStreamOptions(timeout: settings.timeout))
-            return try await jetStream.keyValue(settings.stateBucket)
+            return try await jetStream.keyValue(name)
         } catch where error.code == .notFound {
             throw CLIError(
                 .unavailable,
-                "the state bucket \(settings.stateBucket) does not exist at \(settings.serverList): no operator has run against this server yet; start one (scripts/dev), or check --state-bucket"
+                "the state bucket \(name) does not exist at \(settings.serverList): no operator has run against this server yet; start one (scripts/dev), or check --state-bucket"
             )
         } catch {
-            throw .nats(error, during: "opening the state bucket \(settings.stateBucket)", settings: settings)
+            throw .nats(error, during: "opening the state bucket \(name)", settings: settings)
         }
     }
 }

@@ -25,10 +25,11 @@ struct CancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run {
-            let envelope = try target.envelope(.cancel) { CommandEnvelope.cancel($0, workspace: $1) }
+            _ = try target.envelope(.cancel) { CommandEnvelope.cancel($0, workspace: $1) }  // names checked before connecting
             let settings = try connection.settings(environment: CommandRunner.environment)
-            let label = "\(envelope.workspace)/\(envelope.resource.name)"
             try await withFactoryClient(settings) { client in
+                let envelope = try await target.resolvedEnvelope(.cancel, client: client) { CommandEnvelope.cancel($0, workspace: $1) }
+                let label = "\(envelope.workspace)/\(envelope.resource.name)"
                 let view = try await client.resource(envelope.resource.name, workspace: envelope.workspace, type: envelope.resource.type)
                 guard let run = view.currentRun else {
                     throw CLIError.failed("\(label): no run in progress to cancel")

@@ -24,9 +24,10 @@ struct DeleteCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run {
-            let envelope = try target.envelope(.delete) { CommandEnvelope.delete($0, workspace: $1) }
+            _ = try target.envelope(.delete) { CommandEnvelope.delete($0, workspace: $1) }  // names checked before connecting
             let settings = try connection.settings(environment: CommandRunner.environment)
             try await withFactoryClient(settings) { client in
+                let envelope = try await target.resolvedEnvelope(.delete, client: client) { CommandEnvelope.delete($0, workspace: $1) }
                 let result = try await CommandPublication.publish(envelope, messageID: envelope.deduplicationID, client: client)
                 Console.line(result.line)
                 if let warning = await CommandPublication.staleDuplicateWarning(result, envelope: envelope, client: client) {

@@ -12,7 +12,8 @@ enum FollowCommands {
                 client: client,
                 scope: .resource(workspace: envelope.workspace, name: envelope.resource.name),
                 target: target,
-                renderer: WatchRenderer())
+                renderer: WatchRenderer(),
+                type: envelope.resource.type)
             let outcome = try await session.run()
             session.renderer.finish(outcome.text)
             if !outcome.isSuccess { failures += 1 }

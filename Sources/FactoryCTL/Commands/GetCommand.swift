@@ -9,10 +9,12 @@ struct GetCommand: AsyncParsableCommand {
         commandName: "get",
         abstract: "Show resources and their status: a table, the detail (-d), or the whole status as JSON or YAML (-o).",
         discussion: """
-            The status comes from the operator (a request on the query subject, answered by any replica from \
-            its KV state). STATUS is pending, active, error or deleted; RUNTIME is pending, inprogress, \
-            succeeded, failed or cancelled. With -d: vendor ids, the current and last run (status, progress, \
-            rows planned, successful and failed, error), generations, timestamps, commands and the last error.
+            The status comes from the operator (a request on each resource type's query subject, \
+            <type>.pipeline.run.query, answered by any replica serving that type from its KV state; types no \
+            operator serves here are left out). STATUS is pending, active, error or deleted; RUNTIME is \
+            pending, inprogress, succeeded, failed or cancelled. With -d: the vendor objects and the current \
+            and last run as the type's driver shows them (for Hightouch: rows planned, successful and failed), \
+            generations, timestamps, commands and the last error.
             """)
 
     @Argument(help: ArgumentHelp("A resource name (same as -n).", valueName: "name"))
@@ -35,6 +37,9 @@ struct GetCommand: AsyncParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("table, json or yaml.", valueName: "format"))
     var output: OutputFormat = .table
 
+    @Option(name: .customLong("resource-type"), help: ArgumentHelp("Only resources of this type (default: every type an operator serves here).", valueName: "type"))
+    var resourceType: String?
+
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
@@ -48,11 +53,11 @@ struct GetCommand: AsyncParsableCommand {
             let settings = try connection.settings(environment: CommandRunner.environment)
             try await withFactoryClient(settings) { client in
                 if let name, let workspace {
-                    let view = try await client.resource(name, workspace: workspace)
+                    let view = try await client.findResource(name, workspace: workspace, type: resourceType)
                     Console.write(try Self.render([view], single: true, details: details, output: output))
                     return
                 }
-                let views = try await client.resources(workspace: workspace)
+                let views = try await client.resourcesOfEveryType(workspace: workspace, type: resourceType)
                 if views.isEmpty, output == .table {
                     Console.note("No resources found in \(workspace.map { "workspace \($0)" } ?? "any workspace").")
                     return

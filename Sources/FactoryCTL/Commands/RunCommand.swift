@@ -24,9 +24,10 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run {
-            let envelope = try target.envelope(.run) { CommandEnvelope.run($0, workspace: $1) }
+            _ = try target.envelope(.run) { CommandEnvelope.run($0, workspace: $1) }  // names checked before connecting
             let settings = try connection.settings(environment: CommandRunner.environment)
             try await withFactoryClient(settings) { client in
+                let envelope = try await target.resolvedEnvelope(.run, client: client) { CommandEnvelope.run($0, workspace: $1) }
                 let messageID = Self.messageID(for: envelope)
                 let result = try await CommandPublication.publish(envelope, messageID: messageID, client: client)
                 Console.line(result.line)

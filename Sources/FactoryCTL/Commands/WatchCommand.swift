@@ -33,6 +33,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("A"), .customLong("all-workspaces")], help: "Watch every workspace (without a name).")
     var allWorkspaces = false
 
+    @Option(name: .customLong("resource-type"), help: ArgumentHelp("The resource type whose state to watch (default: with a name, the type an operator knows it by; without, hightouch).", valueName: "type"))
+    var resourceType: String?
+
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
@@ -50,7 +53,12 @@ struct WatchCommand: AsyncParsableCommand {
             }
             let settings = try connection.settings(environment: CommandRunner.environment)
             try await withFactoryClient(settings) { client in
-                let session = WatchSession(client: client, scope: scope, target: nil, renderer: WatchRenderer())
+                var type = resourceType
+                if type == nil, let name, let workspace, settings.stateBucketOverride == nil {
+                    // Ask which type knows it; a resource not applied yet is watched in the default type's state.
+                    type = (try? await client.findResource(name, workspace: workspace, type: nil))?.resourceType
+                }
+                let session = WatchSession(client: client, scope: scope, target: nil, renderer: WatchRenderer(), type: type)
                 let outcome = try await session.run()
                 session.renderer.finish(outcome.text)
                 if !outcome.isSuccess {

@@ -43,6 +43,15 @@ struct ConnectionSettings: Sendable {
     /// The query subject given by flag or environment, if any.
     var querySubjectOverride: String?
 
+    /// The state bucket given by flag or environment, if any.
+    var stateBucketOverride: String?
+
+    /// The state bucket of `type`: the given bucket, else the type's deployment's.
+    func stateBucket(for type: String?) -> String {
+        guard let type, stateBucketOverride == nil else { return stateBucket }
+        return DeploymentNames.standard(type: type).stateBucket
+    }
+
     /// Where a status query about `type` goes: the given subject, else the type's deployment's.
     func querySubject(for type: String?) -> String {
         guard let type, querySubjectOverride == nil else { return querySubject }
@@ -119,7 +128,8 @@ struct ConnectionSettings: Sendable {
         commandSubject = commandSubjectOverride ?? Self.defaultCommandSubject
         querySubjectOverride = pick(flags.querySubject, "ENTITY_OF_INTEREST_MESSAGE_QUERY_SUBJECT")
         querySubject = querySubjectOverride ?? Self.defaultQuerySubject
-        stateBucket = pick(flags.stateBucket, "OPERATOR_STATE_BUCKET") ?? Self.defaultStateBucket
+        stateBucketOverride = pick(flags.stateBucket, "OPERATOR_STATE_BUCKET")
+        stateBucket = stateBucketOverride ?? Self.defaultStateBucket
     }
 
     /// The NATSKit configuration: fail fast (a CLI must not retry a dead server for long), but

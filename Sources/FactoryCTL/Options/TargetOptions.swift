@@ -21,12 +21,12 @@ struct RegistryOption: ParsableArguments {
     @Option(
         name: .customLong("manifest"),
         help: ArgumentHelp(
-            "An operator manifest declaring resource types and enabled workspaces, to validate against (default: the seed operator: type hightouch, workspaces public and sandbox).",
+            "An operator manifest declaring resource types and enabled workspaces, to validate against (default: every built-in type: hightouch, http; workspaces public and sandbox).",
             valueName: "operator-manifest"))
     var operatorManifest: String?
 
     func registry() throws(CLIError) -> ResourceTypeRegistry {
-        guard let operatorManifest else { return .seedDefault }
+        guard let operatorManifest else { return .builtIn }
         do {
             return ResourceTypeRegistry(operatorManifest: try OperatorManifest.load(fromFile: operatorManifest))
         } catch {

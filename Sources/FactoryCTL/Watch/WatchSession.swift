@@ -28,16 +28,18 @@ struct WatchSession {
     let scope: Scope
     var target: CommandTarget?
     let renderer: WatchRenderer
+    /// The resource type whose state bucket to watch (nil: the default or given bucket).
+    var type: String? = nil
 
     /// The final outcome for a resource scope; never returns for a workspace scope unless the
     /// watch itself fails.
     func run() async throws(CLIError) -> WatchOutcome {
-        let bucket = try await client.stateBucket()
+        let bucket = try await client.stateBucket(type: type)
         let watcher: KeyValueWatcher
         do {
             watcher = try await bucket.watch(scope.pattern)
         } catch {
-            throw .nats(error, during: "watching \(client.settings.stateBucket)", settings: client.settings)
+            throw .nats(error, during: "watching \(bucket.name)", settings: client.settings)
         }
         let (inputs, continuation) = AsyncStream.makeStream(of: Input.self)
         let reader = Task {
@@ -73,7 +75,7 @@ struct WatchSession {
                 return outcome
             }
         }
-        throw .failed("the watch of \(client.settings.stateBucket) ended unexpectedly")
+        throw .failed("the watch of \(client.settings.stateBucket(for: type)) ended unexpectedly")
     }
 
     // MARK: - Events
@@ -123,8 +125,8 @@ struct WatchSession {
                 }
             }
         case .ended(let error):
-            if let error { throw .nats(error, during: "watching \(client.settings.stateBucket)", settings: client.settings) }
-            throw .failed("the watch of \(client.settings.stateBucket) ended unexpectedly")
+            if let error { throw .nats(error, during: "watching \(client.settings.stateBucket(for: type))", settings: client.settings) }
+            throw .failed("the watch of \(client.settings.stateBucket(for: type)) ended unexpectedly")
         }
         return evaluate(&state)
     }
@@ -141,7 +143,7 @@ struct WatchSession {
             renderer.show([resource])
         } else if !state.announcedWaiting {
             state.announcedWaiting = true
-            renderer.note("waiting for \(resource.label) to appear in \(client.settings.stateBucket)…")
+            renderer.note("waiting for \(resource.label) to appear in \(client.settings.stateBucket(for: type))…")
         }
 
         if let target {

@@ -34,6 +34,19 @@ public struct ResourceTypeRegistry: Sendable {
         }
     }()
 
+    /// Every resource type this build knows (`factoryctl`'s default: it validates any of them
+    /// before publishing), with the workspaces `public` and `sandbox`. An operator hosts some of
+    /// them; `factoryctl` talks to each type's deployment.
+    public static let builtIn: ResourceTypeRegistry = {
+        do {
+            return ResourceTypeRegistry(
+                types: try BuiltInResourceTypes.definitions(),
+                enabledWorkspaces: [try WorkspaceName("public"), try WorkspaceName("sandbox")])
+        } catch {
+            preconditionFailure("a built-in spec schema does not compile: \(error)")
+        }
+    }()
+
     /// The type named `name`, if known.
     public func definition(forType name: String) -> ResourceTypeDefinition? {
         types.first { $0.name == name }

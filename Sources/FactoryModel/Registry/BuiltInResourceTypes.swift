@@ -1,0 +1,12 @@
+import JSONSchema
+
+/// The resource types this build ships, as `factoryctl` knows them (their schemas; their drivers
+/// are the operator's). A new vendor adds its type here.
+public enum BuiltInResourceTypes {
+    /// The type names, in the order `factoryctl` asks their deployments.
+    public static let names = ["hightouch", "http"]
+
+    public static func definitions() throws(SchemaCompilationError) -> [ResourceTypeDefinition] {
+        [try .hightouchDefault(), try .httpDefault()]
+    }
+}
