@@ -80,5 +80,66 @@ extension BinaryTests {
                 #expect(cancel.status == 1 && cancel.errorOutput == "error: public/ping-01: no run in progress to cancel\n", "\(cancel)")
             }
         }
+
+        @Test("a resource in error is re-driven by applying the same manifest again (after the cause is fixed); the same apply again is still a duplicate")
+        func redrive() async throws {
+            try await withNATSServer { server in
+                let s = ["-s", server.url]
+                let root = FileManager.default.temporaryDirectory.appendingPathComponent("http-target-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: root) }
+                let port = try FreePort.pick()
+                let target = try CLIProcess.Background(
+                    ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", root.path],
+                    binary: CLIProcess.packageRoot.appendingPathComponent(".venv/bin/python")
+                )
+                defer { target.signal(SIGTERM) }
+                func startOperator(_ extra: [String: String]) throws -> CLIProcess.Background {
+                    try CLIProcess.Background(
+                        ["operator", "sync"], binary: CLIProcess.binary("factory-operator"),
+                        environment: ["NATS_URL": server.url, "OPERATOR_DRIVERS": "http", "METRIC_PORT": "\(try FreePort.pick())", "HTTP_TASK_SECRET_ENV": "TARGET_TOKEN"]
+                            .merging(extra) { $1 }
+                    )
+                }
+                func waitForOperator() async throws {
+                    for _ in 0..<100 {
+                        if try await CLIProcess.run(["get", "-t", "resource", "-w", "public", "--resource-type", "http"] + s).status == 0 { return }
+                        try await Task.sleep(for: .milliseconds(200))
+                    }
+                    Issue.record("factory-operator did not answer")
+                }
+                let manifest = Data("""
+                    version: v1beta
+                    name: secret-ping
+                    type: resource
+                    resource:
+                      operator: factory
+                      type: http
+                      spec:
+                        baseUrl: "http://127.0.0.1:\(port)"
+                        method: GET
+                        headers: {Authorization: {secretEnv: TARGET_TOKEN}}
+                    """.utf8)
+                // The operator allows TARGET_TOKEN but does not have it: the spec is refused.
+                var operatorProcess = try startOperator([:])
+                try await waitForOperator()
+                let first = try await CLIProcess.run(["apply", "-f", "-", "-w", "public", "--watch"] + s, standardInput: manifest)
+                #expect(first.status == 1, "\(first)")
+                #expect(first.output.contains("error (schemaViolation)") && first.output.contains("not set"), "\(first)")
+
+                // Fixed: the operator restarts with the token. The same manifest re-drives it.
+                operatorProcess.signal(SIGTERM)
+                _ = await operatorProcess.waitForExit(timeout: .seconds(20))
+                operatorProcess = try startOperator(["TARGET_TOKEN": "t0ken"])
+                defer { operatorProcess.signal(SIGTERM) }
+                try await waitForOperator()
+                let again = try await CLIProcess.run(["apply", "-f", "-", "-w", "public", "--watch"] + s, standardInput: manifest)
+                #expect(again.status == 0, "\(again)")
+                #expect(again.lines.first?.hasSuffix("(again, to re-drive it after its error: schemaViolation)") == true, "\(again)")
+                #expect(again.lines.last?.contains("succeeded") == true, "\(again)")
+                let third = try await CLIProcess.run(["apply", "-f", "-", "-w", "public"] + s, standardInput: manifest)
+                #expect(third.status == 0 && third.output.contains("unchanged (duplicate within the window)"), "\(third)")
+            }
+        }
     }
 }

@@ -32,6 +32,19 @@ enum CommandPublication {
         return "\(label): \(envelope.operation.rawValue) published to \(ack.stream), sequence \(ack.sequence)"
     }
 
+    /// The id that re-drives a resource in error with the very manifest whose command failed: the
+    /// content digest and the failure's time, so it differs from the failed command's id (which
+    /// the operator and JetStream would drop as a duplicate) yet repeats for a second apply of the
+    /// same manifest after the same failure. Nil when the resource is not in error (best effort:
+    /// no operator, no re-drive).
+    static func redriveID(for envelope: CommandEnvelope, client: FactoryClient) async -> (id: String, reason: String)? {
+        guard case .apply = envelope.payload,
+            let view = try? await client.resource(envelope.resource.name, workspace: envelope.workspace, type: envelope.resource.type),
+            view.status == "error", let error = view.lastError
+        else { return nil }
+        return (envelope.deduplicationID + "-redrive-" + (error.at ?? error.commandId ?? "unknown"), error.reason)
+    }
+
     /// JetStream drops a repeated content-derived id for two minutes even when another command
     /// changed the resource in between (apply A, apply B, apply A again). Then "unchanged" would
     /// be wrong, so ask the operator (best effort: no operator, no check) and say so.

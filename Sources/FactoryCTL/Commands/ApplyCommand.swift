@@ -1,5 +1,6 @@
 import ArgumentParser
 import FactoryModel
+import NATSKit
 
 // MARK: - ApplyCommand
 
@@ -15,7 +16,10 @@ struct ApplyCommand: AsyncParsableCommand {
 
             Each command carries a Nats-Msg-Id derived from its content, so applying the same manifest \
             again within the stream's 2-minute duplicate window is dropped ("unchanged (duplicate within \
-            the window)"); the operator also recognises a repeat of the command it applied last.
+            the window)"); the operator also recognises a repeat of the command it applied last. A resource \
+            whose last command failed (STATUS error) is re-driven by applying the same manifest again: the \
+            command then carries an id derived from the content and that failure, so it is not a duplicate of \
+            the failed one (and a second apply of the same manifest, for the same failure, still is).
 
             OWNER: the operator shows the manifest's top-level owner field in the table's OWNER column. \
             When a manifest has none, apply sets it to --owner (default: $USER). The owner is part of the \
@@ -82,8 +86,13 @@ struct ApplyCommand: AsyncParsableCommand {
             try await withFactoryClient(settings) { client in
                 var targets: [(CommandEnvelope, CommandTarget)] = []
                 for envelope in envelopes {
-                    let result = try await CommandPublication.publish(envelope, messageID: envelope.deduplicationID, client: client)
-                    Console.line(result.line)
+                    let redrive = await CommandPublication.redriveID(for: envelope, client: client)
+                    let result = try await CommandPublication.publish(envelope, messageID: redrive?.id ?? envelope.deduplicationID, client: client)
+                    if let redrive, !result.ack.duplicate {
+                        Console.line(result.line + " (again, to re-drive it after its error: \(redrive.reason))")
+                    } else {
+                        Console.line(result.line)
+                    }
                     if let warning = await CommandPublication.staleDuplicateWarning(result, envelope: envelope, client: client) {
                         Console.note("warning: " + warning)
                     }
