@@ -216,7 +216,14 @@ public struct HightouchDriver: ResourceDriver {
     public func trigger(_ spec: Spec, objects: Objects, context: TriggerContext) async throws(VendorFailure) -> TriggeredRun<RunReference> {
         do {
             let syncID = try await triggerSyncID(spec, objects: objects)
-            let runID = try await client.triggerRun(syncID: syncID, options: spec.trigger)
+            let runID: HightouchID
+            do {
+                runID = try await client.triggerRun(syncID: syncID, options: spec.trigger)
+            } catch let error as VendorError where error.code == .notFound && spec.triggerSyncID == nil && syncID.rawValue == objects.syncID {
+                // The sync this resource created is gone (deleted in Hightouch's UI, or a
+                // simulator that restarted empty): the engine ensures it again.
+                throw VendorFailure(kind: .gone, reason: "vendorNotFound", message: "sync \(syncID) (\(objects.syncSlug ?? "?")) no longer exists at Hightouch")
+            }
             return TriggeredRun(
                 reference: RunReference(syncID: syncID.rawValue, runID: runID.rawValue),
                 observation: RunObservation(phase: .queued, vendorStatus: "queued", vendorRunID: runID.rawValue)

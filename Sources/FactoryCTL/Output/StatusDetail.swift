@@ -32,6 +32,13 @@ enum StatusDetail {
         run("Current run", view.currentRun, into: &lines)
         run("Last run", view.lastRun, into: &lines)
 
+        if let drift = view.lastDrift {
+            lines.section("Last drift repair")
+            lines.add("Found", drift.found, indent: 1)
+            lines.add("Repair", drift.repair, indent: 1)
+            lines.add("By", drift.kind == "scheduled" ? "the scheduled drift check" : "command \(drift.commandId ?? "-")", indent: 1)
+            if let at = drift.at { lines.add("At", at, indent: 1) }
+        }
         lines.add("Last command", command(view.lastCommand))
         lines.add("Active command", command(view.activeCommand))
         if let error = view.lastError {

@@ -181,7 +181,24 @@ public final class CommandProcessor: Sendable {
             }
             target.markFresh()
         }
-        return try await triggerAndFinish(target, entity, spec: spec, objects: objects, status: status)
+        do {
+            return try await triggerAndFinish(target, entity, spec: spec, objects: objects, status: status)
+        } catch let failure as VendorFailure where failure.kind == .gone {
+            // The recorded objects vanished at the vendor (deleted out of band, or a vendor that
+            // forgot them): ensured again from the desired spec, the repair recorded, and the run
+            // triggered on them. The failed trigger created no run, so this is still one run.
+            let repaired = try await driver.ensure(spec: spec, known: objects)
+            let commandID = target.reference.id
+            let written = try await updateStatus(target) { status in
+                status.objects = repaired
+                status.lastDrift = DriftRecord(
+                    found: failure.message, repair: "ensured the objects again from the desired spec", kind: "onUse", commandID: commandID, at: Date()
+                )
+            }
+            OperatorMetrics.driftRepaired(type: type, kind: "onUse")
+            logger.notice("Repaired vanished vendor objects", metadata: [LoggingKeys.resource: "\(target.label)", "found": "\(failure.message)"])
+            return try await triggerAndFinish(target, entity, spec: spec, objects: repaired, status: written)
+        }
     }
 
     /// Trigger (once), then record: the status first (objects, the run under this command's key),
@@ -468,7 +485,7 @@ public final class CommandProcessor: Sendable {
 
     private func vendorFailed(_ target: Target, _ failure: VendorFailure) async -> CommandResult {
         switch failure.kind {
-        case .rejected, .unsupported:
+        case .rejected, .unsupported, .gone:
             return await fail(target, reason: failure.reason, message: failure.message, outcome: "failed")
         case .transient, .unauthorized:
             return await transientFailure(target, reason: failure.reason, message: failure.message)

@@ -182,6 +182,10 @@ public struct VendorFailure: Error, Sendable, Hashable, CustomStringConvertible 
         case rejected
         /// The vendor cannot do what was asked at all (cancel a Hightouch run).
         case unsupported
+        /// An object the recorded objects name no longer exists at the vendor (deleted out of
+        /// band): the engine ensures the objects again from the desired spec, records the repair,
+        /// and goes on (a driver whose objects the operator does not own refuses that ensure).
+        case gone
     }
 
     public var kind: Kind

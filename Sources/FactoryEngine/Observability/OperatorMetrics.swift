@@ -26,6 +26,11 @@ public enum OperatorMetrics {
         }
     }
 
+    /// A repair of vendor objects (`kind`: onUse, scheduled).
+    static func driftRepaired(type: String, kind: String) {
+        Counter(label: "factory_drift_repairs_total", dimensions: [("type", type), ("kind", kind)]).increment()
+    }
+
     static func commandHandled(op: String, result: CommandResult, elapsed: Duration) {
         let disposition: String
         switch result.disposition {

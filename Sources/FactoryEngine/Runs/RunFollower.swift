@@ -72,9 +72,15 @@ public struct RunFollower: Sendable {
                     throw VendorFailure(kind: .transient, reason: "stateUnavailable", message: "reading \(entityKey): \(error)")
                 }
             }
-            guard var observation = try await driver.observe(recorded, objects: objects, spec: spec) else {
+            // A run the vendor no longer knows (its object deleted out of band) has ended as far as
+            // anyone can tell: recorded failed, so RUNTIME does not stay in progress for good.
+            var observation = try await driver.observe(recorded, objects: objects, spec: spec)
+                ?? RunObservation(
+                    phase: .failed, vendorStatus: "unknown", vendorRunID: recorded.vendorRunID, finishedAt: Date(),
+                    error: "\(driver.descriptor.displayName) no longer knows run \(recorded.displayID) (deleted at the vendor?); it is no longer followed"
+                )
+            if observation.vendorStatus == "unknown", observation.phase == .failed {
                 logger.warning("The vendor no longer knows a followed run", metadata: [LoggingKeys.run: "\(recorded.displayID)", LoggingKeys.resource: "\(label)"])
-                return .ack
             }
             if !observation.phase.isFinished, let deadline = recorded.deadline, Date() >= deadline {
                 observation = await timedOut(recorded, observation, objects: objects, spec: spec, label: label)
@@ -98,10 +104,24 @@ public struct RunFollower: Sendable {
                 return .ack
             }
             return .nak(delay: nextLook(after: started))
-        } catch let failure as VendorFailure where failure.kind == .rejected {
-            // The run cannot be followed at all (its reference is unreadable): looking again
-            // cannot help.
+        } catch let failure as VendorFailure where failure.kind == .rejected || failure.kind == .unsupported || failure.kind == .gone {
+            // The run cannot be followed at all (its object is gone at the vendor, its reference
+            // unreadable): looking again cannot help. Recorded failed with the reason, so RUNTIME
+            // does not stay in progress for good.
             logger.error("Cannot follow a run", metadata: [LoggingKeys.resource: "\(label)", "error": "\(failure)"])
+            let runKey = followUp.runKey
+            let vendorRunID = followUp.vendorRunID
+            _ = try? await store.modify(StatusRecord.self, key: key) { current in
+                guard var status = current, status.phase != .deleted else { return nil }
+                guard var run = runKey.flatMap({ status.run(key: $0) })
+                    ?? [status.currentRun, status.lastRun].compactMap({ $0 }).first(where: { $0.vendorRunID != nil && $0.vendorRunID == vendorRunID }),
+                    !run.isFinished
+                else { return nil }
+                run.apply(RunObservation(phase: .failed, vendorStatus: "unknown", finishedAt: Date(), error: "cannot follow the run: \(failure.message)"), at: Date())
+                status.record(run)
+                status.updatedAt = Date()
+                return status
+            }
             return .ack
         } catch {
             logger.warning("Could not look at a run; looking again later", metadata: [LoggingKeys.resource: "\(label)", "error": "\(error)"])

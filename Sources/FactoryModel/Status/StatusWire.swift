@@ -137,6 +137,23 @@ public struct ResourceStatusView: Codable, Sendable {
         }
     }
 
+    /// The last repair of the vendor objects.
+    public struct Drift: Codable, Sendable, Hashable {
+        public var found: String
+        public var repair: String
+        public var kind: String
+        public var commandId: String?
+        public var at: String?
+
+        public init(found: String, repair: String, kind: String, commandId: String?, at: String?) {
+            self.found = found
+            self.repair = repair
+            self.kind = kind
+            self.commandId = commandId
+            self.at = at
+        }
+    }
+
     public struct Command: Codable, Sendable, Hashable {
         public var id: String
         public var sequence: UInt64
@@ -182,6 +199,7 @@ public struct ResourceStatusView: Codable, Sendable {
     public var currentRun: Run?
     public var lastRun: Run?
     public var lastError: LastError?
+    public var lastDrift: Drift?
     public var lastCommand: Command?
     public var activeCommand: Command?
     public var createdAt: String?

@@ -104,6 +104,25 @@ extension ErrorRecord {
     }
 }
 
+extension DriftRecord {
+    var stateJSON: JSONValue {
+        var builder = StateObjectBuilder()
+        builder.add("found", found)
+        builder.add("repair", repair)
+        builder.add("kind", kind)
+        builder.add("commandID", commandID)
+        builder.add("at", at)
+        return builder.value
+    }
+
+    init(_ fields: StateFields) throws(StateDocumentError) {
+        self.init(
+            found: try fields.string("found"), repair: try fields.string("repair"), kind: try fields.string("kind"),
+            commandID: try fields.optionalString("commandID"), at: try fields.date("at")
+        )
+    }
+}
+
 extension RunRecord {
     var stateJSON: JSONValue {
         var builder = StateObjectBuilder()
@@ -163,6 +182,7 @@ extension StatusRecord: StateDocument {
         builder.add("currentRun", currentRun?.stateJSON)
         builder.add("lastRun", lastRun?.stateJSON)
         builder.add("lastError", lastError?.stateJSON)
+        builder.add("lastDrift", lastDrift?.stateJSON)
         builder.add("createdAt", createdAt)
         builder.add("updatedAt", updatedAt)
         builder.add("deletedAt", deletedAt)
@@ -181,6 +201,7 @@ extension StatusRecord: StateDocument {
         currentRun = try fields.optionalFields("currentRun").map { fields throws(StateDocumentError) in try RunRecord(fields, version: version) }
         lastRun = try fields.optionalFields("lastRun").map { fields throws(StateDocumentError) in try RunRecord(fields, version: version) }
         lastError = try fields.optionalFields("lastError").map { fields throws(StateDocumentError) in try ErrorRecord(fields) }
+        lastDrift = try fields.optionalFields("lastDrift").map { fields throws(StateDocumentError) in try DriftRecord(fields) }
         updatedAt = try fields.date("updatedAt")
         deletedAt = try fields.optionalDate("deletedAt")
     }

@@ -23,6 +23,26 @@ public struct ErrorRecord: Sendable, Hashable {
     }
 }
 
+/// A repair of the vendor objects: what was found missing or changed, and what was done.
+public struct DriftRecord: Sendable, Hashable {
+    /// What was wrong, as the vendor said it.
+    public var found: String
+    /// What the operator did.
+    public var repair: String
+    /// `onUse` (a command found it) or `scheduled` (the leader's drift check).
+    public var kind: String
+    public var commandID: String?
+    public var at: Date
+
+    public init(found: String, repair: String, kind: String, commandID: String?, at: Date) {
+        self.found = found
+        self.repair = repair
+        self.kind = kind
+        self.commandID = commandID
+        self.at = at
+    }
+}
+
 /// The observed state of one resource: what the vendor has and what became of the runs.
 /// Key `status.<workspace>.<name>`.
 public struct StatusRecord: Sendable, Hashable {
@@ -39,6 +59,8 @@ public struct StatusRecord: Sendable, Hashable {
     public var currentRun: RunRecord?
     public var lastRun: RunRecord?
     public var lastError: ErrorRecord?
+    /// The last repair of the vendor objects, if any.
+    public var lastDrift: DriftRecord?
     public var createdAt: Date
     public var updatedAt: Date
     public var deletedAt: Date?

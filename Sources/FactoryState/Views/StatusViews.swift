@@ -45,6 +45,9 @@ public enum StatusViews {
         if let error = status?.lastError {
             view.lastError = .init(reason: error.reason, message: error.message, commandId: error.commandID, at: Timestamp.format(error.at))
         }
+        if let drift = status?.lastDrift {
+            view.lastDrift = .init(found: drift.found, repair: drift.repair, kind: drift.kind, commandId: drift.commandID, at: Timestamp.format(drift.at))
+        }
         if let last = entity?.lastCommand {
             view.lastCommand = .init(id: last.id, sequence: last.sequence, operation: last.operation, receivedAt: Timestamp.format(last.receivedAt))
         }
