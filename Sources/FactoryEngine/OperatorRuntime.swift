@@ -229,6 +229,9 @@ public final class OperatorRuntime: Service, Sendable {
         for deployment in deployments { services.append(ResponderService(deployment: deployment)) }
         services.append(ElectionService(election: election))
         services.append(MaintenanceService(deployments: deployments, election: election, interval: configuration.maintenanceInterval))
+        if configuration.driftCheckInterval > .zero {
+            services.append(DriftCheckService(checks: deployments.map { DriftCheck(deployment: $0, logger: logger) }, election: election, interval: configuration.driftCheckInterval))
+        }
         services.append(GaugeService(jetStream: jetStream, streams: deployments.map(\.names.followUpStream)))
         for deployment in deployments { services.append(WorkerPoolService(pool: deployment.followers)) }
         for deployment in deployments { services.append(WorkerPoolService(pool: deployment.commands)) }
@@ -371,6 +374,34 @@ private struct MaintenanceService: Service {
                 try? await Task.sleep(for: interval)
                 guard !Task.isCancelled, election.isLeader else { continue }
                 for deployment in deployments { await deployment.maintenance.pass() }
+            }
+        }
+    }
+}
+
+/// The leader's drift check of every hosted deployment, one pass per interval, each pass spread
+/// over the interval.
+private struct DriftCheckService: Service {
+    let checks: [DriftCheck]
+    let election: LeaderElection
+    let interval: Duration
+
+    func run() async throws {
+        let checks = self.checks
+        let election = self.election
+        let interval = self.interval
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let started = ContinuousClock.now
+                if election.isLeader {
+                    let count = max(1, checks.reduce(0) { $0 + $1.deployment.readModel.activeResources().count })
+                    let spacing = max(.milliseconds(10), interval / (count + 1))
+                    for check in checks {
+                        await check.pass(spacing: spacing) { election.isLeader }
+                    }
+                }
+                let spent = ContinuousClock.now - started
+                try? await Task.sleep(for: max(.milliseconds(100), interval - spent))
             }
         }
     }

@@ -267,6 +267,46 @@ public struct HightouchDriver: ResourceDriver {
         }
     }
 
+    /// The model and the sync as Hightouch has them against the spec: deleted, the sync disabled
+    /// or rescheduled, its configuration or the model's query edited in Hightouch's UI.
+    public func drift(_ spec: Spec, objects: Objects) async throws(VendorFailure) -> [DriftFinding] {
+        var findings: [DriftFinding] = []
+        do {
+            if let id = objects.modelID {
+                do {
+                    let model = try await client.model(id: HightouchID(id))
+                    if model.raw?.sql != spec.model.raw?.sql || model.table?.name != spec.model.table?.name {
+                        findings.append(DriftFinding(kind: "query", message: "model \(id) (\(spec.model.slug)): its query differs from the spec"))
+                    }
+                    if model.primaryKey != spec.model.primaryKey || model.name != spec.model.name {
+                        findings.append(DriftFinding(kind: "configuration", message: "model \(id) (\(spec.model.slug)): its name or primary key differs from the spec"))
+                    }
+                } catch let error as VendorError where error.code == .notFound {
+                    findings.append(DriftFinding(kind: "vanished", message: "model \(id) (\(spec.model.slug)) no longer exists at Hightouch"))
+                }
+            }
+            if let id = objects.syncID {
+                do {
+                    let sync = try await client.sync(id: HightouchID(id))
+                    if sync.disabled != spec.sync.disabled {
+                        findings.append(DriftFinding(kind: "disabled", message: "sync \(id) (\(spec.sync.slug)) is \(sync.disabled ? "disabled" : "enabled"), the spec says \(spec.sync.disabled ? "disabled" : "enabled")"))
+                    }
+                    if sync.configuration != spec.sync.configuration {
+                        findings.append(DriftFinding(kind: "configuration", message: "sync \(id) (\(spec.sync.slug)): its configuration differs from the spec"))
+                    }
+                    if sync.schedule != spec.sync.schedule {
+                        findings.append(DriftFinding(kind: "schedule", message: "sync \(id) (\(spec.sync.slug)): its schedule differs from the spec"))
+                    }
+                } catch let error as VendorError where error.code == .notFound {
+                    findings.append(DriftFinding(kind: "vanished", message: "sync \(id) (\(spec.sync.slug)) no longer exists at Hightouch"))
+                }
+            }
+        } catch {
+            throw Self.classify(error, doing: "check \(spec.sync.slug) for drift")
+        }
+        return findings
+    }
+
     /// State version 1 kept only the run id; the sync is the one runs are triggered on.
     public func legacyReference(runID: String, spec: Spec, objects: Objects) async throws(VendorFailure) -> RunReference? {
         do {

@@ -230,6 +230,19 @@ public final class HightouchSimulator: Sendable {
         self.engine.withState { state, _ in state.resetCounters() }
     }
 
+    /// Deletes one sync and its runs, as someone deleting it in Hightouch's UI would.
+    public func deleteSync(id: Int) throws {
+        let result: Result<Void, SimFailure> = self.engine.withState { state, _ in
+            do throws(SimFailure) {
+                try state.deleteSync(id: id)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
     /// Removes every model, sync and run, restoring the seeded workspace (knobs and tokens stay).
     public func resetObjects() {
         let configuration = self.configuration

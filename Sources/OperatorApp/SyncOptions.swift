@@ -30,6 +30,7 @@ public enum OperatorHelp {
               OPERATOR_RECONCILE_WORKERS_INTERVAL=10s   longest gap between two looks at a running run
               OPERATOR_MAINTENANCE_INTERVAL=1m     the leader's purge cadence
               OPERATOR_PURGE_STATE_STORE_BEFORE=5m finished work older than this is purged
+              OPERATOR_DRIFT_CHECK_INTERVAL=10m    the leader's drift check of vendor objects; 0 off
               OPERATOR_STATE_STORE_TYPE=jetstream_kv   the only store; anything else is refused
               MESSAGE_DURABILITY=true              file storage and synchronous acks; false: memory storage
 

@@ -2,6 +2,10 @@
 import FactoryModel
 import FactoryState
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HightouchDriver
 import HightouchSimulator
 import JSONSchema
 import NATSKit
@@ -42,6 +46,39 @@ struct DriftTests {
             #expect(ended.lastRun?.error?.contains("cannot follow the run") == true, "\(String(describing: ended.lastRun?.error))")
             let left = try await harness.jetStream.streamInfo(harness.names.followUpStream).state.messages
             #expect(left == 0, "the follow-up ended")
+        }
+    }
+
+    @Test("the leader's scheduled drift check: a sync deleted and another disabled at the vendor are both repaired within one interval, with two replicas")
+    func scheduledCheckRepairs() async throws {
+        try await withOperator(replicas: 2, runDuration: .milliseconds(300), environment: ["OPERATOR_DRIFT_CHECK_INTERVAL": "1s"]) { harness in
+            let workspace = try WorkspaceName("public")
+            for name in ["drift-a", "drift-b"] {
+                try await harness.publish(.apply(try OperatorHarness.seedManifest(name: name, modelSlug: "model-\(name)", syncSlug: "sync-\(name)"), workspace: workspace))
+            }
+            for name in ["drift-a", "drift-b"] { try await harness.waitForStatus(name) { $0.runtime == "succeeded" } }
+            let syncs = try await harness.simulatorSyncs()
+            let deleted = try #require(syncs["sync-drift-a"]?.id)
+            let disabled = try #require(syncs["sync-drift-b"]?.id)
+            try harness.simulator.deleteSync(id: deleted)
+            // Someone disables the other sync in Hightouch's UI.
+            var request = URLRequest(url: try #require(URL(string: "\(harness.hightouch.serviceURL)/api/v1/syncs/\(disabled)")))
+            request.httpMethod = "PATCH"
+            request.setValue("Bearer test-secret-token", forHTTPHeaderField: "Authorization")
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(#"{"disabled": true}"#.utf8)
+            _ = try await URLSession.shared.data(for: request)
+            #expect(try await harness.simulatorSyncs()["sync-drift-b"]?.disabled == true)
+
+            let a = try await harness.waitForStatus("drift-a", timeout: .seconds(10)) { $0.lastDrift?.kind == "scheduled" }
+            let b = try await harness.waitForStatus("drift-b", timeout: .seconds(10)) { $0.lastDrift?.kind == "scheduled" }
+            #expect(a.lastDrift?.found.contains("no longer exists at Hightouch") == true, "\(String(describing: a.lastDrift))")
+            #expect(b.lastDrift?.found.contains("is disabled, the spec says enabled") == true, "\(String(describing: b.lastDrift))")
+            let after = try await harness.simulatorSyncs()
+            #expect(after["sync-drift-a"] != nil && after["sync-drift-a"]?.id != deleted, "recreated")
+            #expect(after["sync-drift-b"]?.disabled == false, "enabled again")
+            #expect(a.vendorValue("syncID") == after["sync-drift-a"].map { String($0.id) }, "the status records the new sync")
+            #expect(harness.triggers(syncSlug: "sync-drift-a") == 1 && harness.triggers(syncSlug: "sync-drift-b") == 1, "a repair triggers nothing")
         }
     }
 }

@@ -56,6 +56,9 @@ public struct OperatorConfiguration: Sendable {
     public var reconcileInterval: Duration = .seconds(10)
     /// OPERATOR_MAINTENANCE_INTERVAL: the leader's purge cadence.
     public var maintenanceInterval: Duration = .seconds(60)
+    /// OPERATOR_DRIFT_CHECK_INTERVAL: how often the leader compares every active resource's vendor
+    /// objects with its spec and repairs what differs; zero turns it off.
+    public var driftCheckInterval: Duration = .seconds(600)
     /// OPERATOR_PURGE_STATE_STORE_BEFORE: finished work older than this is purged.
     public var purgeStateStoreBefore: Duration = .seconds(300)
     /// OPERATOR_STATE_STORE_TYPE: only `jetstream_kv`.
@@ -102,6 +105,10 @@ public struct OperatorConfiguration: Sendable {
         reconcileInterval = try reader.duration("OPERATOR_RECONCILE_WORKERS_INTERVAL", default: reconcileInterval, minimum: .milliseconds(100))
         maintenanceInterval = try reader.duration("OPERATOR_MAINTENANCE_INTERVAL", default: maintenanceInterval, minimum: .milliseconds(100))
         purgeStateStoreBefore = try reader.duration("OPERATOR_PURGE_STATE_STORE_BEFORE", default: purgeStateStoreBefore, minimum: .seconds(1))
+        driftCheckInterval = try reader.duration("OPERATOR_DRIFT_CHECK_INTERVAL", default: driftCheckInterval, minimum: .zero)
+        if driftCheckInterval > .zero, driftCheckInterval < .milliseconds(100) {
+            throw ConfigurationError(variable: "OPERATOR_DRIFT_CHECK_INTERVAL", value: DurationParser.format(driftCheckInterval), expected: "0 (off) or at least 100ms")
+        }
         stateStoreType = try reader.choice("OPERATOR_STATE_STORE_TYPE", default: stateStoreType, allowed: ["jetstream_kv"])
         messageDurability = try reader.boolean("MESSAGE_DURABILITY", default: messageDurability)
         nats = try Self.parseNATS(reader, defaults: nats)
@@ -218,6 +225,7 @@ extension OperatorConfiguration: CustomStringConvertible {
             "reconcile \(DurationParser.format(reconcileInterval))",
             "maintenance \(DurationParser.format(maintenanceInterval))",
             "purge before \(DurationParser.format(purgeStateStoreBefore))",
+            "drift check \(driftCheckInterval == .zero ? "off" : DurationParser.format(driftCheckInterval))",
             "store \(stateStoreType)",
             "durable \(messageDurability)",
             "\(nats)",

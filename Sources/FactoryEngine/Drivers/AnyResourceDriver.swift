@@ -69,6 +69,10 @@ public struct AnyResourceDriver: Sendable, StatusDetailRows {
         try await box.cancel(run, objects: objects, spec: spec)
     }
 
+    public func drift(spec: PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> [DriftFinding] {
+        try await box.drift(spec: spec, objects: objects)
+    }
+
     public func retire(objects: JSONValue, spec: JSONValue) async throws(VendorFailure) {
         try await box.retire(objects: objects, spec: spec)
     }
@@ -90,6 +94,7 @@ private protocol ErasedDriver: Sendable {
     func observe(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure) -> RunObservation?
     func cancel(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure)
     func retire(objects: JSONValue, spec: JSONValue) async throws(VendorFailure)
+    func drift(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> [DriftFinding]
     func objectRows(_ objects: JSONValue) -> [DetailRow]
     func runRows(_ run: RunRecord) -> [DetailRow]
 }
@@ -155,6 +160,10 @@ private struct DriverBox<Driver: ResourceDriver>: ErasedDriver {
         // A spec the driver no longer accepts must not keep a delete from retiring the objects.
         let decoded = try? driver.decodeSpec(spec)
         try await driver.retire(try decode(Driver.Objects.self, objects, what: "vendor objects"), spec: decoded)
+    }
+
+    func drift(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> [DriftFinding] {
+        try await driver.drift(try typed(spec), objects: try decode(Driver.Objects.self, objects, what: "vendor objects"))
     }
 
     func objectRows(_ objects: JSONValue) -> [DetailRow] {

@@ -71,6 +71,12 @@ public protocol ResourceDriver: Sendable {
     /// (a `delete` command). Objects it does not own are left alone.
     func retire(_ objects: Objects, spec: Spec?) async throws(VendorFailure)
 
+    /// What differs at the vendor from what the spec declares (an object deleted, disabled or
+    /// edited out of band): the leader's scheduled drift check asks, and repairs what is found by
+    /// ensuring the objects again. Drivers whose objects the operator does not own report a
+    /// vanished object, which the ensure then refuses. Empty by default (nothing checked).
+    func drift(_ spec: Spec, objects: Objects) async throws(VendorFailure) -> [DriftFinding]
+
     /// A reference for a run recorded by state version 1, which kept only the vendor's run id;
     /// nil where the driver cannot rebuild one (it did not exist then).
     func legacyReference(runID: String, spec: Spec, objects: Objects) async throws(VendorFailure) -> RunReference?
@@ -96,6 +102,8 @@ extension ResourceDriver {
     }
 
     public func legacyReference(runID: String, spec: Spec, objects: Objects) async throws(VendorFailure) -> RunReference? { nil }
+
+    public func drift(_ spec: Spec, objects: Objects) async throws(VendorFailure) -> [DriftFinding] { [] }
 
     public func runRows(_ run: RunRecord) -> [DetailRow] { [] }
 }
@@ -167,6 +175,19 @@ public struct TriggeredRun<Reference: DriverValue>: Sendable {
     public init(reference: Reference, observation: RunObservation) {
         self.reference = reference
         self.observation = observation
+    }
+}
+
+/// One difference between the vendor and the spec, found by a drift check.
+public struct DriftFinding: Sendable, Hashable {
+    /// A short word for metrics: `vanished`, `disabled`, `configuration`, `query`, `schedule`, …
+    public var kind: String
+    /// For people: what differs.
+    public var message: String
+
+    public init(kind: String, message: String) {
+        self.kind = kind
+        self.message = message
     }
 }
 

@@ -125,6 +125,20 @@ public final class StatusReadModel: Sendable {
         return (page, ids.count)
     }
 
+    /// Every resource with an entity that is not deleted, by workspace and name: the drift
+    /// check's candidates (it reads each afresh before acting).
+    func activeResources() -> [(workspace: String, name: String)] {
+        let snapshot = state.withLock { $0.documents }
+        var found: [(workspace: String, name: String)] = []
+        for (key, value) in snapshot where key.hasPrefix("entity.") {
+            guard let parsed = StateKeys.parse(key),
+                let entity = try? StateCodec.decode(EntityRecord.self, value, key: key), !entity.deleted
+            else { continue }
+            found.append((parsed.workspace, parsed.name))
+        }
+        return found.sorted { ($0.workspace, $0.name) < ($1.workspace, $1.name) }
+    }
+
     /// A resource's stored documents, read; one that cannot be read is left out.
     private static func decode(entity: [UInt8]?, status: [UInt8]?) -> (EntityRecord?, StatusRecord?) {
         (

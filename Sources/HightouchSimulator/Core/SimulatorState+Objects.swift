@@ -326,6 +326,18 @@ extension SimulatorState {
         return self.syncJSON(sync, now: now)
     }
 
+    /// Removes a sync and its runs, as someone deleting it in Hightouch's UI would (the API has no
+    /// DELETE; this serves the admin route and drift tests).
+    mutating func deleteSync(id: Int) throws(SimFailure) {
+        guard let sync = self.syncs.removeValue(forKey: id) else { throw .notFound("Sync", String(id)) }
+        self.syncOrder.removeAll { $0 == id }
+        if self.syncIDBySlug[sync.slug] == id { self.syncIDBySlug.removeValue(forKey: sync.slug) }
+        for key in self.syncIDsByModel.keys { self.syncIDsByModel[key]?.removeAll { $0 == id } }
+        for key in self.syncIDsByDestination.keys { self.syncIDsByDestination[key]?.removeAll { $0 == id } }
+        for run in self.runsBySync.removeValue(forKey: id) ?? [] { self.runLocation.removeValue(forKey: run.id) }
+        self.busyUntil.removeValue(forKey: id)
+    }
+
     mutating func updateSync(id: Int, body: SimBody?, now: Double) throws(SimFailure) -> SimJSON {
         guard var sync = self.syncs[id] else { throw .notFound("Sync", String(id)) }
         var validator = SimValidator(body: body, allowed: ["configuration", "schedule", "disabled"])

@@ -133,6 +133,24 @@ struct SimAdminRoutes {
         admin.get("triggers") { _, _ in
             SimHTTP.json(200, engine.withState { state, _ in .object(["data": .array(state.triggerLog.map(\.json))]) })
         }
+        // Deleting a sync as someone would in Hightouch's UI (the API has no DELETE).
+        admin.delete("syncs/:id") { _, context in
+            guard let id = context.parameters.get("id", as: Int.self) else {
+                return SimHTTP.failure(.notFound("Sync", context.parameters.get("id") ?? ""))
+            }
+            let result: Result<Void, SimFailure> = engine.withState { state, _ in
+                do throws(SimFailure) {
+                    try state.deleteSync(id: id)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            switch result {
+            case .success: return SimHTTP.json(200, .object(["deleted": .int(id)]))
+            case .failure(let failure): return SimHTTP.failure(failure)
+            }
+        }
         admin.post("reset") { request, _ in
             let objects = SimQuery(request).first("objects") == "true"
             engine.withState { state, now in
