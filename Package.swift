@@ -119,6 +119,18 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "Fivetran",
+            dependencies: [
+                "VendorHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+
         // MARK: - State documents (read by the engine and by factoryctl)
         .target(
             name: "FactoryState",
