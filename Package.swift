@@ -130,6 +130,16 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        .target(
+            name: "FivetranSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
 
         // MARK: - State documents (read by the engine and by factoryctl)
         .target(
@@ -208,6 +218,7 @@ let package = Package(
                 "FactoryModel",
                 "JSONSchema",
                 "HightouchSimulator",
+                "FivetranSimulator",
                 "NATSTestKit",
                 // The state records and views `watch` reads (not the engine).
                 "FactoryState",
