@@ -16,6 +16,7 @@
 //                       queries, election, maintenance, metrics; imports no vendor module
 //   FactoryEngineTestKit  an in-memory state backend and a scriptable driver: the engine tested without a server
 //   HightouchDriver     the `hightouch` resource type on the engine
+//   Fivetran, FivetranSimulator, FivetranDriver   the same three for Fivetran connectors
 //   OperatorApp         what the operator executables share: `operator sync`, logging, the metrics server
 //   HightouchOperator   `hightouch-operator` executable (thin; the seed operator's drop-in)
 //   FactoryOperator     `factory-operator` executable (thin; any set of drivers, OPERATOR_DRIVERS)
@@ -177,6 +178,19 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "FivetranDriver",
+            dependencies: [
+                "FactoryEngine",
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                "Fivetran",
+                "VendorHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: - Executables
         .target(
             name: "OperatorApp",
@@ -208,6 +222,7 @@ let package = Package(
                 "OperatorApp",
                 "FactoryEngine",
                 "HightouchDriver",
+                "FivetranDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
