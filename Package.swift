@@ -16,6 +16,7 @@
 //                       queries, election, maintenance, metrics; imports no vendor module
 //   FactoryEngineTestKit  an in-memory state backend and a scriptable driver: the engine tested without a server
 //   HightouchDriver     the `hightouch` resource type on the engine
+//   Fivetran, FivetranSimulator, FivetranDriver   the same three for Fivetran connectors
 //   OperatorApp         what the operator executables share: `operator sync`, logging, the metrics server
 //   HightouchOperator   `hightouch-operator` executable (thin; the seed operator's drop-in)
 //   FactoryOperator     `factory-operator` executable (thin; any set of drivers, OPERATOR_DRIVERS)
@@ -43,6 +44,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // Already in the graph through async-http-client and hummingbird; named for its NIOSSL
+        // product (TLS configuration: a private CA for vendor clients, certificates for simulators).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -94,6 +98,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -112,6 +117,28 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
+        .target(
+            name: "Fivetran",
+            dependencies: [
+                "VendorHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .target(
+            name: "FivetranSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
 
@@ -164,6 +191,18 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "FivetranDriver",
+            dependencies: [
+                "FactoryEngine",
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                "Fivetran",
+                "VendorHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: - Executables
         .target(
@@ -197,6 +236,7 @@ let package = Package(
                 "FactoryEngine",
                 "HightouchDriver",
                 "HTTPTaskDriver",
+                "FivetranDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -207,6 +247,7 @@ let package = Package(
                 "FactoryModel",
                 "JSONSchema",
                 "HightouchSimulator",
+                "FivetranSimulator",
                 "NATSTestKit",
                 // The state records and views `watch` reads (not the engine).
                 "FactoryState",
@@ -284,6 +325,27 @@ let package = Package(
                 "Hightouch",
                 "HightouchSimulator",
                 "VendorHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The Fivetran client against its simulator (HTTP and HTTPS), the driver, and the command
+        // protocol in memory against the simulator.
+        .testTarget(
+            name: "FivetranTests",
+            dependencies: [
+                "Fivetran",
+                "FivetranSimulator",
+                "FivetranDriver",
+                "VendorHTTP",
+                "FactoryEngine",
+                "FactoryEngineTestKit",
+                "FactoryState",
+                "FactoryModel",
+                "JSONSchema",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

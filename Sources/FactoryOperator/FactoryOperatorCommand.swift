@@ -1,5 +1,6 @@
 import ArgumentParser
 import FactoryEngine
+import FivetranDriver
 import HightouchDriver
 import HTTPTaskDriver
 import OperatorApp
@@ -9,7 +10,7 @@ import OperatorApp
 /// (default: every driver whose secret is set), each on its own subjects, stream and bucket.
 @main
 struct FactoryOperatorCommand: AsyncParsableCommand {
-    static let program = OperatorProgram(name: "factory-operator", defaults: .factoryOperator, hosting: .selected([HightouchDriver.factory, HTTPTaskDriver.factory]))
+    static let program = OperatorProgram(name: "factory-operator", defaults: .factoryOperator, hosting: .selected([HightouchDriver.factory, HTTPTaskDriver.factory, FivetranDriver.factory]))
 
     static let configuration = CommandConfiguration(
         commandName: "factory-operator",

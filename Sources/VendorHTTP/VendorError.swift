@@ -62,6 +62,9 @@ public struct VendorError: Error, Sendable {
     public var outcomeUnknown: Bool
     /// The underlying transport or decoding failure, described without request data.
     public var underlying: String?
+    /// What to do about it, when the vendor's client knows better than the generic advice for
+    /// the code (a Fivetran 409 is a sync in progress, not a duplicate slug).
+    public var remedy: String?
 
     public init(
         code: Code,
@@ -124,7 +127,7 @@ extension VendorError: CustomStringConvertible, CustomDebugStringConvertible {
         if let message = self.message, !message.isEmpty { text += ": \(message)" }
         if let details = self.details, !details.isNull { text += " \(details)" }
         if let underlying = self.underlying { text += " [\(underlying)]" }
-        text += ". \(self.advice)"
+        text += ". \(self.remedy ?? self.advice)"
         return text
     }
 

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 #if canImport(Glibc)
 import Glibc
@@ -41,6 +42,13 @@ public struct VendorHTTPExecutor: Sendable {
         public var retryPolicy: RetryPolicy
         /// Answers larger than this are refused (protects memory from a misrouted download).
         public var maxResponseBytes: Int
+        /// The `Accept` header (Fivetran versions its answers with `application/json;version=2`).
+        public var accept: String
+        /// The `Content-Type` of request bodies.
+        public var contentType: String
+        /// TLS for this vendor's connections, e.g. a private CA to trust; `nil` uses the system's
+        /// trust store. Set per request, so one shared `HTTPClient` serves every vendor.
+        public var tlsConfiguration: TLSConfiguration?
 
         public init(
             vendor: String,
@@ -51,7 +59,10 @@ public struct VendorHTTPExecutor: Sendable {
             userAgent: String = VendorUserAgent.factoryOperator,
             timeout: Duration = .seconds(30),
             retryPolicy: RetryPolicy = .standard,
-            maxResponseBytes: Int = 16 << 20
+            maxResponseBytes: Int = 16 << 20,
+            accept: String = "application/json",
+            contentType: String = "application/json",
+            tlsConfiguration: TLSConfiguration? = nil
         ) {
             self.vendor = vendor
             self.baseURL = baseURL
@@ -62,6 +73,9 @@ public struct VendorHTTPExecutor: Sendable {
             self.timeout = timeout
             self.retryPolicy = retryPolicy
             self.maxResponseBytes = maxResponseBytes
+            self.accept = accept
+            self.contentType = contentType
+            self.tlsConfiguration = tlsConfiguration
         }
     }
 
@@ -235,13 +249,14 @@ public struct VendorHTTPExecutor: Sendable {
     private func perform(_ request: VendorRequest, url: String, timeout: Duration) async throws -> Answer {
         var httpRequest = HTTPClientRequest(url: url)
         httpRequest.method = request.method
-        httpRequest.headers.add(name: "Accept", value: "application/json")
+        httpRequest.tlsConfiguration = self.configuration.tlsConfiguration
+        httpRequest.headers.add(name: "Accept", value: self.configuration.accept)
         httpRequest.headers.add(name: "User-Agent", value: self.configuration.userAgent)
         self.configuration.credential.withUnredactedValue { credential in
             httpRequest.headers.add(name: "Authorization", value: "\(self.configuration.authorizationScheme) \(credential)")
         }
         if let body = request.body {
-            httpRequest.headers.add(name: "Content-Type", value: "application/json")
+            httpRequest.headers.add(name: "Content-Type", value: self.configuration.contentType)
             httpRequest.body = .bytes(body)
         }
 
