@@ -12,6 +12,7 @@
 //   VendorHTTP          what every vendor client shares: retries with backoff, rate limiting, typed HTTP errors
 //   Hightouch           the production Hightouch API client
 //   HightouchSimulator  a faithful Hightouch API simulator (Hummingbird)
+//   DBTCloud            the production dbt Cloud Administrative API v2 client
 //   FactoryEngine       the vendor-neutral engine: the driver protocol, commands, state in KV, run following,
 //                       queries, election, maintenance, metrics; imports no vendor module
 //   FactoryEngineTestKit  an in-memory state backend and a scriptable driver: the engine tested without a server
@@ -112,6 +113,19 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "DBTCloud",
+            dependencies: [
+                "VendorHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // NIOSSL's certificate and TLS configuration types, re-exported (swift-nio-ssl is
+                // not a direct dependency of this package).
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]
         ),
 
