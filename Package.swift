@@ -13,6 +13,7 @@
 //   Hightouch           the production Hightouch API client
 //   HightouchSimulator  a faithful Hightouch API simulator (Hummingbird)
 //   DBTCloud            the production dbt Cloud Administrative API v2 client
+//   DBTCloudSimulator   a faithful dbt Cloud API simulator (Hummingbird, HTTP or HTTPS)
 //   FactoryEngine       the vendor-neutral engine: the driver protocol, commands, state in KV, run following,
 //                       queries, election, maintenance, metrics; imports no vendor module
 //   FactoryEngineTestKit  an in-memory state backend and a scriptable driver: the engine tested without a server
@@ -128,6 +129,17 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]
         ),
+        .target(
+            name: "DBTCloudSimulator",
+            dependencies: [
+                "JSONSchema",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
 
         // MARK: - State documents (read by the engine and by factoryctl)
         .target(
@@ -206,6 +218,7 @@ let package = Package(
                 "FactoryModel",
                 "JSONSchema",
                 "HightouchSimulator",
+                "DBTCloudSimulator",
                 "NATSTestKit",
                 // The state records and views `watch` reads (not the engine).
                 "FactoryState",
