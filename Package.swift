@@ -18,6 +18,7 @@
 //                       queries, election, maintenance, metrics; imports no vendor module
 //   FactoryEngineTestKit  an in-memory state backend and a scriptable driver: the engine tested without a server
 //   HightouchDriver     the `hightouch` resource type on the engine
+//   DBTCloudDriver      the `dbtcloud` resource type on the engine
 //   OperatorApp         what the operator executables share: `operator sync`, logging, the metrics server
 //   HightouchOperator   `hightouch-operator` executable (thin; the seed operator's drop-in)
 //   FactoryOperator     `factory-operator` executable (thin; any set of drivers, OPERATOR_DRIVERS)
@@ -165,6 +166,18 @@ let package = Package(
             dependencies: ["FactoryEngine", "FactoryState", "FactoryModel", "JSONSchema", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
+            name: "DBTCloudDriver",
+            dependencies: [
+                "FactoryEngine",
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                "DBTCloud",
+                "VendorHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "HightouchDriver",
             dependencies: [
                 "FactoryEngine",
@@ -208,6 +221,7 @@ let package = Package(
                 "OperatorApp",
                 "FactoryEngine",
                 "HightouchDriver",
+                "DBTCloudDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
