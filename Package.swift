@@ -317,6 +317,27 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .testTarget(
+            name: "DBTCloudTests",
+            dependencies: [
+                "DBTCloud",
+                "DBTCloudSimulator",
+                "DBTCloudDriver",
+                "VendorHTTP",
+                "FactoryEngine",
+                "FactoryEngineTestKit",
+                "FactoryState",
+                "FactoryModel",
+                "JSONSchema",
+                // Throwaway TLS certificates made with openssl.
+                "NATSTestKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Drives the built `factoryctl` and `hightouch-operator` as a user would; depending on the
         // executable targets makes `swift build --build-tests` build both binaries.
         .testTarget(
