@@ -12,10 +12,13 @@
 //   VendorHTTP          what every vendor client shares: retries with backoff, rate limiting, typed HTTP errors
 //   Hightouch           the production Hightouch API client
 //   HightouchSimulator  a faithful Hightouch API simulator (Hummingbird)
+//   DBTCloud            the production dbt Cloud Administrative API v2 client
+//   DBTCloudSimulator   a faithful dbt Cloud API simulator (Hummingbird, HTTP or HTTPS)
 //   FactoryEngine       the vendor-neutral engine: the driver protocol, commands, state in KV, run following,
 //                       queries, election, maintenance, metrics; imports no vendor module
 //   FactoryEngineTestKit  an in-memory state backend and a scriptable driver: the engine tested without a server
 //   HightouchDriver     the `hightouch` resource type on the engine
+//   DBTCloudDriver      the `dbtcloud` resource type on the engine
 //   Fivetran, FivetranSimulator, FivetranDriver   the same three for Fivetran connectors
 //   OperatorApp         what the operator executables share: `operator sync`, logging, the metrics server
 //   HightouchOperator   `hightouch-operator` executable (thin; the seed operator's drop-in)
@@ -119,6 +122,30 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "DBTCloud",
+            dependencies: [
+                "VendorHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // NIOSSL's certificate and TLS configuration types, re-exported (swift-nio-ssl is
+                // not a direct dependency of this package).
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+            ]
+        ),
+        .target(
+            name: "DBTCloudSimulator",
+            dependencies: [
+                "JSONSchema",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
 
         .target(
             name: "Fivetran",
@@ -164,6 +191,18 @@ let package = Package(
         .target(
             name: "FactoryEngineTestKit",
             dependencies: ["FactoryEngine", "FactoryState", "FactoryModel", "JSONSchema", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "DBTCloudDriver",
+            dependencies: [
+                "FactoryEngine",
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                "DBTCloud",
+                "VendorHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "HightouchDriver",
@@ -237,6 +276,7 @@ let package = Package(
                 "HightouchDriver",
                 "HTTPTaskDriver",
                 "FivetranDriver",
+                "DBTCloudDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -248,6 +288,7 @@ let package = Package(
                 "JSONSchema",
                 "HightouchSimulator",
                 "FivetranSimulator",
+                "DBTCloudSimulator",
                 "NATSTestKit",
                 // The state records and views `watch` reads (not the engine).
                 "FactoryState",
@@ -346,6 +387,27 @@ let package = Package(
                 "FactoryState",
                 "FactoryModel",
                 "JSONSchema",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "DBTCloudTests",
+            dependencies: [
+                "DBTCloud",
+                "DBTCloudSimulator",
+                "DBTCloudDriver",
+                "VendorHTTP",
+                "FactoryEngine",
+                "FactoryEngineTestKit",
+                "FactoryState",
+                "FactoryModel",
+                "JSONSchema",
+                // Throwaway TLS certificates made with openssl.
+                "NATSTestKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
