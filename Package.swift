@@ -12,6 +12,8 @@
 //   VendorHTTP          what every vendor client shares: retries with backoff, rate limiting, typed HTTP errors
 //   Hightouch           the production Hightouch API client
 //   HightouchSimulator  a faithful Hightouch API simulator (Hummingbird)
+//   Census              the Census API client
+//   CensusSimulator     a Census API simulator (Hummingbird; HTTP and HTTPS)
 //   FactoryEngine       the vendor-neutral engine: the driver protocol, commands, state in KV, run following,
 //                       queries, election, maintenance, metrics; imports no vendor module
 //   FactoryEngineTestKit  an in-memory state backend and a scriptable driver: the engine tested without a server
@@ -115,6 +117,31 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "Census",
+            dependencies: [
+                "VendorHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // A CA file in the configuration (CENSUS_CA_FILE) needs NIOSSL's TLSConfiguration. NIOSSL
+                // comes with AsyncHTTPClient; it is imported through it, because Package.swift declares
+                // no swift-nio-ssl package (no new package dependencies).
+            ]
+        ),
+        .target(
+            name: "CensusSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                // HTTPS (--tls-cert/--tls-key): HTTPServerBuilder.tls; NIOSSL's TLSConfiguration comes with it.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: - State documents (read by the engine and by factoryctl)
         .target(
             name: "FactoryState",
@@ -192,6 +219,7 @@ let package = Package(
                 "FactoryModel",
                 "JSONSchema",
                 "HightouchSimulator",
+                "CensusSimulator",
                 "NATSTestKit",
                 // The state records and views `watch` reads (not the engine).
                 "FactoryState",
