@@ -18,6 +18,7 @@
 //                       queries, election, maintenance, metrics; imports no vendor module
 //   FactoryEngineTestKit  an in-memory state backend and a scriptable driver: the engine tested without a server
 //   HightouchDriver     the `hightouch` resource type on the engine
+//   CensusDriver        the `census` resource type on the engine
 //   OperatorApp         what the operator executables share: `operator sync`, logging, the metrics server
 //   HightouchOperator   `hightouch-operator` executable (thin; the seed operator's drop-in)
 //   FactoryOperator     `factory-operator` executable (thin; any set of drivers, OPERATOR_DRIVERS)
@@ -178,6 +179,19 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "CensusDriver",
+            dependencies: [
+                "FactoryEngine",
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                "Census",
+                "VendorHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: - Executables
         .target(
             name: "OperatorApp",
@@ -209,6 +223,7 @@ let package = Package(
                 "OperatorApp",
                 "FactoryEngine",
                 "HightouchDriver",
+                "CensusDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CensusDriver
 import FactoryEngine
 import HightouchDriver
 import OperatorApp
@@ -8,7 +9,7 @@ import OperatorApp
 /// (default: every driver whose secret is set), each on its own subjects, stream and bucket.
 @main
 struct FactoryOperatorCommand: AsyncParsableCommand {
-    static let program = OperatorProgram(name: "factory-operator", defaults: .factoryOperator, hosting: .selected([HightouchDriver.factory]))
+    static let program = OperatorProgram(name: "factory-operator", defaults: .factoryOperator, hosting: .selected([HightouchDriver.factory, CensusDriver.factory]))
 
     static let configuration = CommandConfiguration(
         commandName: "factory-operator",
