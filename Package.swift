@@ -319,6 +319,28 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // The Census client against its simulator (HTTP and HTTPS), the driver, and the command
+        // protocol in memory against the real simulator.
+        .testTarget(
+            name: "CensusTests",
+            dependencies: [
+                "Census",
+                "CensusSimulator",
+                "CensusDriver",
+                "VendorHTTP",
+                "FactoryEngine",
+                "FactoryEngineTestKit",
+                "FactoryState",
+                "FactoryModel",
+                "JSONSchema",
+                "NATSTestKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Drives the built `factoryctl` and `hightouch-operator` as a user would; depending on the
         // executable targets makes `swift build --build-tests` build both binaries.
         .testTarget(
