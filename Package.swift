@@ -14,12 +14,15 @@
 //   HightouchSimulator  a faithful Hightouch API simulator (Hummingbird)
 //   DBTCloud            the production dbt Cloud Administrative API v2 client
 //   DBTCloudSimulator   a faithful dbt Cloud API simulator (Hummingbird, HTTP or HTTPS)
+//   Census              the Census API client
+//   CensusSimulator     a Census API simulator (Hummingbird; HTTP and HTTPS)
 //   FactoryEngine       the vendor-neutral engine: the driver protocol, commands, state in KV, run following,
 //                       queries, election, maintenance, metrics; imports no vendor module
 //   FactoryEngineTestKit  an in-memory state backend and a scriptable driver: the engine tested without a server
 //   HightouchDriver     the `hightouch` resource type on the engine
 //   DBTCloudDriver      the `dbtcloud` resource type on the engine
 //   Fivetran, FivetranSimulator, FivetranDriver   the same three for Fivetran connectors
+//   CensusDriver        the `census` resource type on the engine
 //   OperatorApp         what the operator executables share: `operator sync`, logging, the metrics server
 //   HightouchOperator   `hightouch-operator` executable (thin; the seed operator's drop-in)
 //   FactoryOperator     `factory-operator` executable (thin; any set of drivers, OPERATOR_DRIVERS)
@@ -130,9 +133,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                // NIOSSL's certificate and TLS configuration types, re-exported (swift-nio-ssl is
-                // not a direct dependency of this package).
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -147,6 +148,29 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "Census",
+            dependencies: [
+                "VendorHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // A CA file in the configuration (CENSUS_CA_FILE): NIOSSL's TLSConfiguration.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .target(
+            name: "CensusSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                // HTTPS (--tls-cert/--tls-key): HTTPServerBuilder.tls; NIOSSL's TLSConfiguration comes with it.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "Fivetran",
             dependencies: [
@@ -243,6 +267,19 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "CensusDriver",
+            dependencies: [
+                "FactoryEngine",
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                "Census",
+                "VendorHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: - Executables
         .target(
             name: "OperatorApp",
@@ -277,6 +314,7 @@ let package = Package(
                 "HTTPTaskDriver",
                 "FivetranDriver",
                 "DBTCloudDriver",
+                "CensusDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -289,6 +327,7 @@ let package = Package(
                 "HightouchSimulator",
                 "FivetranSimulator",
                 "DBTCloudSimulator",
+                "CensusSimulator",
                 "NATSTestKit",
                 // The state records and views `watch` reads (not the engine).
                 "FactoryState",
@@ -407,6 +446,28 @@ let package = Package(
                 "FactoryModel",
                 "JSONSchema",
                 // Throwaway TLS certificates made with openssl.
+                "NATSTestKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The Census client against its simulator (HTTP and HTTPS), the driver, and the command
+        // protocol in memory against the real simulator.
+        .testTarget(
+            name: "CensusTests",
+            dependencies: [
+                "Census",
+                "CensusSimulator",
+                "CensusDriver",
+                "VendorHTTP",
+                "FactoryEngine",
+                "FactoryEngineTestKit",
+                "FactoryState",
+                "FactoryModel",
+                "JSONSchema",
                 "NATSTestKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
-import HummingbirdTLS
+import NIOSSL
 import VendorHTTP
 
 // MARK: - DBTCloudClient

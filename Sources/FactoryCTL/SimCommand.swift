@@ -10,7 +10,7 @@ struct SimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
         abstract: "Run a vendor API simulator.",
-        subcommands: [SimHightouchCommand.self, SimFivetranCommand.self, SimDBTCloudCommand.self]
+        subcommands: [SimHightouchCommand.self, SimFivetranCommand.self, SimDBTCloudCommand.self, SimCensusCommand.self]
     )
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CensusDriver
 import DBTCloudDriver
 import FactoryEngine
 import FivetranDriver
@@ -11,7 +12,7 @@ import OperatorApp
 /// (default: every driver whose secret is set), each on its own subjects, stream and bucket.
 @main
 struct FactoryOperatorCommand: AsyncParsableCommand {
-    static let program = OperatorProgram(name: "factory-operator", defaults: .factoryOperator, hosting: .selected([HightouchDriver.factory, HTTPTaskDriver.factory, FivetranDriver.factory, DBTCloudDriver.factory]))
+    static let program = OperatorProgram(name: "factory-operator", defaults: .factoryOperator, hosting: .selected([HightouchDriver.factory, HTTPTaskDriver.factory, FivetranDriver.factory, DBTCloudDriver.factory, CensusDriver.factory]))
 
     static let configuration = CommandConfiguration(
         commandName: "factory-operator",

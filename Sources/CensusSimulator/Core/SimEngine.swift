@@ -1,0 +1,42 @@
+import Foundation
+import Synchronization
+
+// MARK: - SimEngine
+
+/// Holds the simulated workspace behind one lock. Every operation takes the lock once, does a
+/// short synchronous piece of work and releases it; no `await` happens under the lock.
+final class SimEngine: Sendable {
+    let configuration: CensusSimulator.Configuration
+    private let state: Mutex<SimState>
+
+    init(configuration: CensusSimulator.Configuration) {
+        self.configuration = configuration
+        self.state = Mutex(SimState(configuration: configuration, now: Date().timeIntervalSince1970))
+    }
+
+    /// Runs `body` on the state with the simulated "now" (wall clock plus the admin offset).
+    func withState<Result: Sendable>(_ body: (inout SimState, Double) -> Result) -> Result {
+        let wall = Date().timeIntervalSince1970
+        return self.state.withLock { state in body(&state, wall + state.clockOffset) }
+    }
+
+    /// Runs an API operation that may fail with an API error answer.
+    func perform(_ body: (inout SimState, Double) throws(SimFailure) -> SimJSON) -> Result<SimJSON, SimFailure> {
+        self.withState { state, now in
+            do throws(SimFailure) {
+                return .success(try body(&state, now))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    func admit(authorization: String?) -> SimState.Admission {
+        let instant = ContinuousClock.now
+        return self.withState { state, _ in state.admit(authorization: authorization, instant: instant) }
+    }
+
+    func count(route: String, status: Int) {
+        self.withState { state, _ in state.count(route: route, status: status) }
+    }
+}
