@@ -11,18 +11,19 @@ struct ValidateCommand: AsyncParsableCommand {
         commandName: "validate",
         abstract: "Validate resource manifests against their resource type's spec schema.",
         discussion: """
-            Every resource document in FILE (YAML, several documents separated by ---, or JSON for .json files) \
-            is checked against the spec schema of its resource type: the seed operator's built-in hightouch \
-            schema, or the types declared in --manifest. With -w, the workspace must be enabled.
+            Every resource document in FILE (YAML, several documents separated by ---, or JSON for .json files; \
+            - reads standard input) is checked against the spec schema of its resource type: the built-in \
+            types (hightouch, http, fivetran, dbtcloud, census), or the types declared in --manifest. With -w, \
+            the workspace must be enabled.
 
             Prints "valid" (exit 0), or one line per problem such as \
             "/spec/model/isSchema: expected boolean, got string" (exit 1). Unreadable files exit 2.
             """)
 
-    @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("The resource manifest file to validate.", valueName: "file"))
+    @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("The resource manifest file to validate (- for standard input).", valueName: "file"))
     var file: String
 
-    @Option(name: .customLong("manifest"), help: ArgumentHelp("An operator manifest declaring resource types and enabled workspaces (default: the seed operator).", valueName: "operator-manifest"))
+    @Option(name: .customLong("manifest"), help: ArgumentHelp("An operator manifest declaring resource types and enabled workspaces (default: the built-in types).", valueName: "operator-manifest"))
     var operatorManifest: String?
 
     @Option(name: [.customShort("w"), .customLong("workspace")], help: ArgumentHelp("Also check that this workspace is enabled.", valueName: "workspace"))
@@ -44,16 +45,16 @@ struct ValidateCommand: AsyncParsableCommand {
             registry = .builtIn
         }
 
-        let text: String
-        do {
-            text = try ManifestLoader.readText(fromFile: file)
-        } catch {
-            ValidateOutput.fail(error.description)
+        let source: ManifestInput.Source
+        switch ManifestInput.source(file) {
+        case .success(let read): source = read
+        case .failure(let problem):
+            ValidateOutput.fail(problem.message)
             throw ExitCode(2)
         }
 
         let report = ResourceFileValidator.validate(
-            text: text, format: ManifestFormat.forFile(path: file), registry: registry,
+            text: source.text, format: source.format, registry: registry,
             workspace: workspace, maxErrors: max(1, maxErrors))
         guard report.isValid else {
             for problem in report.problems {

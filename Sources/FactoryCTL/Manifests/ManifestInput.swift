@@ -29,6 +29,38 @@ enum ManifestInput {
         var problems: [String] = []
     }
 
+    /// A source's text, how to parse it, and how problems name it.
+    struct Source {
+        var text: String
+        var format: ManifestFormat
+        var origin: String
+    }
+
+    /// Why a source could not be read, as one line.
+    struct SourceProblem: Error {
+        var message: String
+    }
+
+    /// Reads one source: a file, or `-` for standard input (YAML, or JSON when it starts with `{`).
+    static func source(_ path: String, readStandardInput: () -> Data = { FileHandle.standardInput.readDataToEndOfFile() }) -> Result<Source, SourceProblem> {
+        guard path == "-" else {
+            do {
+                return .success(Source(text: try ManifestLoader.readText(fromFile: path), format: ManifestFormat.forFile(path: path), origin: path))
+            } catch {
+                return .failure(SourceProblem(message: error.description))
+            }
+        }
+        let data = readStandardInput()
+        guard data.count <= ManifestLoader.maxFileBytes else {
+            return .failure(SourceProblem(message: "stdin: larger than the limit of \(ManifestLoader.maxFileBytes) bytes"))
+        }
+        guard let decoded = String(validating: data, as: UTF8.self) else {
+            return .failure(SourceProblem(message: "stdin: not UTF-8 text"))
+        }
+        // JSON piped in (e.g. from another tool) gets the strict parser's precise errors.
+        return .success(Source(text: decoded, format: decoded.drop { $0.isWhitespace }.first == "{" ? .json : .yaml, origin: "stdin"))
+    }
+
     /// Reads every source; `-` is standard input (read once).
     static func load(
         paths: [String], registry: ResourceTypeRegistry, workspace: WorkspaceName, readStandardInput: () -> Data = { FileHandle.standardInput.readDataToEndOfFile() }
@@ -36,37 +68,21 @@ enum ManifestInput {
         var report = Report()
         var standardInputRead = false
         for path in paths {
-            let text: String
-            let format: ManifestFormat
-            let origin: String
             if path == "-" {
                 guard !standardInputRead else {
                     report.problems.append("-f - given twice: standard input can be read once")
                     continue
                 }
                 standardInputRead = true
-                origin = "stdin"
-                let data = readStandardInput()
-                guard data.count <= ManifestLoader.maxFileBytes else {
-                    report.problems.append("stdin: larger than the limit of \(ManifestLoader.maxFileBytes) bytes")
-                    continue
-                }
-                guard let decoded = String(validating: data, as: UTF8.self) else {
-                    report.problems.append("stdin: not UTF-8 text")
-                    continue
-                }
-                text = decoded
-                // JSON piped in (e.g. from another tool) gets the strict parser's precise errors.
-                format = decoded.drop { $0.isWhitespace }.first == "{" ? .json : .yaml
-            } else {
-                origin = path
-                format = ManifestFormat.forFile(path: path)
-                do {
-                    text = try ManifestLoader.readText(fromFile: path)
-                } catch {
-                    report.problems.append(error.description)
-                    continue
-                }
+            }
+            let text: String
+            let format: ManifestFormat
+            let origin: String
+            switch source(path, readStandardInput: readStandardInput) {
+            case .success(let read): (text, format, origin) = (read.text, read.format, read.origin)
+            case .failure(let problem):
+                report.problems.append(problem.message)
+                continue
             }
             let validation = ResourceFileValidator.validate(text: text, format: format, registry: registry, workspace: workspace.rawValue)
             guard validation.isValid else {
