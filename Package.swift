@@ -11,6 +11,7 @@
 //   FactoryState        the state documents (records, versions 1 and 2) and their views: what factoryctl reads
 //   VendorHTTP          what every vendor client shares: retries with backoff, rate limiting, typed HTTP errors
 //   Hightouch           the production Hightouch API client
+//   SimulatorKit        what simulators and fault tests share: a served app's lifecycle, a fault proxy, an HTTP task target
 //   HightouchSimulator  a faithful Hightouch API simulator (Hummingbird)
 //   DBTCloud            the production dbt Cloud Administrative API v2 client
 //   DBTCloudSimulator   a faithful dbt Cloud API simulator (Hummingbird, HTTP or HTTPS)
@@ -113,6 +114,17 @@ let package = Package(
                 "VendorHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // What simulators and fault tests share: a served application's lifecycle, a fault proxy,
+        // a target for HTTP tasks.
+        .target(
+            name: "SimulatorKit",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
@@ -517,6 +529,7 @@ let package = Package(
                 "FactoryModel",
                 "FactoryState",
                 "JSONSchema",
+                "SimulatorKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -537,6 +550,11 @@ let package = Package(
                 "JSONSchema",
                 "Hightouch",
                 "HightouchSimulator",
+                // Every resource type as processes: each vendor's simulator behind a fault proxy.
+                "SimulatorKit",
+                "DBTCloudSimulator",
+                "CensusSimulator",
+                "FivetranSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ],
             // Run by the interoperability tests with the project's Python environment.

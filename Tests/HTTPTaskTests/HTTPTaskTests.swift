@@ -4,99 +4,12 @@ import FactoryModel
 import FactoryState
 import Foundation
 import HTTPTaskDriver
+import SimulatorKit
 import Hummingbird
 import JSONSchema
 import NIOCore
 import Synchronization
 import Testing
-
-/// A target of HTTP tasks: idempotency keys kept, polling, failures, a hang, a redirect loop and an
-/// endless answer.
-final class TaskTarget: Sendable {
-    struct State {
-        /// Idempotency key → the job id it created: a repeated key gets the first answer.
-        var jobsByKey: [String: Int] = [:]
-        var effects = 0
-        var requests = 0
-        var keys: [String] = []
-        var authorizations: [String] = []
-        var failuresLeft = 0
-        var pollsBeforeDone = 2
-        var jobOutcome = "done"
-        var polls: [Int: Int] = [:]
-    }
-
-    let state = Mutex(State())
-    private let task = Mutex<Task<Void, any Error>?>(nil)
-
-    /// Starts the target on a free loopback port; returns its base URL.
-    func start() async throws -> String {
-        let router = Router()
-        router.post("jobs") { request, _ -> Response in
-            let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value ?? ""
-            let failing = self.state.withLock { state -> Bool in
-                state.requests += 1
-                state.keys.append(key)
-                state.authorizations.append(request.headers[.authorization] ?? "")
-                if state.failuresLeft > 0 {
-                    state.failuresLeft -= 1
-                    return true
-                }
-                return false
-            }
-            if failing { return Response(status: .serviceUnavailable) }
-            let id = self.state.withLock { state -> Int in
-                if let id = state.jobsByKey[key] { return id }
-                state.effects += 1
-                let id = state.effects
-                state.jobsByKey[key] = id
-                return id
-            }
-            return Self.json(.created, #"{"id": \#(id), "state": "accepted"}"#)
-        }
-        router.get("jobs/:id") { _, context -> Response in
-            let id = context.parameters.get("id", as: Int.self) ?? 0
-            let (count, limit, outcome) = self.state.withLock { state -> (Int, Int, String) in
-                state.polls[id, default: 0] += 1
-                return (state.polls[id] ?? 0, state.pollsBeforeDone, state.jobOutcome)
-            }
-            return Self.json(.ok, #"{"id": \#(id), "state": "\#(count >= limit ? outcome : "running")"}"#)
-        }
-        router.get("missing") { _, _ in Self.json(.notFound, #"{"error": "no such thing"}"#) }
-        router.get("hang") { _, _ -> Response in
-            try await Task.sleep(for: .seconds(30))
-            return Response(status: .ok)
-        }
-        router.get("loop") { _, _ in Response(status: .found, headers: [.location: "/loop2"]) }
-        router.get("loop2") { _, _ in Response(status: .found, headers: [.location: "/loop"]) }
-        router.get("endless") { _, _ -> Response in
-            Response(status: .ok, body: ResponseBody { writer in
-                let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
-                for _ in 0..<16_384 { try await writer.write(chunk) }  // 1 GiB, unless the reader leaves
-                try await writer.finish(nil)
-            })
-        }
-        let ports = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }
-        )
-        task.withLock { $0 = Task { try await app.runService() } }
-        var iterator = ports.stream.makeAsyncIterator()
-        let port = await iterator.next() ?? 0
-        return "http://127.0.0.1:\(port)"
-    }
-
-    func stop() async {
-        let running = task.withLock { $0 }
-        running?.cancel()
-        _ = await running?.result
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
-}
 
 @Suite("HTTP tasks", .serialized, .timeLimit(.minutes(2)))
 struct HTTPTaskTests {
@@ -115,8 +28,8 @@ struct HTTPTaskTests {
         .apply(ResourceManifest(name: try ResourceName(name), version: "v1beta", resource: .init(operator: "factory", type: "http", spec: spec)), workspace: Self.workspace)
     }
 
-    func withTarget(_ body: (TaskTarget, String) async throws -> Void) async throws {
-        let target = TaskTarget()
+    func withTarget(_ body: (HTTPTaskTarget, String) async throws -> Void) async throws {
+        let target = HTTPTaskTarget()
         let base = try await target.start()
         do {
             try await body(target, base)

@@ -15,7 +15,7 @@ import Testing
 
 /// A real nats-server, the Hightouch simulator and operator replicas (in this process), with
 /// settings that make failures heal in seconds instead of minutes.
-final class OperatorHarness: @unchecked Sendable {
+final class OperatorHarness: DeploymentHarness, @unchecked Sendable {
     // @unchecked: `replicas` is only changed by the test's own task.
     let server: NATSServerProcess
     let simulator: HightouchSimulator
@@ -160,50 +160,7 @@ final class OperatorHarness: @unchecked Sendable {
         return try ResourceManifest.load(from: text)
     }
 
-    /// Publishes a command with its content-derived message id (as factoryctl does), or `messageID`.
-    @discardableResult
-    func publish(_ envelope: CommandEnvelope, messageID: String? = nil) async throws -> JetStreamPublishAck {
-        try await jetStream.publish(
-            envelope.encoded(), to: names.commandSubject,
-            options: JetStreamPublishOptions(messageID: messageID ?? envelope.deduplicationID)
-        )
-    }
-
-    @discardableResult
-    func publishRaw(_ bytes: [UInt8], messageID: String? = nil) async throws -> JetStreamPublishAck {
-        try await jetStream.publish(bytes, to: names.commandSubject, options: JetStreamPublishOptions(messageID: messageID))
-    }
-
     // MARK: - Status
-
-    /// A status query on the Hightouch deployment's subject, or on `subject`.
-    func query(_ query: StatusQuery, subject: String? = nil) async throws -> StatusReply {
-        let payload = try JSONEncoder().encode(query)
-        let reply = try await client.request(Array(payload), to: subject ?? names.querySubject, timeout: .seconds(5))
-        return try JSONDecoder().decode(StatusReply.self, from: Data(reply.payload))
-    }
-
-    func status(_ name: String, workspace: String = "public", subject: String? = nil) async throws -> ResourceStatusView? {
-        try await query(StatusQuery(workspace: workspace, name: name), subject: subject).resource
-    }
-
-    /// Waits until the resource's status satisfies `condition`.
-    @discardableResult
-    func waitForStatus(
-        _ name: String, workspace: String = "public", subject: String? = nil, timeout: Duration = .seconds(20),
-        _ condition: @escaping (ResourceStatusView) -> Bool
-    ) async throws -> ResourceStatusView {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        var last: ResourceStatusView?
-        while ContinuousClock.now < deadline {
-            if let view = try? await status(name, workspace: workspace, subject: subject) {
-                last = view
-                if condition(view) { return view }
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw HarnessTimeout(description: "\(workspace)/\(name) did not reach the expected state; last: \(String(describing: last.map { "\($0.status)/\($0.runtime) lastError=\(String(describing: $0.lastError))" }))")
-    }
 
     struct SimulatedSync: Decodable {
         var id: Int
@@ -221,37 +178,10 @@ final class OperatorHarness: @unchecked Sendable {
         return Dictionary(page.data.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Waits until some replica answers status queries.
-    @discardableResult
-    func waitForQueryable(timeout: Duration = .seconds(30)) async throws -> StatusReply {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while ContinuousClock.now < deadline {
-            if let reply = try? await query(StatusQuery(workspace: "public")) { return reply }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw HarnessTimeout(description: "no replica answered status queries within \(timeout)")
-    }
-
     func triggers(syncSlug: String) -> Int {
         simulator.counters().triggersBySyncSlug[syncSlug] ?? 0
     }
 
-    /// The messages on the dead-letter stream.
-    func deadLetters() async throws -> [JetStreamStoredMessage] {
-        let info = try await jetStream.streamInfo(names.deadLetterStream)
-        guard info.state.messages > 0 else { return [] }
-        var messages: [JetStreamStoredMessage] = []
-        for sequence in info.state.firstSequence...info.state.lastSequence {
-            if let message = try? await jetStream.message(stream: names.deadLetterStream, sequence: sequence) {
-                messages.append(message)
-            }
-        }
-        return messages
-    }
-
-    func commandsLeft() async throws -> UInt64 {
-        try await jetStream.streamInfo(names.commandStream).state.messages
-    }
 }
 
 struct HarnessTimeout: Error, CustomStringConvertible {
