@@ -12,6 +12,7 @@
 //   VendorHTTP          what every vendor client shares: retries with backoff, rate limiting, typed HTTP errors
 //   Hightouch           the production Hightouch API client
 //   SimulatorKit        what simulators and fault tests share: a served app's lifecycle, a fault proxy, an HTTP task target
+//   SimulatedVendors    every vendor's simulator behind one protocol (process tests, chaos, benchmarks)
 //   HightouchSimulator  a faithful Hightouch API simulator (Hummingbird)
 //   DBTCloud            the production dbt Cloud Administrative API v2 client
 //   DBTCloudSimulator   a faithful dbt Cloud API simulator (Hummingbird, HTTP or HTTPS)
@@ -128,6 +129,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
+        ),
+        // Every vendor's simulator behind one protocol, for process tests, chaos runs and benchmarks.
+        .target(
+            name: "SimulatedVendors",
+            dependencies: ["SimulatorKit", "DBTCloudSimulator", "CensusSimulator", "FivetranSimulator", "JSONSchema"]
         ),
         .target(
             name: "HightouchSimulator",
@@ -552,8 +558,7 @@ let package = Package(
                 "HightouchSimulator",
                 // Every resource type as processes: each vendor's simulator behind a fault proxy.
                 "SimulatorKit",
-                "DBTCloudSimulator",
-                "CensusSimulator",
+                "SimulatedVendors",
                 "FivetranSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,6 +1,7 @@
 import FactoryModel
 import FivetranSimulator
 import Foundation
+import SimulatedVendors
 import JSONSchema
 import NATSKit
 import SimulatorKit
@@ -13,7 +14,7 @@ import Testing
 struct FivetranProcessTests {
     @Test("STATUS, TEST, FORCE_RESYNC and START; a refused FORCE_RESYNC without a table; a paused connector refused, then unpaused when the spec says so")
     func actions() async throws {
-        let vendor = FivetranUnderTest()
+        let vendor = SimulatedFivetran()
         let simulator = vendor.simulator
         try await VendorProcessTests.withStack(vendor) { stack in
             func spec(_ index: Int, _ fields: JSONObject) -> JSONValue {

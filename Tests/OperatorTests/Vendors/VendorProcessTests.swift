@@ -1,5 +1,6 @@
 import FactoryModel
 import Foundation
+import SimulatedVendors
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -14,9 +15,9 @@ import Testing
 /// count is the scenario's.
 @Suite("Every resource type as processes: two replicas, the vendor, faults", .serialized, .timeLimit(.minutes(10)))
 struct VendorProcessTests {
-    static let vendors: [any VendorUnderTest] = [DBTCloudUnderTest(), CensusUnderTest(), FivetranUnderTest(), HTTPTaskUnderTest()]
+    static let vendors: [any SimulatedVendor] = [SimulatedDBTCloud(), SimulatedCensus(), SimulatedFivetran(), SimulatedHTTPTarget()]
 
-    static func withStack(_ vendor: any VendorUnderTest, logLevel: String = "info", _ body: (VendorStack) async throws -> Void) async throws {
+    static func withStack(_ vendor: any SimulatedVendor, logLevel: String = "info", _ body: (VendorStack) async throws -> Void) async throws {
         let stack = try await VendorStack.start(vendor, replicas: ["replica-a", "replica-b"], logLevel: logLevel)
         do {
             _ = try await stack.waitForQueryable()
@@ -30,7 +31,7 @@ struct VendorProcessTests {
     }
 
     @Test("success, failure, timeout, cancel where the vendor can, a bad spec: each ends as it should, with one run at the vendor", arguments: vendors)
-    func outcomes(vendor: any VendorUnderTest) async throws {
+    func outcomes(vendor: any SimulatedVendor) async throws {
         try await Self.withStack(vendor) { stack in
             let url = stack.serviceURL
 
@@ -90,7 +91,7 @@ struct VendorProcessTests {
     }
 
     @Test("a replica SIGKILLed between the recorded intent and the trigger, or between the trigger and its record: exactly one run", arguments: vendors)
-    func killedAroundTheTrigger(vendor: any VendorUnderTest) async throws {
+    func killedAroundTheTrigger(vendor: any SimulatedVendor) async throws {
         try await Self.withStack(vendor) { stack in
             for (index, release) in [(11, FaultProxy.Release.drop), (12, .forward)] {
                 let name = release == .drop ? "killed-before-trigger" : "killed-after-trigger"
@@ -116,7 +117,7 @@ struct VendorProcessTests {
     }
 
     @Test("no secret in any log line (at trace), KV entry, status reply, metric or dead letter, with the vendor refusing the credential for a while", arguments: vendors)
-    func secretsNeverLeak(vendor: any VendorUnderTest) async throws {
+    func secretsNeverLeak(vendor: any SimulatedVendor) async throws {
         try await Self.withStack(vendor, logLevel: "trace") { stack in
             try vendor.prepare(31)
             try await stack.apply("secret-ok", spec: vendor.spec(31, serviceURL: stack.serviceURL, timeout: nil))

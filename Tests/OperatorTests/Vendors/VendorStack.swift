@@ -1,6 +1,7 @@
 import FactoryModel
 import JSONSchema
 import Foundation
+import SimulatedVendors
 import NATSKit
 import NATSTestKit
 import SimulatorKit
@@ -10,7 +11,7 @@ import SimulatorKit
 /// (`OPERATOR_DRIVERS=<type>`), on the type's standard names.
 final class VendorStack: DeploymentHarness, @unchecked Sendable {
     // @unchecked: `replicas` is only changed by the test's own task.
-    let vendor: any VendorUnderTest
+    let vendor: any SimulatedVendor
     let server: NATSServerProcess
     let client: NATSConnection
     let jetStream: JetStreamContext
@@ -29,7 +30,7 @@ final class VendorStack: DeploymentHarness, @unchecked Sendable {
         return directory
     }()
 
-    private init(vendor: any VendorUnderTest, server: NATSServerProcess, client: NATSConnection, jetStream: JetStreamContext, proxy: FaultProxy, serviceURL: String, logLevel: String) {
+    private init(vendor: any SimulatedVendor, server: NATSServerProcess, client: NATSConnection, jetStream: JetStreamContext, proxy: FaultProxy, serviceURL: String, logLevel: String) {
         self.vendor = vendor
         self.logLevel = logLevel
         self.server = server
@@ -40,7 +41,7 @@ final class VendorStack: DeploymentHarness, @unchecked Sendable {
         self.serviceURL = serviceURL
     }
 
-    static func start(_ vendor: any VendorUnderTest, replicas: [String], logLevel: String = "info") async throws -> VendorStack {
+    static func start(_ vendor: any SimulatedVendor, replicas: [String], logLevel: String = "info") async throws -> VendorStack {
         let server = try await NATSServerProcess.start(.init())
         let upstream = try await vendor.start()
         let proxy = FaultProxy(upstream: upstream)

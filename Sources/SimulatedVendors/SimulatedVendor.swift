@@ -6,10 +6,11 @@ import JSONSchema
 import SimulatorKit
 import Synchronization
 
-/// One resource type as an end-to-end test drives it: its vendor (a simulator, or a target for
-/// HTTP tasks), what `factory-operator` needs in its environment to reach it, a spec per target
-/// (a job, sync or connector of its own, so counts are per scenario), and what the vendor counts.
-protocol VendorUnderTest: Sendable {
+/// One resource type as process tests, chaos runs and benchmarks drive it: its vendor (a
+/// simulator, or a target for HTTP tasks), what `factory-operator` needs in its environment to
+/// reach it, a spec per target (a job, sync or connector of its own, so counts are per target),
+/// what the vendor counts, and the faults it can be told to show.
+public protocol SimulatedVendor: Sendable {
     /// The resource type (`dbtcloud`).
     var type: String { get }
     /// Whether the vendor can cancel a running run (the timeout and `cancel` then cancel it there).
@@ -45,65 +46,67 @@ protocol VendorUnderTest: Sendable {
     func refuseCredential(_ refuse: Bool) -> Bool
 }
 
-extension VendorUnderTest {
-    var canCancel: Bool { false }
-    func refuseCredential(_ refuse: Bool) -> Bool { false }
-    func lastRunCancelled(_ index: Int) -> Bool { false }
+extension SimulatedVendor {
+    public var canCancel: Bool { false }
+    public func refuseCredential(_ refuse: Bool) -> Bool { false }
+    public func lastRunCancelled(_ index: Int) -> Bool { false }
 }
 
 // MARK: - dbt Cloud
 
-struct DBTCloudUnderTest: VendorUnderTest {
-    static let token = "dbtc_e2e_7c1d52"
-    static let account = 24_680
-    let type = "dbtcloud"
-    let canCancel = true
-    let detailLabels = ["Job:", "Project:", "dbt Cloud status:", "Step 1:", "Run page:"]
-    let simulator: DBTCloudSimulator = {
+public struct SimulatedDBTCloud: SimulatedVendor {
+    public init() {}
+
+    public static let token = "dbtc_e2e_7c1d52"
+    public static let account = 24_680
+    public let type = "dbtcloud"
+    public let canCancel = true
+    public let detailLabels = ["Job:", "Project:", "dbt Cloud status:", "Step 1:", "Run page:"]
+    public let simulator: DBTCloudSimulator = {
         var configuration = DBTCloudSimulator.Configuration(accountID: account, tokens: [token], jobs: [])
         configuration.knobs.runDuration = .milliseconds(600)
         configuration.knobs.rateLimit = nil
         return DBTCloudSimulator(configuration: configuration)
     }()
 
-    func job(_ index: Int) -> Int { 60_000 + index }
-    var secrets: [String] { [Self.token] }
-    func refuseCredential(_ refuse: Bool) -> Bool {
+    public func job(_ index: Int) -> Int { 60_000 + index }
+    public var secrets: [String] { [Self.token] }
+    public func refuseCredential(_ refuse: Bool) -> Bool {
         simulator.setTokens(refuse ? ["another-token"] : [Self.token])
         return true
     }
 
-    func start() async throws -> String { "http://127.0.0.1:\(try await simulator.start())" }
-    func stop() async { await simulator.stop() }
+    public func start() async throws -> String { "http://127.0.0.1:\(try await simulator.start())" }
+    public func stop() async { await simulator.stop() }
 
-    func environment(serviceURL: String) -> [String: String] {
+    public func environment(serviceURL: String) -> [String: String] {
         ["DBT_CLOUD_API_TOKEN": Self.token, "DBT_CLOUD_ACCOUNT_ID": "\(Self.account)", "DBT_CLOUD_SERVICE_URL": serviceURL, "DBT_CLOUD_RATE_LIMIT": "100000"]
     }
 
-    func prepare(_ index: Int) throws {
+    public func prepare(_ index: Int) throws {
         simulator.addJob(.init(id: job(index), name: "End-to-end job \(index)"))
         simulator.updateKnobs { $0.runDuration = .milliseconds(600) }
     }
 
-    func spec(_ index: Int, serviceURL: String, timeout: String?) -> JSONValue {
+    public func spec(_ index: Int, serviceURL: String, timeout: String?) -> JSONValue {
         var spec: JSONObject = ["jobId": .number(JSONNumber(job(index))), "cause": .string("end-to-end \(index)")]
         if let timeout { spec["timeout"] = .string(timeout) }
         return .object(spec)
     }
 
-    func specWithoutRequiredField(_ index: Int, serviceURL: String) -> (spec: JSONValue, field: String) {
+    public func specWithoutRequiredField(_ index: Int, serviceURL: String) -> (spec: JSONValue, field: String) {
         (["cause": "no job"], "jobId")
     }
 
-    func isTrigger(_ request: FaultProxy.Seen, of index: Int) -> Bool {
+    public func isTrigger(_ request: FaultProxy.Seen, of index: Int) -> Bool {
         request.method == "POST" && request.target.contains("/jobs/\(job(index))/run")
     }
 
-    func runs(_ index: Int) -> Int { simulator.counters().runsTriggeredByJob[job(index)] ?? 0 }
-    func failNextRun(_ index: Int) { simulator.forceOutcome(.error, forJob: job(index), runs: 1) }
-    func makeRunsEndless(_ index: Int) { simulator.updateKnobs { $0.runDuration = .seconds(600) } }
+    public func runs(_ index: Int) -> Int { simulator.counters().runsTriggeredByJob[job(index)] ?? 0 }
+    public func failNextRun(_ index: Int) { simulator.forceOutcome(.error, forJob: job(index), runs: 1) }
+    public func makeRunsEndless(_ index: Int) { simulator.updateKnobs { $0.runDuration = .seconds(600) } }
 
-    func lastRunCancelled(_ index: Int) -> Bool {
+    public func lastRunCancelled(_ index: Int) -> Bool {
         guard let run = simulator.triggerLog().last(where: { $0.jobID == job(index) }) else { return false }
         return simulator.runStatus(id: run.runID) == 30
     }
@@ -111,128 +114,134 @@ struct DBTCloudUnderTest: VendorUnderTest {
 
 // MARK: - Census
 
-struct CensusUnderTest: VendorUnderTest {
-    static let token = "census_e2e_31f0aa"
-    let type = "census"
-    let detailLabels = ["Sync:", "Operation:", "Records processed:", "Records updated:"]
-    let simulator: CensusSimulator = {
+public struct SimulatedCensus: SimulatedVendor {
+    public init() {}
+
+    public static let token = "census_e2e_31f0aa"
+    public let type = "census"
+    public let detailLabels = ["Sync:", "Operation:", "Records processed:", "Records updated:"]
+    public let simulator: CensusSimulator = {
         var configuration = CensusSimulator.Configuration(tokens: ["secret-token:\(token)"], syncs: [])
         configuration.knobs.runDuration = .milliseconds(600)
         return CensusSimulator(configuration: configuration)
     }()
 
-    func sync(_ index: Int) -> Int { 7_000 + index }
-    var secrets: [String] { [Self.token] }
-    func refuseCredential(_ refuse: Bool) -> Bool {
+    public func sync(_ index: Int) -> Int { 7_000 + index }
+    public var secrets: [String] { [Self.token] }
+    public func refuseCredential(_ refuse: Bool) -> Bool {
         simulator.setTokens(refuse ? ["secret-token:another"] : ["secret-token:\(Self.token)"])
         return true
     }
 
-    func start() async throws -> String { "http://127.0.0.1:\(try await simulator.start())" }
-    func stop() async { await simulator.stop() }
+    public func start() async throws -> String { "http://127.0.0.1:\(try await simulator.start())" }
+    public func stop() async { await simulator.stop() }
 
-    func environment(serviceURL: String) -> [String: String] {
+    public func environment(serviceURL: String) -> [String: String] {
         ["CENSUS_API_TOKEN": Self.token, "CENSUS_SERVICE_URL": serviceURL, "CENSUS_RATE_LIMIT": "100000"]
     }
 
-    func prepare(_ index: Int) throws {
+    public func prepare(_ index: Int) throws {
         try simulator.addSync(.init(id: sync(index), label: "End-to-end sync \(index)"))
         simulator.updateKnobs { $0.runDuration = .milliseconds(600) }
     }
 
-    func spec(_ index: Int, serviceURL: String, timeout: String?) -> JSONValue {
+    public func spec(_ index: Int, serviceURL: String, timeout: String?) -> JSONValue {
         var spec: JSONObject = ["syncId": .number(JSONNumber(sync(index)))]
         if let timeout { spec["timeout"] = .string(timeout) }
         return .object(spec)
     }
 
-    func specWithoutRequiredField(_ index: Int, serviceURL: String) -> (spec: JSONValue, field: String) {
+    public func specWithoutRequiredField(_ index: Int, serviceURL: String) -> (spec: JSONValue, field: String) {
         (["forceFullSync": true], "syncId")
     }
 
-    func isTrigger(_ request: FaultProxy.Seen, of index: Int) -> Bool {
+    public func isTrigger(_ request: FaultProxy.Seen, of index: Int) -> Bool {
         request.method == "POST" && request.target.contains("/syncs/\(sync(index))/trigger")
     }
 
-    func runs(_ index: Int) -> Int { simulator.counters().triggersBySyncID[sync(index)] ?? 0 }
-    func failNextRun(_ index: Int) { simulator.forceOutcome(.failed, forSyncID: sync(index), runs: 1) }
-    func makeRunsEndless(_ index: Int) { simulator.updateKnobs { $0.runDuration = .seconds(600) } }
+    public func runs(_ index: Int) -> Int { simulator.counters().triggersBySyncID[sync(index)] ?? 0 }
+    public func failNextRun(_ index: Int) { simulator.forceOutcome(.failed, forSyncID: sync(index), runs: 1) }
+    public func makeRunsEndless(_ index: Int) { simulator.updateKnobs { $0.runDuration = .seconds(600) } }
 }
 
 // MARK: - Fivetran
 
-struct FivetranUnderTest: VendorUnderTest {
-    static let credential = FivetranSimulator.Credential(apiKey: "ft_e2e_key_5b2", apiSecret: "ft_e2e_secret_9d4")
-    let type = "fivetran"
-    let detailLabels = ["Connector:", "Service:", "Schema:", "Sync state:", "Succeeded at:", "Failed at:"]
-    let simulator: FivetranSimulator = {
+public struct SimulatedFivetran: SimulatedVendor {
+    public init() {}
+
+    public static let credential = FivetranSimulator.Credential(apiKey: "ft_e2e_key_5b2", apiSecret: "ft_e2e_secret_9d4")
+    public let type = "fivetran"
+    public let detailLabels = ["Connector:", "Service:", "Schema:", "Sync state:", "Succeeded at:", "Failed at:"]
+    public let simulator: FivetranSimulator = {
         var configuration = FivetranSimulator.Configuration(credentials: [credential], connectors: [])
         configuration.knobs.syncDuration = .milliseconds(600)
         return FivetranSimulator(configuration: configuration)
     }()
 
-    func connector(_ index: Int) -> String { "end_to_end_\(index)" }
+    public func connector(_ index: Int) -> String { "end_to_end_\(index)" }
     /// The secret, and the Basic credential made of key and secret.
-    var secrets: [String] { [Self.credential.apiSecret, Data("\(Self.credential.apiKey):\(Self.credential.apiSecret)".utf8).base64EncodedString()] }
-    func refuseCredential(_ refuse: Bool) -> Bool {
+    public var secrets: [String] { [Self.credential.apiSecret, Data("\(Self.credential.apiKey):\(Self.credential.apiSecret)".utf8).base64EncodedString()] }
+    public func refuseCredential(_ refuse: Bool) -> Bool {
         simulator.setCredentials(refuse ? [.init(apiKey: "other", apiSecret: "other")] : [Self.credential])
         return true
     }
 
-    func start() async throws -> String { "http://127.0.0.1:\(try await simulator.start())" }
-    func stop() async { await simulator.stop() }
+    public func start() async throws -> String { "http://127.0.0.1:\(try await simulator.start())" }
+    public func stop() async { await simulator.stop() }
 
-    func environment(serviceURL: String) -> [String: String] {
+    public func environment(serviceURL: String) -> [String: String] {
         [
             "FIVETRAN_API_KEY": Self.credential.apiKey, "FIVETRAN_API_SECRET": Self.credential.apiSecret,
             "FIVETRAN_SERVICE_URL": serviceURL, "FIVETRAN_RATE_LIMIT": "100000",
         ]
     }
 
-    func prepare(_ index: Int) throws {
+    public func prepare(_ index: Int) throws {
         simulator.addConnector(.init(id: connector(index)))
         simulator.updateKnobs { $0.syncDuration = .milliseconds(600) }
     }
 
-    func spec(_ index: Int, serviceURL: String, timeout: String?) -> JSONValue {
+    public func spec(_ index: Int, serviceURL: String, timeout: String?) -> JSONValue {
         var spec: JSONObject = ["connectorId": .string(connector(index)), "action": "START"]
         if let timeout { spec["timeout"] = .string(timeout) }
         return .object(spec)
     }
 
-    func specWithoutRequiredField(_ index: Int, serviceURL: String) -> (spec: JSONValue, field: String) {
+    public func specWithoutRequiredField(_ index: Int, serviceURL: String) -> (spec: JSONValue, field: String) {
         (["action": "START"], "connectorId")
     }
 
-    func isTrigger(_ request: FaultProxy.Seen, of index: Int) -> Bool {
+    public func isTrigger(_ request: FaultProxy.Seen, of index: Int) -> Bool {
         request.method == "POST" && request.target.contains("/\(connector(index))/sync")
     }
 
-    func runs(_ index: Int) -> Int { simulator.counters().syncsStarted[connector(index)] ?? 0 }
-    func failNextRun(_ index: Int) { simulator.forceOutcome(.failed, forConnector: connector(index), syncs: 1) }
-    func makeRunsEndless(_ index: Int) { simulator.updateKnobs { $0.syncDuration = .seconds(600) } }
+    public func runs(_ index: Int) -> Int { simulator.counters().syncsStarted[connector(index)] ?? 0 }
+    public func failNextRun(_ index: Int) { simulator.forceOutcome(.failed, forConnector: connector(index), syncs: 1) }
+    public func makeRunsEndless(_ index: Int) { simulator.updateKnobs { $0.syncDuration = .seconds(600) } }
 }
 
 // MARK: - HTTP tasks
 
 /// The target keeps idempotency keys: a run is one effect, however often its request is sent.
-final class HTTPTaskUnderTest: VendorUnderTest {
-    let type = "http"
-    let detailLabels = ["Base URL:", "Status code:", "Matched:"]
-    let target = HTTPTaskTarget()
+public final class SimulatedHTTPTarget: SimulatedVendor {
+    public init() {}
+
+    public let type = "http"
+    public let detailLabels = ["Base URL:", "Status code:", "Matched:"]
+    public let target = HTTPTaskTarget()
     /// Effects before each target's scenario (the target counts effects of every command).
     private let baseline = Mutex<[Int: Int]>([:])
 
-    func start() async throws -> String { try await target.start() }
-    func stop() async { await target.stop() }
+    public func start() async throws -> String { try await target.start() }
+    public func stop() async { await target.stop() }
 
-    static let token = "task-target-token-e41b"
-    var secrets: [String] { [Self.token] }
+    public static let token = "task-target-token-e41b"
+    public var secrets: [String] { [Self.token] }
 
     /// Specs may send `TARGET_TOKEN` (in the allow-list) as a header.
-    func environment(serviceURL: String) -> [String: String] { ["HTTP_TASK_SECRET_ENV": "TARGET_TOKEN", "TARGET_TOKEN": Self.token] }
+    public func environment(serviceURL: String) -> [String: String] { ["HTTP_TASK_SECRET_ENV": "TARGET_TOKEN", "TARGET_TOKEN": Self.token] }
 
-    func prepare(_ index: Int) throws {
+    public func prepare(_ index: Int) throws {
         let effects = target.state.withLock { state -> Int in
             state.jobOutcome = "done"
             state.pollsBeforeDone = 2
@@ -241,7 +250,7 @@ final class HTTPTaskUnderTest: VendorUnderTest {
         baseline.withLock { $0[index] = effects }
     }
 
-    func spec(_ index: Int, serviceURL: String, timeout: String?) -> JSONValue {
+    public func spec(_ index: Int, serviceURL: String, timeout: String?) -> JSONValue {
         var spec: JSONObject = [
             "baseUrl": .string(serviceURL), "method": "POST", "endpoint": "/jobs", "body": ["target": .number(JSONNumber(index))],
             "headers": ["Authorization": ["secretEnv": "TARGET_TOKEN"]],
@@ -254,18 +263,18 @@ final class HTTPTaskUnderTest: VendorUnderTest {
         return .object(spec)
     }
 
-    func specWithoutRequiredField(_ index: Int, serviceURL: String) -> (spec: JSONValue, field: String) {
+    public func specWithoutRequiredField(_ index: Int, serviceURL: String) -> (spec: JSONValue, field: String) {
         (["method": "POST", "endpoint": "/jobs"], "baseUrl")
     }
 
-    func isTrigger(_ request: FaultProxy.Seen, of index: Int) -> Bool {
+    public func isTrigger(_ request: FaultProxy.Seen, of index: Int) -> Bool {
         request.method == "POST" && request.target == "/jobs"
     }
 
-    func runs(_ index: Int) -> Int {
+    public func runs(_ index: Int) -> Int {
         target.state.withLock { $0.effects } - (baseline.withLock { $0[index] } ?? 0)
     }
 
-    func failNextRun(_ index: Int) { target.state.withLock { $0.jobOutcome = "failed" } }
-    func makeRunsEndless(_ index: Int) { target.state.withLock { $0.pollsBeforeDone = .max } }
+    public func failNextRun(_ index: Int) { target.state.withLock { $0.jobOutcome = "failed" } }
+    public func makeRunsEndless(_ index: Int) { target.state.withLock { $0.pollsBeforeDone = .max } }
 }
