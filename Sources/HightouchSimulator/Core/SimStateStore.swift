@@ -98,7 +98,7 @@ final class SimStateStore: Sendable {
         let data: Data
         do {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             data = try encoder.encode(state.stateFile(savedAt: Date()))
         } catch {
             throw .stateFileNotWritable(path: self.path, reason: "the state cannot be encoded: \(error)")
