@@ -92,9 +92,13 @@ final class SimStateStore: Sendable {
     /// Writes the state if it changed since the last write (or always, with `force`: request
     /// counts change without a revision, so the last write of a run is forced).
     func save(force: Bool = false) async throws(HightouchSimulatorError) {
+        if !force {
+            // Most looks find nothing new: compare revisions without copying anything.
+            let revision = self.engine.withState { state, _ in state.revision }
+            if self.writtenRevision.withLock({ $0 }) == revision { return }
+        }
         // A copy of the state under the lock (copy-on-write: cheap); encoding happens outside it.
         let state = self.engine.withState { state, _ in state }
-        if !force, self.writtenRevision.withLock({ $0 }) == state.revision { return }
         let data: Data
         do {
             let encoder = JSONEncoder()

@@ -6,8 +6,10 @@
 ///
 /// The fields a state file keeps (``SimStateFile``) bump ``revision`` whenever they change, by a
 /// `didSet` on each: the state file's writer compares revisions instead of contents, and a new
-/// mutating method cannot forget to say it changed something. The indexes derived from them
-/// (slugs, run locations, `busyUntil`) always change together with them and are rebuilt on load.
+/// mutating method cannot forget to say it changed something. A `didSet` that never reads
+/// `oldValue` keeps mutations in place (SE-0268), so the tables are not copied on each change. The
+/// indexes derived from them (slugs, run locations, `busyUntil`) always change together with them
+/// and are rebuilt on load.
 struct SimulatorState: Sendable {
     var workspaceID: Int
     var knobs: HightouchSimulator.Knobs
