@@ -25,6 +25,7 @@ public final class HightouchSimulator: Sendable {
     private struct Lifecycle {
         var port: Int?
         var task: Task<Void, Never>?
+        var lastWriteFailure: HightouchSimulatorError?
     }
 
     /// - Parameters:
@@ -88,8 +89,10 @@ public final class HightouchSimulator: Sendable {
             // write keeps it (request counters included, which change without a revision).
             do {
                 try await stateStore.save(force: true)
+                self.lifecycle.withLock { $0.lastWriteFailure = nil }
             } catch {
                 self.logger.error("Cannot write the state file", metadata: ["simulator.state_file": "\(stateStore.path)", "error": "\(error)"])
+                self.lifecycle.withLock { $0.lastWriteFailure = error }
                 if serverError == nil { throw error }
             }
         }
@@ -140,7 +143,8 @@ public final class HightouchSimulator: Sendable {
         throw HightouchSimulatorError.stoppedBeforeListening
     }
 
-    /// Stops a simulator started with ``start()`` and waits until it has closed its port.
+    /// Stops a simulator started with ``start()`` and waits until it has closed its port (and, with
+    /// a ``Configuration/stateFile``, written it a last time: see ``stateFileFailure``).
     public func stop() async {
         let task = self.lifecycle.withLock { lifecycle in
             defer { lifecycle.task = nil }
@@ -152,6 +156,11 @@ public final class HightouchSimulator: Sendable {
 
     /// The bound port while running.
     public var port: Int? { self.lifecycle.withLock { $0.port } }
+
+    /// Why the state file's last write, when the server stopped, failed; `nil` if it succeeded (or
+    /// there is no state file). ``stop()`` does not throw, so a caller that must not lose the state
+    /// silently looks here after it.
+    public var stateFileFailure: HightouchSimulatorError? { self.lifecycle.withLock { $0.lastWriteFailure } }
 
     /// `http://host:port` while running.
     public var baseURL: String? {

@@ -138,6 +138,25 @@ struct HightouchSimulatorStateFileTests {
         }
     }
 
+    @Test("a last write that fails when the simulator stops is kept in stateFileFailure, not lost in silence")
+    func failedLastWrite() async throws {
+        let directory = try TemporaryDirectory()
+        let inner = directory.url.appendingPathComponent("gone")
+        try FileManager.default.createDirectory(at: inner, withIntermediateDirectories: true)
+        var configuration = HightouchSimulator.Configuration(tokens: [testToken])
+        configuration.stateFile = inner.appendingPathComponent("simulator.json").path
+        let simulator = HightouchSimulator(configuration: configuration)
+        try await simulator.start()
+        #expect(simulator.stateFileFailure == nil)
+        try FileManager.default.removeItem(at: inner)
+        await simulator.stop()
+        guard case .stateFileNotWritable(let path, _)? = simulator.stateFileFailure else {
+            Issue.record("expected stateFileNotWritable, got \(String(describing: simulator.stateFileFailure))")
+            return
+        }
+        #expect(path == configuration.stateFile)
+    }
+
     @Test("a state file that cannot be used fails start() with an error naming the file and what is wrong, and is left as it was")
     func corruptFiles() async throws {
         let directory = try TemporaryDirectory()

@@ -351,7 +351,11 @@ final class DevStack: Sendable {
         if let simulator {
             log.mute("simulator")
             await simulator.stop()
-            log.say("stopped the simulator (its state kept in \(configuration.simulatorStateFile.path))")
+            if let failure = simulator.stateFileFailure {
+                log.say("stopped the simulator, but its state could not be written: \(failure)")
+            } else {
+                log.say("stopped the simulator (its state kept in \(configuration.simulatorStateFile.path))")
+            }
         }
         if let server {
             await server.stop()
