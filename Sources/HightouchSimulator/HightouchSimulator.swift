@@ -25,6 +25,9 @@ public final class HightouchSimulator: Sendable {
     private struct Lifecycle {
         var port: Int?
         var task: Task<Void, Never>?
+        /// Inside ``run(handlingShutdownSignals:onListening:)``: a second one must not load the
+        /// state file over the state the first one serves.
+        var serving = false
         var lastWriteFailure: HightouchSimulatorError?
     }
 
@@ -53,6 +56,12 @@ public final class HightouchSimulator: Sendable {
         handlingShutdownSignals: Bool = false,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        let alreadyServing = self.lifecycle.withLock { lifecycle in
+            defer { lifecycle.serving = true }
+            return lifecycle.serving
+        }
+        if alreadyServing { throw HightouchSimulatorError.alreadyRunning }
+        defer { self.lifecycle.withLock { $0.serving = false } }
         let stateStore = self.configuration.stateFile.map { SimStateStore(path: $0, engine: self.engine, logger: self.logger) }
         try await stateStore?.load()
         let router = Router(context: BasicRequestContext.self)
@@ -325,7 +334,7 @@ public func withHightouchSimulator<Result: Sendable>(
 
 /// Failures of the simulator's own lifecycle and admin calls.
 public enum HightouchSimulatorError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// ``HightouchSimulator/start()`` was called on a running simulator.
+    /// ``HightouchSimulator/start()`` (or `run()`) was called on a running simulator.
     case alreadyRunning
     /// The server stopped before it was listening (for example the task was cancelled).
     case stoppedBeforeListening

@@ -138,6 +138,18 @@ struct HightouchSimulatorStateFileTests {
         }
     }
 
+    @Test("start() on a running simulator is refused and loads nothing over the state it serves")
+    func secondStart() async throws {
+        let directory = try TemporaryDirectory()
+        try await withHightouch(simulator: { $0.stateFile = directory.path("simulator.json") }) { simulator, client in
+            // Younger than the write interval: the file does not hold it yet.
+            _ = try await createSeedPipeline(client)
+            await #expect(throws: HightouchSimulatorError.alreadyRunning) { try await simulator.start() }
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(try await client.listSyncs().count == 1)
+        }
+    }
+
     @Test("a last write that fails when the simulator stops is kept in stateFileFailure, not lost in silence")
     func failedLastWrite() async throws {
         let directory = try TemporaryDirectory()
