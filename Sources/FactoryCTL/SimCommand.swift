@@ -25,6 +25,11 @@ struct SimHightouchCommand: AsyncParsableCommand {
             The API is served under --base-path (default /api/v1) and accepts the bearer tokens given \
             with --token (default: sim-token). Knobs can also be changed while it runs, under /_admin \
             (see docs/hightouch.md). Durations accept 500ms, 10s, 1m, 2h.
+
+            With --state-file, models, syncs, runs, id counters, the trigger log and counters are kept \
+            in that file: loaded at start if it exists (a file that cannot be used stops the start with \
+            a line naming it), written within 200ms of a change and on stop. Knobs and tokens always \
+            come from the options.
             """
     )
 
@@ -79,6 +84,9 @@ struct SimHightouchCommand: AsyncParsableCommand {
     @Option(name: .customLong("destination"), help: "An extra destination that exists at start, as ID or ID:SLUG:TYPE (repeatable; 80565 always exists).")
     var destinations: [String] = []
 
+    @Option(help: ArgumentHelp("Keep the simulator's objects, runs and counters in this JSON file across restarts.", valueName: "path"))
+    var stateFile: String?
+
     @Option(help: "Log level of the server (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
@@ -97,10 +105,22 @@ struct SimHightouchCommand: AsyncParsableCommand {
         let host = configuration.host
         let basePath = configuration.basePath
         let tokens = configuration.tokens.count
-        try await simulator.run(handlingShutdownSignals: true) { port in
-            let line = "Hightouch simulator listening on http://\(host):\(port)\(basePath) "
-                + "(\(tokens) token(s); admin at http://\(host):\(port)/_admin)\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+        let state = configuration.stateFile.map { "; state in \($0)" } ?? ""
+        do {
+            try await simulator.run(handlingShutdownSignals: true) { port in
+                let line = "Hightouch simulator listening on http://\(host):\(port)\(basePath) "
+                    + "(\(tokens) token(s); admin at http://\(host):\(port)/_admin\(state))\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            }
+        } catch let error as HightouchSimulatorError {
+            // A state file that cannot be used is the user's input: one line, exit 2.
+            switch error {
+            case .stateFile, .stateFileNotWritable:
+                Console.error(CLIError.invalidInput(error.description).message)
+                throw ExitCode(CLIError.Kind.invalidInput.exitCode)
+            default:
+                throw error
+            }
         }
     }
 
@@ -134,7 +154,8 @@ struct SimHightouchCommand: AsyncParsableCommand {
                 + (try self.sources.map { try SimOptionParsing.seedObject($0, option: "--source", defaultType: "postgres") }),
             destinations: HightouchSimulator.SeedObject.defaultDestinations
                 + (try self.destinations.map { try SimOptionParsing.seedObject($0, option: "--destination", defaultType: "webhook") }),
-            knobs: knobs
+            knobs: knobs,
+            stateFile: self.stateFile
         )
     }
 }

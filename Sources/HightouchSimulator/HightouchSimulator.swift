@@ -14,7 +14,8 @@ import Synchronization
 /// ``withHightouchSimulator(configuration:logger:_:)``) or standalone
 /// (`factoryctl sim hightouch --port 8080`). Knobs change while it runs, from Swift
 /// (``updateKnobs(_:)``, ``forceOutcome(_:nextRuns:error:)``, ...) or over HTTP under `/_admin`.
-/// State is in memory, behind one lock; runs advance lazily from timestamps when read.
+/// State is in memory, behind one lock; runs advance lazily from timestamps when read. With
+/// ``Configuration/stateFile`` it is also kept in a file, loaded at start and written after changes.
 public final class HightouchSimulator: Sendable {
     public let configuration: Configuration
     let engine: SimulatorEngine
@@ -24,6 +25,10 @@ public final class HightouchSimulator: Sendable {
     private struct Lifecycle {
         var port: Int?
         var task: Task<Void, Never>?
+        /// Inside ``run(handlingShutdownSignals:onListening:)``: a second one must not load the
+        /// state file over the state the first one serves.
+        var serving = false
+        var lastWriteFailure: HightouchSimulatorError?
     }
 
     /// - Parameters:
@@ -40,11 +45,25 @@ public final class HightouchSimulator: Sendable {
 
     /// Serves until the task is cancelled or, with `handlingShutdownSignals`, until SIGINT/SIGTERM.
     ///
+    /// With a ``Configuration/stateFile``, the file is loaded before the server listens and written
+    /// after changes while it serves, and once more after it has stopped.
+    ///
     /// - Parameter onListening: called with the bound port once the server accepts connections.
+    /// - Throws: ``HightouchSimulatorError/stateFile(path:problem:)`` or
+    ///   ``HightouchSimulatorError/stateFileNotWritable(path:reason:)`` for a state file that cannot be
+    ///   used, the server's error, or the last write's error.
     public func run(
         handlingShutdownSignals: Bool = false,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        let alreadyServing = self.lifecycle.withLock { lifecycle in
+            defer { lifecycle.serving = true }
+            return lifecycle.serving
+        }
+        if alreadyServing { throw HightouchSimulatorError.alreadyRunning }
+        defer { self.lifecycle.withLock { $0.serving = false } }
+        let stateStore = self.configuration.stateFile.map { SimStateStore(path: $0, engine: self.engine, logger: self.logger) }
+        try await stateStore?.load()
         let router = Router(context: BasicRequestContext.self)
         SimulatorRoutes(engine: self.engine).install(on: router)
         let app = Application(
@@ -61,11 +80,41 @@ public final class HightouchSimulator: Sendable {
             logger: self.logger
         )
         defer { self.lifecycle.withLock { $0.port = nil } }
-        if handlingShutdownSignals {
-            try await app.runService()
-        } else {
-            try await app.run()
+        let saver = stateStore.map { store in Task { await store.keepSaving() } }
+        var serverError: (any Error)?
+        do {
+            if handlingShutdownSignals {
+                try await app.runService()
+            } else {
+                try await app.run()
+            }
+        } catch {
+            serverError = error
         }
+        if let stateStore {
+            saver?.cancel()
+            await saver?.value
+            // The server no longer answers: everything it acknowledged is in the state, and this
+            // write keeps it (request counters included, which change without a revision).
+            do {
+                try await stateStore.save(force: true)
+                self.lifecycle.withLock { $0.lastWriteFailure = nil }
+            } catch {
+                self.logger.error("Cannot write the state file", metadata: ["simulator.state_file": "\(stateStore.path)", "error": "\(error)"])
+                self.lifecycle.withLock { $0.lastWriteFailure = error }
+                if serverError == nil { throw error }
+            }
+        }
+        if let serverError { throw serverError }
+    }
+
+    /// Checks ``Configuration/stateFile`` without starting: succeeds if there is none or it can be
+    /// loaded, so a caller can report a bad file before it starts anything else.
+    ///
+    /// - Throws: ``HightouchSimulatorError/stateFile(path:problem:)`` naming the file and what is wrong.
+    public func checkStateFile() throws(HightouchSimulatorError) {
+        guard let path = self.configuration.stateFile else { return }
+        _ = try SimStateStore.read(path: path, configuration: self.configuration)
     }
 
     /// Starts serving in the background and returns the bound port (useful with port 0).
@@ -103,7 +152,8 @@ public final class HightouchSimulator: Sendable {
         throw HightouchSimulatorError.stoppedBeforeListening
     }
 
-    /// Stops a simulator started with ``start()`` and waits until it has closed its port.
+    /// Stops a simulator started with ``start()`` and waits until it has closed its port (and, with
+    /// a ``Configuration/stateFile``, written it a last time: see ``stateFileFailure``).
     public func stop() async {
         let task = self.lifecycle.withLock { lifecycle in
             defer { lifecycle.task = nil }
@@ -115,6 +165,11 @@ public final class HightouchSimulator: Sendable {
 
     /// The bound port while running.
     public var port: Int? { self.lifecycle.withLock { $0.port } }
+
+    /// Why the state file's last write, when the server stopped, failed; `nil` if it succeeded (or
+    /// there is no state file). ``stop()`` does not throw, so a caller that must not lose the state
+    /// silently looks here after it.
+    public var stateFileFailure: HightouchSimulatorError? { self.lifecycle.withLock { $0.lastWriteFailure } }
 
     /// `http://host:port` while running.
     public var baseURL: String? {
@@ -279,7 +334,7 @@ public func withHightouchSimulator<Result: Sendable>(
 
 /// Failures of the simulator's own lifecycle and admin calls.
 public enum HightouchSimulatorError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// ``HightouchSimulator/start()`` was called on a running simulator.
+    /// ``HightouchSimulator/start()`` (or `run()`) was called on a running simulator.
     case alreadyRunning
     /// The server stopped before it was listening (for example the task was cancelled).
     case stoppedBeforeListening
@@ -287,6 +342,11 @@ public enum HightouchSimulatorError: Error, Sendable, Hashable, CustomStringConv
     case runNotActive(Int)
     /// An in-process call was refused as the API would refuse it (status and JSON body).
     case rejected(status: Int, body: String)
+    /// The state file exists but cannot be used: `problem` says why, as a predicate on the file
+    /// ("is not JSON", "has the wrong shape: models[0].slug is missing", "has format version 2, ...").
+    case stateFile(path: String, problem: String)
+    /// The state file cannot be written (its directory is missing or read-only, the disk is full).
+    case stateFileNotWritable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -294,6 +354,10 @@ public enum HightouchSimulatorError: Error, Sendable, Hashable, CustomStringConv
         case .stoppedBeforeListening: "The Hightouch simulator stopped before it was listening; check the host and port."
         case .runNotActive(let id): "Run \(id) does not exist or has already ended, so it cannot be cancelled."
         case .rejected(let status, let body): "The simulator refused the call with HTTP \(status): \(body)"
+        case .stateFile(let path, let problem):
+            "The Hightouch simulator's state file \(path) \(problem); fix it, or move it away to start the simulator empty."
+        case .stateFileNotWritable(let path, let reason):
+            "The Hightouch simulator cannot write its state file \(path) (\(reason)); make its directory exist and writable, or choose another file."
         }
     }
 }

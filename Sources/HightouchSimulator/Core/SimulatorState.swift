@@ -3,44 +3,56 @@
 /// Everything the simulated workspace holds: objects, runs, knobs, tokens, rate-limit windows and
 /// counters. A plain value mutated under one lock (see ``SimulatorEngine``); every method is short
 /// and synchronous, and run progress is computed from timestamps on read.
+///
+/// The fields a state file keeps (``SimStateFile``) bump ``revision`` whenever they change, by a
+/// `didSet` on each: the state file's writer compares revisions instead of contents, and a new
+/// mutating method cannot forget to say it changed something. A `didSet` that never reads
+/// `oldValue` keeps mutations in place (SE-0268), so the tables are not copied on each change. The
+/// indexes derived from them (slugs, run locations, `busyUntil`) always change together with them
+/// and are rebuilt on load.
 struct SimulatorState: Sendable {
     var workspaceID: Int
     var knobs: HightouchSimulator.Knobs
     var tokens: Set<String>
     /// Added to the wall clock (`/_admin/time/advance`).
-    var clockOffset: Double = 0
+    var clockOffset: Double = 0 { didSet { self.revision &+= 1 } }
 
-    var sources: [Int: SimConnection] = [:]
+    /// Changes whenever a persisted field changes (reads never change it).
+    private(set) var revision: UInt64 = 0
+
+    var sources: [Int: SimConnection] = [:] { didSet { self.revision &+= 1 } }
     var sourceOrder: [Int] = []
-    var destinations: [Int: SimConnection] = [:]
+    var destinations: [Int: SimConnection] = [:] { didSet { self.revision &+= 1 } }
     var destinationOrder: [Int] = []
-    var models: [Int: SimModel] = [:]
-    var modelOrder: [Int] = []
+    var models: [Int: SimModel] = [:] { didSet { self.revision &+= 1 } }
+    var modelOrder: [Int] = [] { didSet { self.revision &+= 1 } }
     var modelIDBySlug: [String: Int] = [:]
-    var syncs: [Int: SimSync] = [:]
-    var syncOrder: [Int] = []
+    var syncs: [Int: SimSync] = [:] { didSet { self.revision &+= 1 } }
+    var syncOrder: [Int] = [] { didSet { self.revision &+= 1 } }
     var syncIDBySlug: [String: Int] = [:]
     var syncIDsByModel: [Int: [Int]] = [:]
     var syncIDsByDestination: [Int: [Int]] = [:]
-    var runsBySync: [Int: [SimRun]] = [:]
+    var runsBySync: [Int: [SimRun]] = [:] { didSet { self.revision &+= 1 } }
     var runLocation: [Int: (syncID: Int, position: Int)] = [:]
     /// When the last run of each sync ends: a new run starts no earlier.
     var busyUntil: [Int: Double] = [:]
 
     // Distinct id ranges per kind, so a model id used as a sync id is a 404, not a coincidence.
-    var nextModelID = 10_001
-    var nextSyncID = 20_001
-    var nextRunID = 500_001
+    var nextModelID = 10_001 { didSet { self.revision &+= 1 } }
+    var nextSyncID = 20_001 { didSet { self.revision &+= 1 } }
+    var nextRunID = 500_001 { didSet { self.revision &+= 1 } }
 
     var forcedQueue: [SimForcedOutcome] = []
     var forcedBySlug: [String: SimForcedOutcome] = [:]
 
     var rateWindows: [String: SimSlidingWindow] = [:]
     var requestSequence: UInt64 = 0
+    /// Kept in the state file, but counting a request (a read too) does not bump the revision:
+    /// request counts are written with the next change, and on stop.
     var counters = SimCounters()
-    var triggerLog: [SimTriggerRecord] = []
+    var triggerLog: [SimTriggerRecord] = [] { didSet { self.revision &+= 1 } }
     /// Runs with an id above this are counted in `runsByStatus` (moved by a counter reset).
-    var runWatermark = 0
+    var runWatermark = 0 { didSet { self.revision &+= 1 } }
 
     static let maxTriggerLog = 10_000
 
@@ -133,6 +145,9 @@ struct SimulatorState: Sendable {
         fresh.knobs = self.knobs
         fresh.tokens = self.tokens
         fresh.clockOffset = self.clockOffset
+        // Assigning `self` runs no `didSet`: the revision moves on explicitly, so the state
+        // file learns of the reset.
+        fresh.revision = self.revision &+ 1
         self = fresh
     }
 }
