@@ -125,6 +125,7 @@ let package = Package(
             name: "SimulatorKit",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -346,6 +347,7 @@ let package = Package(
                 "FivetranSimulator",
                 "DBTCloudSimulator",
                 "CensusSimulator",
+                "SimulatorKit",
                 "NATSTestKit",
                 // The state records and views `watch` reads (not the engine).
                 "FactoryState",

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -63,7 +64,8 @@ public final class FaultProxy: Sendable {
             Application(
                 responder: CallbackResponder { (request: Request, _: BasicRequestContext) in try await self.handle(request) },
                 configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-                onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }
+                onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+                logger: Logger(label: "simulator-kit", factory: { _ in SwiftLogNoOpLogHandler() })
             )
         }
         return "http://127.0.0.1:\(port)"

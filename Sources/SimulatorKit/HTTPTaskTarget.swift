@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 import NIOCore
 import Synchronization
 
@@ -24,12 +25,13 @@ public final class HTTPTaskTarget: Sendable {
 
     public init() {}
 
-    /// Starts the target on a free loopback port; returns its base URL.
-    public func start() async throws -> String {
+    /// Starts the target on `port` of the loopback interface (0: a free one); returns its base URL.
+    public func start(port requested: Int = 0) async throws -> String {
         let port = try await server.start { onListening in
             Application(
-                router: self.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }
+                router: self.router(), configuration: .init(address: .hostname("127.0.0.1", port: requested)),
+                onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+                logger: Logger(label: "simulator-kit", factory: { _ in SwiftLogNoOpLogHandler() })
             )
         }
         return "http://127.0.0.1:\(port)"

@@ -12,7 +12,7 @@ struct BuiltInTypesTests {
         CLIProcess.packageRoot.appendingPathComponent("examples/\(name)").path
     }
 
-    @Test("each example of each type is valid without a manifest", arguments: ["resource.yaml", "http.yaml", "fivetran.yaml", "dbtcloud.yaml", "census.yaml"])
+    @Test("each example of each type is valid without a manifest", arguments: ["resource.yaml", "http.yaml", "http-local.yaml", "fivetran.yaml", "dbtcloud.yaml", "census.yaml"])
     func examplesValid(file: String) async throws {
         let outcome = try await CLIProcess.run(["validate", "-f", Self.example(file)])
         #expect(outcome.status == 0, "\(outcome)")

@@ -62,7 +62,7 @@ extension BinaryTests {
 
             let natsPort = try FreePort.pick()
             let outcome = try await CLIProcess.run(
-                ["dev", "--nats-port", "\(natsPort)", "--sim-port", "\(try FreePort.pick())", "--metric-port", "\(try FreePort.pickRun(of: 2))", "--dir", directory.path],
+                ["dev", "--nats-port", "\(natsPort)", "--sim-port", "\(try FreePort.pickRun(of: 5))", "--metric-port", "\(try FreePort.pickRun(of: 2))", "--dir", directory.path],
                 timeout: .seconds(30))
             #expect(outcome.status == 2, "\(outcome)")
             #expect(
@@ -91,7 +91,7 @@ extension BinaryTests {
             let natsPort = try FreePort.pick()
             let dev = try CLIProcess.Background(
                 [
-                    "dev", "--nats-port", "\(natsPort)", "--sim-port", "\(try FreePort.pick())", "--metric-port", "\(try FreePort.pickRun(of: 2))",
+                    "dev", "--nats-port", "\(natsPort)", "--sim-port", "\(try FreePort.pickRun(of: 5))", "--metric-port", "\(try FreePort.pickRun(of: 2))",
                     "--dir", directory.path, "--run-duration", "2s",
                 ] + extraArguments)
             do {

@@ -15,7 +15,7 @@ extension BinaryTests {
         @Test("dev up, apply the example, watch it succeed, get the table and JSON, run again, delete, Ctrl-C: exit 0, no child left")
         func userJourney() async throws {
             let natsPort = try FreePort.pick()
-            let simulatorPort = try FreePort.pick()
+            let simulatorPort = try FreePort.pickRun(of: 5)
             let metricPort = try FreePort.pickRun(of: 2)
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factoryctl-dev-test-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -102,6 +102,47 @@ extension BinaryTests {
             for (name, pid) in children {
                 #expect(!CLIProcess.isAlive(pid), "\(name) (pid \(pid)) outlived factoryctl dev")
             }
+        }
+
+        @Test("every example of every type runs in the dev stack as it is (the HTTP one against the stack's task target), and get lists them all")
+        func everyType() async throws {
+            let natsPort = try FreePort.pick()
+            let simulatorPort = try FreePort.pickRun(of: 5)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factoryctl-dev-test-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let server = ["-s", "nats://127.0.0.1:\(natsPort)"]
+            let dev = try CLIProcess.Background([
+                "dev", "--nats-port", "\(natsPort)", "--sim-port", "\(simulatorPort)", "--metric-port", "\(try FreePort.pickRun(of: 2))",
+                "--dir", directory.path, "--run-duration", "1s",
+            ])
+            do {
+                try #require(await dev.waitForOutput("ready in", timeout: .seconds(90)), "factoryctl dev did not get ready:\n\(dev.output)\n\(dev.errorOutput)")
+                for line in ["fivetran     http://127.0.0.1:\(simulatorPort + 1)/v1", "dbtcloud     http://127.0.0.1:\(simulatorPort + 2)/api/v2/accounts/1/", "census       http://127.0.0.1:\(simulatorPort + 3)/api/v1", "http target  http://127.0.0.1:\(simulatorPort + 4)"] {
+                    #expect(dev.output.contains(line), "\(dev.output)")
+                }
+                let local = try String(contentsOfFile: "examples/http-local.yaml", encoding: .utf8).replacingOccurrences(of: "127.0.0.1:8084", with: "127.0.0.1:\(simulatorPort + 4)")
+                let localFile = directory.appendingPathComponent("http-local.yaml")
+                try local.write(to: localFile, atomically: true, encoding: .utf8)
+                let apply = try await CLIProcess.run(
+                    ["apply", "-f", "examples/resource.yaml", "-f", "examples/dbtcloud.yaml", "-f", "examples/census.yaml", "-f", "examples/fivetran.yaml", "-f", localFile.path, "-w", "public"] + server)
+                #expect(apply.status == 0, "\(apply)")
+                let names = ["dbt-nightly", "local-check", "pipeline-01", "sales-postgres", "users-to-braze"]
+                let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+                var table = try await CLIProcess.run(["get", "-w", "public"] + server)
+                while ContinuousClock.now < deadline, table.lines.filter({ $0.contains("| succeeded |") }).count < names.count {
+                    try await Task.sleep(for: .milliseconds(500))
+                    table = try await CLIProcess.run(["get", "-w", "public"] + server)
+                }
+                for name in names {
+                    #expect(table.lines.contains { $0.hasPrefix(" \(name) ") && $0.contains("| active | succeeded |") }, "\(name):\n\(table)")
+                }
+            } catch {
+                dev.signal(SIGKILL)
+                throw error
+            }
+            dev.signal(SIGINT)
+            #expect(await dev.waitForExit(timeout: .seconds(60)) == 0, "\(dev.output)\n\(dev.errorOutput)")
+            #expect(dev.output.contains("stopped the Fivetran, dbt Cloud and Census simulators and the HTTP task target"))
         }
 
         @Test("a busy NATS port is reported with the option to change it, before anything starts")

@@ -8,13 +8,15 @@ import UnixSignals
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Run the local stack: nats-server with JetStream, the Hightouch simulator and operator replicas.",
+        abstract: "Run the local stack: nats-server with JetStream, every vendor's simulator and operator replicas.",
         discussion: """
             Starts, in order: a nats-server with JetStream on --nats-port (its store under --dir, so state \
             survives a restart; --fresh starts empty), the JetStream topology of streams/, the Hightouch API \
             simulator on --sim-port (in this process, its objects and runs kept in --dir/hightouch-simulator.json \
-            beside the store, so a restarted stack agrees with itself), and --replicas hightouch-operator processes (found next \
-            to this factoryctl, or --operator-binary) pointed at both, with metrics on --metric-port and the \
+            beside the store, so a restarted stack agrees with itself), the Fivetran, dbt Cloud and Census \
+            simulators and a target for HTTP tasks on the four ports after it (their objects are the examples', \
+            seeded at each start), and --replicas factory-operator processes hosting --drivers (found next to \
+            this factoryctl, or --operator-binary) pointed at all of them, with metrics on --metric-port and the \
             ports after it. It waits until every replica answers /readyz, prints how to try it, and streams a \
             short log (full logs are in --dir). Ctrl-C or SIGTERM stops everything in reverse order and exits 0.
 
@@ -27,7 +29,7 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Client port of nats-server.", valueName: "port"))
     var natsPort = 4222
 
-    @Option(help: ArgumentHelp("Port of the Hightouch simulator.", valueName: "port"))
+    @Option(help: ArgumentHelp("Port of the Hightouch simulator; Fivetran, dbt Cloud, Census and the HTTP task target use the next four.", valueName: "port"))
     var simPort = 8080
 
     @Option(help: ArgumentHelp("METRIC_PORT of the first replica; the next replicas use the ports after it.", valueName: "port"))
@@ -42,8 +44,11 @@ struct DevCommand: AsyncParsableCommand {
     @Flag(help: "Start with empty state (removes the JetStream store and the simulator's state file in --dir first).")
     var fresh = false
 
-    @Option(help: ArgumentHelp("The hightouch-operator executable (default: the one next to this factoryctl).", valueName: "path"))
+    @Option(help: ArgumentHelp("The operator executable (default: factory-operator next to this factoryctl; hightouch-operator hosts Hightouch alone).", valueName: "path"))
     var operatorBinary: String?
+
+    @Option(help: ArgumentHelp("The resource types the replicas host (their OPERATOR_DRIVERS).", valueName: "types"))
+    var drivers = "hightouch,http,fivetran,dbtcloud,census"
 
     @Option(help: ArgumentHelp("The nats-server executable (default: $NATS_SERVER_BIN, the project's .venv, PATH).", valueName: "path"))
     var natsServer: String?
@@ -133,7 +138,7 @@ struct DevCommand: AsyncParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: operatorExecutable.path) else {
             throw .invalidInput(
                 operatorBinary == nil
-                    ? "hightouch-operator not found next to factoryctl (\(layout.executableDirectory.path)); build it with swift build --product hightouch-operator, or pass --operator-binary PATH"
+                    ? "factory-operator not found next to factoryctl (\(layout.executableDirectory.path)); build it with swift build --product factory-operator, or pass --operator-binary PATH"
                     : "--operator-binary \(operatorExecutable.path) is not an executable")
         }
         let streamsDirectory: URL?
@@ -156,6 +161,7 @@ struct DevCommand: AsyncParsableCommand {
             token: token,
             runDuration: try Durations.parse(runDuration, option: "--run-duration"),
             reconcileInterval: "1s",
+            drivers: drivers,
             logLevel: logLevel,
             readyTimeout: try Durations.parse(readyTimeout, option: "--ready-timeout")
         )
@@ -176,6 +182,10 @@ struct DevCommand: AsyncParsableCommand {
               \(factoryctl) get -t resource -w public -n pipeline-01 -d\(server)
               \(factoryctl) run pipeline-01 -w public --watch\(server)
               \(factoryctl) delete pipeline-01 -w public\(server)
+
+            The other resource types (examples/README.md):
+              \(factoryctl) apply -f examples/dbtcloud.yaml -f examples/census.yaml -f examples/fivetran.yaml -f examples/http-local.yaml -w public\(server)
+              \(factoryctl) get -w public\(server)
 
             Ctrl-C stops everything. Log:
             """)

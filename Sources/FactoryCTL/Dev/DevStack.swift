@@ -22,8 +22,8 @@ import Darwin
 /// The local stack of `factoryctl dev`, started in order and stopped in reverse: a nats-server
 /// with JetStream (its store in the dev directory, so state survives a restart), `streams/`
 /// provisioned, the Hightouch simulator in-process (its state in a file beside the store, so the
-/// vendor's objects survive the same restart), and the operator replicas as child processes
-/// pointed at both.
+/// vendor's objects survive the same restart), the other vendors' simulators and an HTTP task
+/// target in-process, and the operator replicas as child processes pointed at all of them.
 final class DevStack: Sendable {
     struct Configuration: Sendable {
         var directory: URL
@@ -37,6 +37,8 @@ final class DevStack: Sendable {
         var token: String
         var runDuration: Duration
         var reconcileInterval: String
+        /// OPERATOR_DRIVERS of the replicas (a `factory-operator`; `hightouch-operator` hosts Hightouch alone).
+        var drivers: String
         var logLevel: String
         var readyTimeout: Duration
 
@@ -58,6 +60,7 @@ final class DevStack: Sendable {
     private struct Parts {
         var server: NATSServerProcess?
         var simulator: HightouchSimulator?
+        var vendorsStarted = false
         var replicas: [ReplicaProcess] = []
         var stopRequested = false
         var stopping = false
@@ -65,6 +68,7 @@ final class DevStack: Sendable {
 
     let configuration: Configuration
     let log: DevLog
+    let vendors: DevVendorSimulators
     private let parts = Mutex(Parts())
     private let events: AsyncStream<Event>.Continuation
 
@@ -72,6 +76,9 @@ final class DevStack: Sendable {
         self.configuration = configuration
         self.log = log
         self.events = events
+        self.vendors = DevVendorSimulators(basePort: configuration.simulatorPort, token: configuration.token, runDuration: configuration.runDuration) { [log] label in
+            Logger(label: label) { _ in DevLogHandler(source: label, devLog: log, logLevel: log.verbose ? .info : .warning) }
+        }
     }
 
     /// Makes a start in progress give up at its next step (Ctrl-C while starting).
@@ -113,6 +120,11 @@ final class DevStack: Sendable {
         log.say("  simulator    \(configuration.simulatorURL)/api/v1  Hightouch API, token \(configuration.token), runs take \(Durations.text(configuration.runDuration)), state \(configuration.simulatorStateFile.path)")
         try checkNotStopped()
 
+        try await vendors.start()
+        parts.withLock { $0.vendorsStarted = true }
+        for line in vendors.summary { log.say(line) }
+        try checkNotStopped()
+
         try startReplicas()
         try await waitUntilReady()
         let resources = try await countResources()
@@ -136,6 +148,7 @@ final class DevStack: Sendable {
     private func checkPorts() throws(CLIError) {
         let ports: [(Int, String, String)] =
             [(configuration.natsPort, "NATS", "--nats-port"), (configuration.simulatorPort, "the simulator", "--sim-port")]
+            + vendors.ports.map { ($0.port, $0.what, "--sim-port") }
             + configuration.metricPorts.enumerated().map { ($1, "operator-\($0 + 1)'s metrics", "--metric-port") }
         for (port, what, option) in ports where !PortProbe.isFree(port) {
             throw CLIError(
@@ -260,7 +273,7 @@ final class DevStack: Sendable {
     /// A replica's environment: this process's, without any NATS, vendor or operator setting
     /// that could point it elsewhere, plus the stack's.
     func environment(name: String, metricPort: Int) -> [String: String] {
-        let prefixes = ["NATS_", "HIGHTOUCH_", "OPERATOR_", "ENTITY_OF_INTEREST_", "ELECTION_"]
+        let prefixes = ["NATS_", "HIGHTOUCH_", "FIVETRAN_", "DBT_CLOUD_", "CENSUS_", "HTTP_TASK_", "OPERATOR_", "ENTITY_OF_INTEREST_", "ELECTION_"]
         let single: Set<String> = ["METRIC_PORT", "MESSAGE_DURABILITY", "LOG_LEVEL", "LOG_FORMAT"]
         var environment = ProcessInfo.processInfo.environment.filter { key, _ in
             !single.contains(key) && !prefixes.contains { key.hasPrefix($0) }
@@ -270,6 +283,7 @@ final class DevStack: Sendable {
             "HIGHTOUCH_SERVICE_URL": configuration.simulatorURL,
             "HIGHTOUCH_SERVICE_BASE_PATH": "/api/v1",
             "HIGHTOUCH_SERVICE_SECRET": configuration.token,
+            "OPERATOR_DRIVERS": configuration.drivers,
             "METRIC_PORT": "\(metricPort)",
             "ELECTION_CLUSTER_SIZE": "\(configuration.metricPorts.count)",
             "OPERATOR_INSTANCE_ID": name,
@@ -279,6 +293,7 @@ final class DevStack: Sendable {
             "LOG_FORMAT": "json",
         ]
         environment.merge(settings) { $1 }
+        environment.merge(vendors.environment) { $1 }
         return environment
     }
 
@@ -331,9 +346,9 @@ final class DevStack: Sendable {
     /// then the simulator (which writes its state file last), then nats-server. The JetStream store
     /// and the simulator's state stay in the dev directory.
     func stop() async {
-        let (server, simulator, replicas, alreadyStopping) = parts.withLock { parts in
+        let (server, simulator, vendorsStarted, replicas, alreadyStopping) = parts.withLock { parts in
             defer { parts.stopping = true }
-            return (parts.server, parts.simulator, parts.replicas, parts.stopping)
+            return (parts.server, parts.simulator, parts.vendorsStarted, parts.replicas, parts.stopping)
         }
         guard !alreadyStopping else { return }
         let running = replicas.filter(\.isRunning)
@@ -347,6 +362,11 @@ final class DevStack: Sendable {
                     }
                 }
             }
+        }
+        if vendorsStarted {
+            for label in ["fivetran-simulator", "dbtcloud-simulator", "census-simulator"] { log.mute(label) }
+            await vendors.stop()
+            log.say("stopped the Fivetran, dbt Cloud and Census simulators and the HTTP task target")
         }
         if let simulator {
             log.mute("simulator")

@@ -3,7 +3,7 @@ import Foundation
 // MARK: - ProjectLayout
 
 /// Where the running `factoryctl` sits, and the project checkout around it (when it runs from
-/// `.build/…/debug`): its sibling `hightouch-operator`, the pinned `.venv/bin/nats-server`,
+/// `.build/…/debug`): its sibling `factory-operator`, the pinned `.venv/bin/nats-server`,
 /// `streams/` and `examples/`.
 struct ProjectLayout: Sendable {
     /// The directory of the running executable (symlinks resolved).
@@ -38,8 +38,8 @@ struct ProjectLayout: Sendable {
             .first { FileManager.default.fileExists(atPath: $0.path) }
     }
 
-    /// `hightouch-operator` next to this executable.
-    var siblingOperator: URL { executableDirectory.appendingPathComponent("hightouch-operator") }
+    /// `factory-operator` next to this executable.
+    var siblingOperator: URL { executableDirectory.appendingPathComponent("factory-operator") }
 
     /// The pinned nats-server `scripts/bootstrap` installs, if this checkout has it.
     var projectNATSServer: URL? {
