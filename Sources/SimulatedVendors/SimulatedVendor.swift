@@ -36,6 +36,9 @@ public protocol SimulatedVendor: Sendable {
     func makeRunsEndless(_ index: Int)
     /// Whether the vendor saw target `index`'s last run cancelled.
     func lastRunCancelled(_ index: Int) -> Bool
+    /// How the vendor names target `index` (a job id, sync id, connector id), or nil where the
+    /// vendor has no object the operator needs (HTTP tasks).
+    func targetName(_ index: Int) -> String?
     /// Rows `factoryctl get NAME -d` shows for a finished run of this type.
     var detailLabels: [String] { get }
     /// What must never appear in a log line, KV entry, reply, metric or dead letter.
@@ -70,6 +73,7 @@ public struct SimulatedDBTCloud: SimulatedVendor {
     }()
 
     public func job(_ index: Int) -> Int { 60_000 + index }
+    public func targetName(_ index: Int) -> String? { String(job(index)) }
     public var secrets: [String] { [Self.token] }
     public func refuseCredential(_ refuse: Bool) -> Bool {
         simulator.setTokens(refuse ? ["another-token"] : [Self.token])
@@ -127,6 +131,7 @@ public struct SimulatedCensus: SimulatedVendor {
     }()
 
     public func sync(_ index: Int) -> Int { 7_000 + index }
+    public func targetName(_ index: Int) -> String? { String(sync(index)) }
     public var secrets: [String] { [Self.token] }
     public func refuseCredential(_ refuse: Bool) -> Bool {
         simulator.setTokens(refuse ? ["secret-token:another"] : ["secret-token:\(Self.token)"])
@@ -179,6 +184,7 @@ public struct SimulatedFivetran: SimulatedVendor {
     }()
 
     public func connector(_ index: Int) -> String { "end_to_end_\(index)" }
+    public func targetName(_ index: Int) -> String? { connector(index) }
     /// The secret, and the Basic credential made of key and secret.
     public var secrets: [String] { [Self.credential.apiSecret, Data("\(Self.credential.apiKey):\(Self.credential.apiSecret)".utf8).base64EncodedString()] }
     public func refuseCredential(_ refuse: Bool) -> Bool {
@@ -236,6 +242,7 @@ public final class SimulatedHTTPTarget: SimulatedVendor {
     public func stop() async { await target.stop() }
 
     public static let token = "task-target-token-e41b"
+    public func targetName(_ index: Int) -> String? { nil }
     public var secrets: [String] { [Self.token] }
 
     /// Specs may send `TARGET_TOKEN` (in the allow-list) as a header.

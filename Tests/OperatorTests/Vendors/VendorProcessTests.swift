@@ -78,14 +78,22 @@ struct VendorProcessTests {
                 #expect(vendor.runs(4) == 1)
             }
 
+            // A job, sync or connector that does not exist at the vendor (the operator owns none of
+            // them): a clear error naming it, no retry loop, nothing triggered.
+            if let missing = vendor.targetName(998) {
+                try await stack.apply("missing", spec: vendor.spec(998, serviceURL: url, timeout: nil))
+                let refused = try await stack.waitForStatus("missing", timeout: .seconds(60)) { $0.lastError != nil && $0.activeCommand == nil }
+                let error = try #require(refused.lastError)
+                #expect(refused.status == "error" && error.message.contains(missing), "\(vendor.type) missing target: \(error)")
+                #expect(vendor.runs(998) == 0)
+            }
+
             // A spec without its required field: refused, dead-lettered, nothing sent to the vendor.
             let before = stack.proxy.seen.count
             let (bad, field) = vendor.specWithoutRequiredField(5, serviceURL: url)
             try await stack.apply("bad", spec: bad)
-            let letters = try await Self.waitForDeadLetters(stack, count: 1)
-            let letter = try #require(letters.first)
-            let reason = letter.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n")
-            #expect(reason.contains(field), "\(vendor.type) bad spec: the dead letter does not name \(field): \(reason)")
+            let reason = try await Self.waitForDeadLetter(stack) { $0.contains("bad") && $0.contains(field) }
+            #expect(reason != nil, "\(vendor.type) bad spec: no dead letter of resource bad names \(field)")
             #expect(stack.proxy.seen.count == before, "\(vendor.type) bad spec: the vendor was called")
         }
     }
@@ -159,6 +167,20 @@ struct VendorProcessTests {
                 }
             }
         }
+    }
+
+    /// The headers of the first dead letter whose headers `matches` accepts (one `name: value` a
+    /// line), waiting up to 30 s; nil if none came.
+    static func waitForDeadLetter(_ stack: VendorStack, _ matches: (String) -> Bool) async throws -> String? {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        repeat {
+            for letter in try await stack.deadLetters() {
+                let headers = letter.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n")
+                if matches(headers) { return headers }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        } while ContinuousClock.now < deadline
+        return nil
     }
 
     static func waitForDeadLetters(_ stack: VendorStack, count: Int) async throws -> [JetStreamStoredMessage] {
