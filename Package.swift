@@ -25,6 +25,7 @@
 //   DBTCloudDriver      the `dbtcloud` resource type on the engine
 //   Fivetran, FivetranSimulator, FivetranDriver   the same three for Fivetran connectors
 //   CensusDriver        the `census` resource type on the engine
+//   Pipelines           pipeline specs, validation, run documents and scheduling rules (pure)
 //   OperatorApp         what the operator executables share: `operator sync`, logging, the metrics server
 //   HightouchOperator   `hightouch-operator` executable (thin; the seed operator's drop-in)
 //   FactoryOperator     `factory-operator` executable (thin; any set of drivers, OPERATOR_DRIVERS)
@@ -299,6 +300,13 @@ let package = Package(
             ]
         ),
 
+        // Pipelines: the spec, its validation, the run document and the scheduling rules, pure
+        // (no NATS, no clock): the pipeline driver and factoryctl build on it.
+        .target(
+            name: "Pipelines",
+            dependencies: ["FactoryModel", "JSONSchema"]
+        ),
+
         // MARK: - Executables
         .target(
             name: "OperatorApp",
@@ -541,6 +549,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipelines", "FactoryModel", "JSONSchema"]
         ),
         .testTarget(
             name: "OperatorTests",
