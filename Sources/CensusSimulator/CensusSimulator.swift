@@ -217,6 +217,20 @@ public final class CensusSimulator: Sendable {
         self.engine.withState { state, _ in state.clockOffset += max(0, duration.seconds) }
     }
 
+    /// Stops simulated time where it is: runs stay in their state and a full rate-limit window
+    /// stays full until ``advanceClock(by:)`` moves time on or ``resumeClock()`` lets it run with
+    /// the wall clock again. A test holds a state that would last a few wall-clock milliseconds
+    /// for as long as it needs to observe it, however slow the machine.
+    public func freezeClock() {
+        self.engine.freezeClock()
+    }
+
+    /// Lets simulated time run with the wall clock again, from where ``freezeClock()`` stopped it
+    /// (plus what was advanced meanwhile): nothing jumps.
+    public func resumeClock() {
+        self.engine.resumeClock()
+    }
+
     /// Adds a sync while running.
     ///
     /// - Throws: ``CensusSimulatorError/rejected(status:body:)`` if the id is taken.

@@ -222,6 +222,30 @@ public final class FivetranSimulator: Sendable {
         self.engine.withState { state, _ in state.reschedules = (max(0, count), max(0, delay.seconds)) }
     }
 
+    /// Ends the wait of connector `id`'s rescheduled sync: `rescheduled_for` becomes the simulated
+    /// now, as if its time had come. An `auto` connector then starts the sync by itself, a
+    /// `manual` one when asked again. Unlike ``advanceClock(by:)`` it leaves the clock alone, so a
+    /// client comparing `rescheduled_for` with its own clock (as the fivetran driver does before it
+    /// asks again) sees it passed: a test holds a long reschedule for as long as it observes it,
+    /// then ends it.
+    ///
+    /// - Throws: ``FivetranSimulatorError/unknownConnector(_:)``, or
+    ///   ``FivetranSimulatorError/notRescheduled(_:)`` if no sync of it is rescheduled.
+    public func makeRescheduleDue(connector id: String) throws(FivetranSimulatorError) {
+        let result: Result<Bool, SimFailure> = self.engine.withState { state, now in
+            do throws(SimFailure) {
+                return .success(try state.makeRescheduleDue(id, now: now))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(true): return
+        case .success(false): throw .notRescheduled(id)
+        case .failure: throw .unknownConnector(id)
+        }
+    }
+
     /// Replaces the accepted credentials (an empty list revokes all: every call gets 401).
     public func setCredentials(_ credentials: [Credential]) {
         self.engine.withState { state, _ in
@@ -233,6 +257,20 @@ public final class FivetranSimulator: Sendable {
     /// Moves simulated time forward (syncs progress, timestamps jump).
     public func advanceClock(by duration: Duration) {
         self.engine.withState { state, _ in state.clockOffset += max(0, duration.seconds) }
+    }
+
+    /// Stops simulated time where it is: syncs stay in their state and a full rate-limit window
+    /// stays full until ``advanceClock(by:)`` moves time on or ``resumeClock()`` lets it run with
+    /// the wall clock again. A test holds a state that would last a few wall-clock milliseconds
+    /// for as long as it needs to observe it, however slow the machine.
+    public func freezeClock() {
+        self.engine.freezeClock()
+    }
+
+    /// Lets simulated time run with the wall clock again, from where ``freezeClock()`` stopped it
+    /// (plus what was advanced meanwhile): nothing jumps.
+    public func resumeClock() {
+        self.engine.resumeClock()
     }
 
     /// Starts a sync of connector `id` as its schedule would (not counted as a sync request).
@@ -312,6 +350,8 @@ public enum FivetranSimulatorError: Error, Sendable, Hashable, CustomStringConve
     case unknownConnector(String)
     /// The connector is paused or syncing.
     case connectorBusy(String)
+    /// No sync of the connector is rescheduled.
+    case notRescheduled(String)
 
     public var description: String {
         switch self {
@@ -320,6 +360,7 @@ public enum FivetranSimulatorError: Error, Sendable, Hashable, CustomStringConve
         case .unreadableTLSFiles(let detail): "The Fivetran simulator cannot serve HTTPS: \(detail). Give a PEM certificate chain and its PEM private key."
         case .unknownConnector(let id): "The Fivetran simulator has no connector '\(id)'; add it with --connector or POST /_admin/connectors."
         case .connectorBusy(let id): "Connector '\(id)' is paused or already syncing, so no scheduled sync can start now."
+        case .notRescheduled(let id): "Connector '\(id)' has no rescheduled sync to bring due; reschedule one first (rescheduleNextSyncs, then a sync call)."
         }
     }
 }
