@@ -94,7 +94,7 @@ struct DBTCloudWireTests {
 
     @Test("run list filters as clients spell them: status__in with or without spaces, job_definition_id, order_by, limit/offset; extra.pagination")
     func listFilters() async throws {
-        try await withDBTCloud(knobs: { $0.runDuration = .seconds(30) }) { simulator, client in
+        try await withDBTCloud { simulator, client in
             var ids: [Int] = []
             for _ in 0..<3 { ids.append(try await client.triggerRun(account: testAccount, jobID: dailyJob, DBTCloudTriggerRequest(cause: "c")).id) }
             _ = try await client.cancelRun(account: testAccount, id: ids[0])
