@@ -137,7 +137,8 @@ struct CensusAuthAndErrorTests {
         try await withCensus(
             knobs: { $0.rateLimit = CensusSimulator.RateLimit(requests: 1, window: .seconds(30)) },
             client: { $0.retryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10), totalBudget: .seconds(2)) }
-        ) { _, client in
+        ) { simulator, client in
+            simulator.freezeClock()  // the window counts simulated time: full until the test moves it
             _ = try await client.sync(id: 61)
             let error = try await expectVendorError(.rateLimited) { _ = try await client.sync(id: 61) }
             #expect(error.status == 429 && error.message?.contains("Too many requests") == true)
