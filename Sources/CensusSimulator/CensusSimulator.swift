@@ -5,7 +5,9 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 // MARK: - CensusSimulator
 
@@ -28,6 +30,8 @@ public final class CensusSimulator: Sendable {
     private struct Lifecycle {
         var port: Int?
         var task: Task<Void, Never>?
+        /// The service group serving while running: ``stop()`` shuts it down gracefully.
+        var group: ServiceGroup?
     }
 
     /// - Parameters:
@@ -66,12 +70,20 @@ public final class CensusSimulator: Sendable {
             },
             logger: self.logger
         )
-        defer { self.lifecycle.withLock { $0.port = nil } }
-        if handlingShutdownSignals {
-            try await app.runService()
-        } else {
-            try await app.run()
+        // A group of our own, so that stop() can shut the server down gracefully.
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [app], gracefulShutdownSignals: handlingShutdownSignals ? [.sigterm, .sigint] : [], logger: self.logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        self.lifecycle.withLock { $0.group = group }
+        defer {
+            self.lifecycle.withLock { lifecycle in
+                lifecycle.port = nil
+                lifecycle.group = nil
+            }
         }
+        try await group.run()
     }
 
     static func tlsConfiguration(_ files: TLSFiles) throws(CensusSimulatorError) -> TLSConfiguration {
@@ -124,11 +136,20 @@ public final class CensusSimulator: Sendable {
 
     /// Stops a simulator started with ``start()`` and waits until it has closed its port.
     public func stop() async {
-        let task = self.lifecycle.withLock { lifecycle in
+        let (task, group) = self.lifecycle.withLock { lifecycle in
             defer { lifecycle.task = nil }
-            return lifecycle.task
+            return (lifecycle.task, lifecycle.group)
         }
-        task?.cancel()
+        // Gracefully: the server stops accepting, serves the connections it has accepted and
+        // closes them once idle. Cancelling the serving task instead traps in NIO ("Deinited
+        // NIOAsyncWriter without calling finish()") when a connection accepted at that moment
+        // was never handed to the server, e.g. a client retrying a refused TLS handshake
+        // (apple/swift-nio#3481). The group cancels what is left after 10 s.
+        if let group {
+            await group.triggerGracefulShutdown()
+        } else {
+            task?.cancel()
+        }
         await task?.value
     }
 
@@ -215,6 +236,20 @@ public final class CensusSimulator: Sendable {
     /// Moves simulated time forward (runs progress, timestamps jump).
     public func advanceClock(by duration: Duration) {
         self.engine.withState { state, _ in state.clockOffset += max(0, duration.seconds) }
+    }
+
+    /// Stops simulated time where it is: runs stay in their state and a full rate-limit window
+    /// stays full until ``advanceClock(by:)`` moves time on or ``resumeClock()`` lets it run with
+    /// the wall clock again. A test holds a state that would last a few wall-clock milliseconds
+    /// for as long as it needs to observe it, however slow the machine.
+    public func freezeClock() {
+        self.engine.freezeClock()
+    }
+
+    /// Lets simulated time run with the wall clock again, from where ``freezeClock()`` stopped it
+    /// (plus what was advanced meanwhile): nothing jumps.
+    public func resumeClock() {
+        self.engine.resumeClock()
     }
 
     /// Adds a sync while running.

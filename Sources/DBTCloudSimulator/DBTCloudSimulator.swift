@@ -4,7 +4,9 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 // MARK: - DBTCloudSimulator
 
@@ -30,6 +32,8 @@ public final class DBTCloudSimulator: Sendable {
     private struct Lifecycle {
         var port: Int?
         var task: Task<Void, Never>?
+        /// The service group serving while running: ``stop()`` shuts it down gracefully.
+        var group: ServiceGroup?
     }
 
     /// - Parameters:
@@ -74,12 +78,20 @@ public final class DBTCloudSimulator: Sendable {
             },
             logger: self.logger
         )
-        defer { self.lifecycle.withLock { $0.port = nil } }
-        if handlingShutdownSignals {
-            try await app.runService()
-        } else {
-            try await app.run()
+        // A group of our own, so that stop() can shut the server down gracefully.
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [app], gracefulShutdownSignals: handlingShutdownSignals ? [.sigterm, .sigint] : [], logger: self.logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        self.lifecycle.withLock { $0.group = group }
+        defer {
+            self.lifecycle.withLock { lifecycle in
+                lifecycle.port = nil
+                lifecycle.group = nil
+            }
         }
+        try await group.run()
     }
 
     /// HTTP/1.1, or HTTP/1.1 over TLS with the configured certificate and key.
@@ -139,11 +151,20 @@ public final class DBTCloudSimulator: Sendable {
 
     /// Stops a simulator started with ``start()`` and waits until it has closed its port.
     public func stop() async {
-        let task = self.lifecycle.withLock { lifecycle in
+        let (task, group) = self.lifecycle.withLock { lifecycle in
             defer { lifecycle.task = nil }
-            return lifecycle.task
+            return (lifecycle.task, lifecycle.group)
         }
-        task?.cancel()
+        // Gracefully: the server stops accepting, serves the connections it has accepted and
+        // closes them once idle. Cancelling the serving task instead traps in NIO ("Deinited
+        // NIOAsyncWriter without calling finish()") when a connection accepted at that moment
+        // was never handed to the server, e.g. a client retrying a refused TLS handshake
+        // (apple/swift-nio#3481). The group cancels what is left after 10 s.
+        if let group {
+            await group.triggerGracefulShutdown()
+        } else {
+            task?.cancel()
+        }
         await task?.value
     }
 
@@ -215,6 +236,20 @@ public final class DBTCloudSimulator: Sendable {
     /// Moves simulated time forward (runs progress, timestamps jump).
     public func advanceClock(by duration: Duration) {
         self.engine.withState { state, _ in state.clockOffset += max(0, duration.seconds) }
+    }
+
+    /// Stops simulated time where it is: runs stay in their state and a full rate-limit window
+    /// stays full until ``advanceClock(by:)`` moves time on or ``resumeClock()`` lets it run with
+    /// the wall clock again. A test holds a state that would last a few wall-clock milliseconds
+    /// for as long as it needs to observe it, however slow the machine.
+    public func freezeClock() {
+        self.engine.freezeClock()
+    }
+
+    /// Lets simulated time run with the wall clock again, from where ``freezeClock()`` stopped it
+    /// (plus what was advanced meanwhile): nothing jumps.
+    public func resumeClock() {
+        self.engine.resumeClock()
     }
 
     // MARK: - Reading

@@ -4,7 +4,9 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 // MARK: - FivetranSimulator
 
@@ -30,6 +32,8 @@ public final class FivetranSimulator: Sendable {
     private struct Lifecycle {
         var port: Int?
         var task: Task<Void, Never>?
+        /// The service group serving while running: ``stop()`` shuts it down gracefully.
+        var group: ServiceGroup?
     }
 
     /// - Parameters:
@@ -70,12 +74,20 @@ public final class FivetranSimulator: Sendable {
             } else {
                 Application(router: router, configuration: address, onServerRunning: onServerRunning, logger: self.logger)
             }
-        defer { self.lifecycle.withLock { $0.port = nil } }
-        if handlingShutdownSignals {
-            try await app.runService()
-        } else {
-            try await app.run()
+        // A group of our own, so that stop() can shut the server down gracefully.
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [app], gracefulShutdownSignals: handlingShutdownSignals ? [.sigterm, .sigint] : [], logger: self.logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        self.lifecycle.withLock { $0.group = group }
+        defer {
+            self.lifecycle.withLock { lifecycle in
+                lifecycle.port = nil
+                lifecycle.group = nil
+            }
         }
+        try await group.run()
     }
 
     /// The server side of HTTPS from PEM files.
@@ -133,11 +145,20 @@ public final class FivetranSimulator: Sendable {
 
     /// Stops a simulator started with ``start()`` and waits until it has closed its port.
     public func stop() async {
-        let task = self.lifecycle.withLock { lifecycle in
+        let (task, group) = self.lifecycle.withLock { lifecycle in
             defer { lifecycle.task = nil }
-            return lifecycle.task
+            return (lifecycle.task, lifecycle.group)
         }
-        task?.cancel()
+        // Gracefully: the server stops accepting, serves the connections it has accepted and
+        // closes them once idle. Cancelling the serving task instead traps in NIO ("Deinited
+        // NIOAsyncWriter without calling finish()") when a connection accepted at that moment
+        // was never handed to the server, e.g. a client retrying a refused TLS handshake
+        // (apple/swift-nio#3481). The group cancels what is left after 10 s.
+        if let group {
+            await group.triggerGracefulShutdown()
+        } else {
+            task?.cancel()
+        }
         await task?.value
     }
 
@@ -222,6 +243,30 @@ public final class FivetranSimulator: Sendable {
         self.engine.withState { state, _ in state.reschedules = (max(0, count), max(0, delay.seconds)) }
     }
 
+    /// Ends the wait of connector `id`'s rescheduled sync: `rescheduled_for` becomes the simulated
+    /// now, as if its time had come. An `auto` connector then starts the sync by itself, a
+    /// `manual` one when asked again. Unlike ``advanceClock(by:)`` it leaves the clock alone, so a
+    /// client comparing `rescheduled_for` with its own clock (as the fivetran driver does before it
+    /// asks again) sees it passed: a test holds a long reschedule for as long as it observes it,
+    /// then ends it.
+    ///
+    /// - Throws: ``FivetranSimulatorError/unknownConnector(_:)``, or
+    ///   ``FivetranSimulatorError/notRescheduled(_:)`` if no sync of it is rescheduled.
+    public func makeRescheduleDue(connector id: String) throws(FivetranSimulatorError) {
+        let result: Result<Bool, SimFailure> = self.engine.withState { state, now in
+            do throws(SimFailure) {
+                return .success(try state.makeRescheduleDue(id, now: now))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(true): return
+        case .success(false): throw .notRescheduled(id)
+        case .failure: throw .unknownConnector(id)
+        }
+    }
+
     /// Replaces the accepted credentials (an empty list revokes all: every call gets 401).
     public func setCredentials(_ credentials: [Credential]) {
         self.engine.withState { state, _ in
@@ -233,6 +278,20 @@ public final class FivetranSimulator: Sendable {
     /// Moves simulated time forward (syncs progress, timestamps jump).
     public func advanceClock(by duration: Duration) {
         self.engine.withState { state, _ in state.clockOffset += max(0, duration.seconds) }
+    }
+
+    /// Stops simulated time where it is: syncs stay in their state and a full rate-limit window
+    /// stays full until ``advanceClock(by:)`` moves time on or ``resumeClock()`` lets it run with
+    /// the wall clock again. A test holds a state that would last a few wall-clock milliseconds
+    /// for as long as it needs to observe it, however slow the machine.
+    public func freezeClock() {
+        self.engine.freezeClock()
+    }
+
+    /// Lets simulated time run with the wall clock again, from where ``freezeClock()`` stopped it
+    /// (plus what was advanced meanwhile): nothing jumps.
+    public func resumeClock() {
+        self.engine.resumeClock()
     }
 
     /// Starts a sync of connector `id` as its schedule would (not counted as a sync request).
@@ -312,6 +371,8 @@ public enum FivetranSimulatorError: Error, Sendable, Hashable, CustomStringConve
     case unknownConnector(String)
     /// The connector is paused or syncing.
     case connectorBusy(String)
+    /// No sync of the connector is rescheduled.
+    case notRescheduled(String)
 
     public var description: String {
         switch self {
@@ -320,6 +381,7 @@ public enum FivetranSimulatorError: Error, Sendable, Hashable, CustomStringConve
         case .unreadableTLSFiles(let detail): "The Fivetran simulator cannot serve HTTPS: \(detail). Give a PEM certificate chain and its PEM private key."
         case .unknownConnector(let id): "The Fivetran simulator has no connector '\(id)'; add it with --connector or POST /_admin/connectors."
         case .connectorBusy(let id): "Connector '\(id)' is paused or already syncing, so no scheduled sync can start now."
+        case .notRescheduled(let id): "Connector '\(id)' has no rescheduled sync to bring due; reschedule one first (rescheduleNextSyncs, then a sync call)."
         }
     }
 }

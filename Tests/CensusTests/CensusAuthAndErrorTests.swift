@@ -109,7 +109,13 @@ struct CensusAuthAndErrorTests {
 
     @Test("429 with Retry-After is retried after the wait; still limited after the budget is .rateLimited")
     func rateLimited() async throws {
-        try await withCensus(knobs: { $0.rateLimit = CensusSimulator.RateLimit(requests: 2, window: .milliseconds(600)) }) { simulator, client in
+        // The window counts simulated time: frozen, it stays full until the test moves the clock,
+        // however long the requests take; the client's budget outlasts a slow test doing so.
+        try await withCensus(
+            knobs: { $0.rateLimit = CensusSimulator.RateLimit(requests: 2, window: .milliseconds(600)) },
+            client: { $0.retryPolicy = RetryPolicy(maxAttempts: 30, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), totalBudget: .seconds(30)) }
+        ) { simulator, client in
+            simulator.freezeClock()
             let raw = try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<2 { group.addTask { _ = try await client.sync(id: 61) } }
                 try await group.waitForAll()
@@ -118,16 +124,21 @@ struct CensusAuthAndErrorTests {
             #expect(raw.status == 429)
             #expect(raw.headers.first(name: "Retry-After") == "1")
             #expect(try jsonObject(raw.body)["status"] as? String == "error")
-            // The client waits Retry-After (1 s) and gets through.
+            // Refused too, the client waits Retry-After (1 s); meanwhile the window frees, and its
+            // next attempt gets through.
             let started = ContinuousClock.now
-            _ = try await client.sync(id: 61)
+            let waiting = Task { try await client.sync(id: 61) }
+            #expect(try await eventually { simulator.counters().rateLimited >= 2 }, "the client is refused")
+            simulator.advanceClock(by: .seconds(1))
+            _ = try await waiting.value
             #expect(ContinuousClock.now - started >= .milliseconds(500))
             #expect(simulator.counters().rateLimited >= 2)
         }
         try await withCensus(
             knobs: { $0.rateLimit = CensusSimulator.RateLimit(requests: 1, window: .seconds(30)) },
             client: { $0.retryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10), totalBudget: .seconds(2)) }
-        ) { _, client in
+        ) { simulator, client in
+            simulator.freezeClock()  // the window counts simulated time: full until the test moves it
             _ = try await client.sync(id: 61)
             let error = try await expectVendorError(.rateLimited) { _ = try await client.sync(id: 61) }
             #expect(error.status == 429 && error.message?.contains("Too many requests") == true)

@@ -87,7 +87,10 @@ struct CensusClientTests {
 
     @Test("GET /sync_runs/{id}: queued, then working with counts growing, then completed with completed_at")
     func syncRunLifecycle() async throws {
+        // The clock is frozen: only the test moves it, a second per look, so the looks land in
+        // each state however long the requests take.
         try await withCensus(knobs: { $0.runDuration = .seconds(10); $0.queueDelay = .seconds(2) }) { simulator, client in
+            simulator.freezeClock()
             let id = try await client.triggerSync(id: 61, forceFullSync: false)
             var seen: [CensusSyncRunStatus] = []
             var updated: [Int] = []
@@ -113,10 +116,11 @@ struct CensusClientTests {
 
     @Test("a failed run carries error_code, error_message and error_detail, and no completed_at")
     func failedRun() async throws {
-        try await withCensus(knobs: { $0.runDuration = .milliseconds(200) }) { simulator, client in
+        try await withCensus { simulator, client in
             simulator.forceOutcome(.failed, nextRuns: 1, error: "Braze said no: invalid external_id")
             let id = try await client.triggerSync(id: 61)
-            let run = try await client.waitForRun(id: id, pollInterval: .milliseconds(20), timeout: .seconds(5))
+            finishRuns(simulator)
+            let run = try await client.waitForRun(id: id, pollInterval: .milliseconds(20), timeout: .seconds(30))
             #expect(run.status == .failed)
             #expect(run.errorMessage == "Braze said no: invalid external_id")
             #expect(run.errorCode == "DESTINATION_ERROR" && run.errorDetail?.contains("invalid external_id") == true)

@@ -90,10 +90,13 @@ struct CensusDriverTests {
 
     @Test("phases: queued → queued, working → running, completed → succeeded, with a summary and progress")
     func phases() async throws {
+        // The clock is frozen: only the test moves it, a second per look, so the looks land in
+        // each phase however long the requests take.
         try await withCensus(knobs: { $0.runDuration = .seconds(10); $0.queueDelay = .seconds(1) }) { simulator, client in
             let driver = Self.driver(client)
             let spec = CensusDriver.Spec(syncID: 61, forceFullSync: true)
             let objects = try await driver.ensure(spec, known: nil)
+            simulator.freezeClock()
             let triggered = try await driver.trigger(spec, objects: objects, context: TriggerContext(commandID: "c1", intentAt: Date()))
             #expect(triggered.observation.phase == .queued && triggered.reference.syncID == "61")
             #expect(simulator.triggerLog().last?.forceFullSync == true && simulator.triggerLog().last?.via == "query")

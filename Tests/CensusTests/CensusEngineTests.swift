@@ -30,14 +30,23 @@ struct CensusEngineTests {
         .run(ResourceReference(name: try ResourceName(name)), workspace: workspace)
     }
 
-    /// A simulator, and an engine whose driver talks to it.
+    /// A simulator (runs of ``testRunDuration``, ended by ``finishRuns(_:)``), and an engine whose
+    /// driver talks to it.
     func withEngine(
         knobs: (inout CensusSimulator.Knobs) -> Void = { _ in },
         _ body: (CensusSimulator, InMemoryEngine) async throws -> Void
     ) async throws {
-        try await withCensus(knobs: { $0.runDuration = .milliseconds(300); knobs(&$0) }) { simulator, client in
+        try await withCensus(knobs: knobs) { simulator, client in
             try await body(simulator, InMemoryEngine(driver: AnyResourceDriver(CensusDriver(client: client))))
         }
+    }
+
+    /// Delivers the follow-ups until every run has ended: at least 30 s of rounds (each sleeps
+    /// `between`), a generous deadline for a loaded machine; it returns once all are settled.
+    @discardableResult
+    func follow(_ engine: InMemoryEngine) async -> [String: CommandDisposition] {
+        let between = Duration.milliseconds(20)
+        return await engine.follow(with: engine.follower(reconcileInterval: .milliseconds(50)), rounds: Int(Duration.seconds(30) / between), between: between)
     }
 
     @Test("apply: the sync checked, one run triggered and recorded, followed to success; get -d rows")
@@ -57,7 +66,8 @@ struct CensusEngineTests {
             #expect(run.key == delivery.commandID && run.vendorRunID == String(triggered))
             #expect(run.deadline != nil, "the driver's default timeout applies")
 
-            let settled = await engine.follow(with: engine.follower(reconcileInterval: .milliseconds(50)), rounds: 200, between: .milliseconds(20))
+            finishRuns(simulator)
+            let settled = await follow(engine)
             #expect(settled.values.allSatisfy { $0 == .ack } && !settled.isEmpty)
             let ended = try #require(try await engine.status("users"))
             let last = try #require(ended.lastRun)
@@ -92,7 +102,8 @@ struct CensusEngineTests {
             #expect(status.currentRun?.vendorRunID == String(lost) || status.lastRun?.vendorRunID == String(lost))
             #expect(status.lastError == nil)
 
-            await engine.follow(with: engine.follower(reconcileInterval: .milliseconds(50)), rounds: 200, between: .milliseconds(20))
+            finishRuns(simulator)
+            await follow(engine)
             #expect(try await engine.status("users")?.lastRun?.phase == .succeeded)
         }
     }
@@ -118,7 +129,8 @@ struct CensusEngineTests {
         try await withEngine { simulator, engine in
             simulator.forceOutcome(.failed, error: "Braze rejected the batch: invalid external_id")
             #expect(await engine.processor().process(engine.delivery(try Self.apply("users", spec: ["syncId": "61"]))).outcome == "triggered")
-            await engine.follow(with: engine.follower(reconcileInterval: .milliseconds(50)), rounds: 200, between: .milliseconds(20))
+            finishRuns(simulator)
+            await follow(engine)
             let status = try #require(try await engine.status("users"))
             let last = try #require(status.lastRun)
             #expect(last.phase == .failed && status.runtime == .failed && last.vendorStatus == "failed")
@@ -143,10 +155,11 @@ struct CensusEngineTests {
 
     @Test("a run past the spec's timeout is recorded timed_out; Census cannot cancel it, so it is left running there")
     func timeout() async throws {
-        try await withEngine(knobs: { $0.runDuration = .seconds(60) }) { simulator, engine in
+        // The run outlasts the test (ten simulated minutes, never advanced); the follower looks
+        // until the engine's deadline, 300 ms of its own clock, has passed.
+        try await withEngine { simulator, engine in
             #expect(await engine.processor().process(engine.delivery(try Self.apply("slow", spec: ["syncId": 61, "timeout": "300ms"]))).outcome == "triggered")
-            try await Task.sleep(for: .milliseconds(400))
-            await engine.follow(with: engine.follower(reconcileInterval: .milliseconds(50)), rounds: 100, between: .milliseconds(20))
+            await follow(engine)
             let last = try #require(try await engine.status("slow")?.lastRun)
             #expect(last.phase == .timedOut)
             #expect(last.error?.contains("Census cannot cancel it") == true, "\(last.error ?? "")")
@@ -157,12 +170,14 @@ struct CensusEngineTests {
 
     @Test("a run command triggers again on the same sync; the previous run is kept as the last run")
     func runCommand() async throws {
-        try await withEngine(knobs: { $0.runDuration = .milliseconds(100) }) { simulator, engine in
+        try await withEngine { simulator, engine in
             #expect(await engine.processor().process(engine.delivery(try Self.apply("users", spec: ["syncId": 61]))).outcome == "triggered")
-            await engine.follow(with: engine.follower(reconcileInterval: .milliseconds(50)), rounds: 200, between: .milliseconds(20))
+            finishRuns(simulator)
+            await follow(engine)
             #expect(await engine.processor().process(engine.delivery(try Self.run("users"), id: "run-2")).outcome == "triggered")
             #expect(simulator.counters().totalTriggers == 2)
-            await engine.follow(with: engine.follower(reconcileInterval: .milliseconds(50)), rounds: 200, between: .milliseconds(20))
+            finishRuns(simulator)
+            await follow(engine)
             let status = try #require(try await engine.status("users"))
             #expect(status.lastRun?.key == "run-2" && status.lastRun?.phase == .succeeded)
         }

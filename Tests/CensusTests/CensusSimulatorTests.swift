@@ -56,6 +56,7 @@ struct CensusSimulatorTests {
     @Test("a run just triggered is never skipped; a trigger while the sync's run is working is queued, then skipped")
     func skipped() async throws {
         try await withCensus(knobs: { $0.runDuration = .seconds(60); $0.skipAfter = .seconds(2) }) { simulator, client in
+            simulator.freezeClock()  // only the test moves time: the second run is queued until it does
             let first = try await client.triggerSync(id: 61)
             #expect(try await client.syncRun(id: first).status == .working)
             let second = try await client.triggerSync(id: 61)
@@ -77,6 +78,7 @@ struct CensusSimulatorTests {
     @Test("a trigger on a busy sync whose run ends before it is due runs normally")
     func busyButEndsInTime() async throws {
         try await withCensus(knobs: { $0.runDuration = .seconds(1); $0.skipAfter = .seconds(5) }) { simulator, client in
+            simulator.freezeClock()  // only the test moves time: each look lands where it says
             _ = try await client.triggerSync(id: 61)
             let second = try await client.triggerSync(id: 61)
             simulator.advanceClock(by: .seconds(5.5))

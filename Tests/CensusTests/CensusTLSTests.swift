@@ -18,14 +18,14 @@ struct CensusTLSTests {
         let certificates = try Self.certificates()
         defer { try? FileManager.default.removeItem(atPath: certificates.directory) }
         try await withCensus(
-            knobs: { $0.runDuration = .milliseconds(100) },
             simulator: { $0.tls = CensusSimulator.TLSFiles(certificateFile: certificates.serverCertificate, keyFile: certificates.serverKey) },
             client: { $0.caCertificateFile = certificates.ca }
         ) { simulator, client in
             #expect(simulator.baseURL?.hasPrefix("https://127.0.0.1:") == true)
             try await client.checkConnection()
             let run = try await client.triggerSync(id: 61, forceFullSync: true)
-            let ended = try await client.waitForRun(id: run, pollInterval: .milliseconds(20), timeout: .seconds(10))
+            finishRuns(simulator)
+            let ended = try await client.waitForRun(id: run, pollInterval: .milliseconds(20), timeout: .seconds(30))
             #expect(ended.status == .completed && ended.fullSync == true)
             #expect(client.description.contains("ca: \(certificates.ca)"))
         }

@@ -67,8 +67,11 @@ struct DBTCloudClientTests {
 
     @Test("a run goes 1 → 2 → 3 → 10 over simulated time, its steps one after another")
     func runProgresses() async throws {
-        // 10 s on an idle job: queued 1 s, starting 1 s, then five steps of 1.6 s each.
+        // 10 s on an idle job: queued 1 s, starting 1 s, then five steps of 1.6 s each. The clock
+        // is frozen: only the test moves it, so each look lands where the test says, however
+        // long the requests take.
         try await withDBTCloud(knobs: { $0.runDuration = .seconds(10) }) { simulator, client in
+            simulator.freezeClock()
             let run = try await client.triggerRun(account: testAccount, jobID: dailyJob, DBTCloudTriggerRequest(cause: "progress"))
             var seen: [Int] = []
             var runningSteps: [Int] = []
@@ -92,10 +95,11 @@ struct DBTCloudClientTests {
 
     @Test("an error run: status 20, its status_message, the failing step in error and the later ones skipped")
     func errorRun() async throws {
-        try await withDBTCloud(knobs: { $0.runDuration = .milliseconds(200) }) { simulator, client in
+        try await withDBTCloud { simulator, client in
             simulator.forceOutcome(.error, nextRuns: 1, statusMessage: "Compilation Error in model orders")
             let run = try await client.triggerRun(account: testAccount, jobID: dailyJob, DBTCloudTriggerRequest(cause: "fails"))
-            let ended = try await client.waitForRun(account: testAccount, id: run.id, pollInterval: .milliseconds(20), timeout: .seconds(5))
+            finishRuns(simulator)
+            let ended = try await client.waitForRun(account: testAccount, id: run.id, pollInterval: .milliseconds(20), timeout: .seconds(30))
             #expect(ended.status == .error && ended.isError && !ended.isSuccess && ended.statusHumanized == "Error")
             #expect(ended.statusMessage == "Compilation Error in model orders")
             let steps = try #require(ended.runSteps)
@@ -136,7 +140,7 @@ struct DBTCloudClientTests {
 
     @Test("status__in selects active runs; cancel ends a run as 30 and its queued successor moves up; cancelling an ended run answers it as it is")
     func statusFilterAndCancel() async throws {
-        try await withDBTCloud(knobs: { $0.runDuration = .seconds(30) }) { simulator, client in
+        try await withDBTCloud { simulator, client in
             let first = try await client.triggerRun(account: testAccount, jobID: dailyJob, DBTCloudTriggerRequest(cause: "first"))
             let second = try await client.triggerRun(account: testAccount, jobID: dailyJob, DBTCloudTriggerRequest(cause: "second"))
             let active = try await client.runs(account: testAccount, DBTCloudRunFilter(jobDefinitionID: dailyJob, statuses: DBTCloudRunStatus.active))
@@ -158,10 +162,11 @@ struct DBTCloudClientTests {
 
     @Test("rerun: after an error, a new run of the failed step onward; after a success, a new run of the whole job")
     func rerun() async throws {
-        try await withDBTCloud(knobs: { $0.runDuration = .milliseconds(200) }) { simulator, client in
+        try await withDBTCloud { simulator, client in
             simulator.forceOutcome(.error, forJob: dailyJob, runs: 1)
             let failed = try await client.triggerRun(account: testAccount, jobID: dailyJob, DBTCloudTriggerRequest(cause: "fails"))
-            let ended = try await client.waitForRun(account: testAccount, id: failed.id, pollInterval: .milliseconds(20), timeout: .seconds(5))
+            finishRuns(simulator)
+            let ended = try await client.waitForRun(account: testAccount, id: failed.id, pollInterval: .milliseconds(20), timeout: .seconds(30))
             let failedStep = try #require(ended.runSteps?.first { $0.status == .error })
 
             let rerun = try await client.rerun(account: testAccount, jobID: dailyJob)
@@ -171,7 +176,8 @@ struct DBTCloudClientTests {
             #expect(steps.count == 2 + (5 - failedStep.index + 1))
             #expect(simulator.triggerLog().last?.kind == "rerun")
 
-            _ = try await client.waitForRun(account: testAccount, id: rerun.id, pollInterval: .milliseconds(20), timeout: .seconds(5))
+            finishRuns(simulator)
+            _ = try await client.waitForRun(account: testAccount, id: rerun.id, pollInterval: .milliseconds(20), timeout: .seconds(30))
             let full = try await client.rerun(account: testAccount, jobID: dailyJob)
             #expect(try await client.run(account: testAccount, id: full.id).runSteps?.count == 5)
             #expect(simulator.counters().reruns == 2)
@@ -180,10 +186,11 @@ struct DBTCloudClientTests {
 
     @Test("artifacts: run_results.json of a finished run (a model in error for an error run); 404 while the run goes on")
     func artifacts() async throws {
-        try await withDBTCloud(knobs: { $0.runDuration = .milliseconds(200) }) { simulator, client in
+        try await withDBTCloud { simulator, client in
             let run = try await client.triggerRun(account: testAccount, jobID: hourlyJob, DBTCloudTriggerRequest(cause: "artifacts"))
             _ = try await expectVendorError(.notFound) { _ = try await client.artifact(account: testAccount, runID: run.id, path: "run_results.json") }
-            _ = try await client.waitForRun(account: testAccount, id: run.id, pollInterval: .milliseconds(20), timeout: .seconds(5))
+            finishRuns(simulator)
+            _ = try await client.waitForRun(account: testAccount, id: run.id, pollInterval: .milliseconds(20), timeout: .seconds(30))
             let results = try await client.artifact(account: testAccount, runID: run.id, path: "run_results.json")
             #expect(results["metadata"]?["dbt_schema_version"]?.stringValue?.contains("run-results") == true)
             #expect(results["results"]?.arrayValue?.allSatisfy { $0["status"]?.stringValue == "success" } == true)
@@ -193,7 +200,8 @@ struct DBTCloudClientTests {
 
             simulator.forceOutcome(.error, nextRuns: 1)
             let failed = try await client.triggerRun(account: testAccount, jobID: hourlyJob, DBTCloudTriggerRequest(cause: "fails"))
-            _ = try await client.waitForRun(account: testAccount, id: failed.id, pollInterval: .milliseconds(20), timeout: .seconds(5))
+            finishRuns(simulator)
+            _ = try await client.waitForRun(account: testAccount, id: failed.id, pollInterval: .milliseconds(20), timeout: .seconds(30))
             let failedResults = try await client.artifact(account: testAccount, runID: failed.id, path: "run_results.json")
             #expect(failedResults["results"]?.arrayValue?.contains { $0["status"]?.stringValue == "error" } == true)
         }

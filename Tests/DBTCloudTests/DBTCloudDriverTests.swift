@@ -139,10 +139,13 @@ struct DBTCloudDriverTests {
 
     @Test("observe: queued, running with 'step k/n command' and progress, then succeeded; a failing run is failed with its status_message")
     func observe() async throws {
-        try await withDBTCloud(knobs: { $0.runDuration = .milliseconds(1_200) }) { simulator, client in
+        // Runs of 10 minutes on a frozen clock: the test moves time 30 s per look, so it sees the
+        // run queued, each of its five 96 s steps, and its end, however long each look takes.
+        try await withDBTCloud { simulator, client in
             let driver = Self.driver(client)
             let spec = try driver.decodeSpec(["jobId": .id(dailyJob)])
             let objects = try await driver.ensure(spec, known: nil)
+            simulator.freezeClock()
             let run = try await driver.trigger(spec, objects: objects, context: TriggerContext(commandID: "c1", intentAt: Date())).reference
             var phases: [RunPhase] = []
             var summaries: Set<String> = []
@@ -157,7 +160,7 @@ struct DBTCloudDriverTests {
                     #expect(observation.details?["steps"]?.arrayValue?.count == 5)
                     break
                 }
-                try await Task.sleep(for: .milliseconds(30))
+                simulator.advanceClock(by: .seconds(30))
             }
             #expect(phases == [.queued, .running, .succeeded], "\(phases)")
             #expect(summaries.contains("step 3/5 dbt seed") || summaries.contains("step 4/5 dbt run"), "\(summaries)")
@@ -166,6 +169,7 @@ struct DBTCloudDriverTests {
             simulator.forceOutcome(.error, nextRuns: 1, statusMessage: "Database Error in model orders")
             let failing = try await driver.trigger(spec, objects: objects, context: TriggerContext(commandID: "c2", intentAt: Date())).reference
             var last: RunObservation?
+            finishRuns(simulator)
             try await eventually("the failing run ended") {
                 last = try await driver.observe(failing, objects: objects)
                 return last?.phase.isFinished == true
@@ -209,7 +213,7 @@ struct DBTCloudDriverTests {
 
     @Test("retryFromFailure: after a run in error the trigger reruns from the failed step; the resume check finds a lost rerun by the baseline")
     func retryFromFailure() async throws {
-        try await withDBTCloud(knobs: { $0.runDuration = .milliseconds(200) }) { simulator, client in
+        try await withDBTCloud { simulator, client in
             let driver = Self.driver(client)
             let spec = try driver.decodeSpec(["jobId": .id(dailyJob), "retryFromFailure": true])
             let objects = try await driver.ensure(spec, known: nil)
@@ -219,7 +223,8 @@ struct DBTCloudDriverTests {
             simulator.forceOutcome(.error, nextRuns: 1)
             let first = try await driver.trigger(spec, objects: objects, context: TriggerContext(commandID: "first", intentAt: Date())).reference
             #expect(simulator.triggerLog().last?.kind == "run")
-            _ = try await client.waitForRun(account: testAccount, id: first.runID, pollInterval: .milliseconds(20), timeout: .seconds(5))
+            finishRuns(simulator)
+            _ = try await client.waitForRun(account: testAccount, id: first.runID, pollInterval: .milliseconds(20), timeout: .seconds(30))
 
             let baseline = try await driver.baseline(spec, objects: objects)
             #expect(baseline == DBTCloudDriver.Baseline(latestRunID: first.runID, latestStatus: 20))
@@ -244,7 +249,7 @@ struct DBTCloudDriverTests {
 
     @Test("cancel: a running run ends cancelled at dbt Cloud; detail rows show its page and each step")
     func cancelAndRows() async throws {
-        try await withDBTCloud(knobs: { $0.runDuration = .seconds(30) }) { simulator, client in
+        try await withDBTCloud { simulator, client in
             let driver = Self.driver(client)
             #expect(driver.canCancel)
             let spec = try driver.decodeSpec(["jobId": .id(hourlyJob)])

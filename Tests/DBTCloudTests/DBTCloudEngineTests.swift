@@ -24,6 +24,14 @@ struct DBTCloudEngineTests {
         )
     }
 
+    /// Delivers the follow-ups until every run has ended: at least 30 s of rounds (each sleeps
+    /// `between`), a generous deadline for a loaded machine; it returns once all are settled.
+    @discardableResult
+    static func follow(_ engine: InMemoryEngine) async -> [String: CommandDisposition] {
+        let between = Duration.milliseconds(20)
+        return await engine.follow(with: engine.follower(), rounds: Int(Duration.seconds(30) / between), between: between)
+    }
+
     /// An engine with the dbt Cloud driver on `simulator`.
     static func engine(_ simulator: DBTCloudSimulator) throws -> InMemoryEngine {
         InMemoryEngine(driver: AnyResourceDriver(DBTCloudDriver(client: try makeClient(simulator), defaultAccountID: testAccount)))
@@ -42,7 +50,8 @@ struct DBTCloudEngineTests {
             #expect(run.key == delivery.commandID && run.phase == .queued)
             #expect(simulator.counters().causesByJob[dailyJob] == ["Nightly refresh [factory:\(delivery.commandID)]"])
 
-            let settled = await engine.follow(with: engine.follower(), rounds: 200, between: .milliseconds(20))
+            finishRuns(simulator)
+            let settled = await Self.follow(engine)
             #expect(settled.values.allSatisfy { $0 == .ack })
             let ended = try #require(try await engine.status("nightly"))
             let last = try #require(ended.lastRun)
@@ -71,7 +80,8 @@ struct DBTCloudEngineTests {
             let lost = try #require(simulator.triggerLog().first)
             #expect(lost.answerDropped && status.currentRun?.vendorRunID == String(lost.runID) && status.lastError == nil)
             #expect(simulator.counters().requests("POST /accounts/{accountId}/jobs/{jobId}/run/") == 1)
-            await engine.follow(with: engine.follower(), rounds: 200, between: .milliseconds(20))
+            finishRuns(simulator)
+            await Self.follow(engine)
             #expect(try await engine.status("lost")?.lastRun?.phase == .succeeded)
         }
     }
@@ -82,7 +92,8 @@ struct DBTCloudEngineTests {
             let engine = try Self.engine(simulator)
             simulator.forceOutcome(.error, nextRuns: 1, statusMessage: "Database Error in model orders")
             #expect(await engine.processor().process(engine.delivery(try Self.apply("failing", spec: ["jobId": .number(JSONNumber(hourlyJob))]))).outcome == "triggered")
-            await engine.follow(with: engine.follower(), rounds: 200, between: .milliseconds(20))
+            finishRuns(simulator)
+            await Self.follow(engine)
             let status = try #require(try await engine.status("failing"))
             let last = try #require(status.lastRun)
             #expect(last.phase == .failed && status.runtime == .failed)
@@ -106,12 +117,12 @@ struct DBTCloudEngineTests {
 
     @Test("a cancel command cancels the running run at dbt Cloud and records it cancelled")
     func cancelCommand() async throws {
-        try await withDBTCloud(knobs: { $0.runDuration = .seconds(30) }) { simulator, _ in
+        try await withDBTCloud { simulator, _ in
             let engine = try Self.engine(simulator)
             let processor = engine.processor()
             #expect(await processor.process(engine.delivery(try Self.apply("long", spec: ["jobId": .number(JSONNumber(dailyJob))]))).outcome == "triggered")
             let runID = try #require(simulator.triggerLog().first?.runID)
-            simulator.advanceClock(by: .seconds(8))  // past queued and starting: running its steps
+            simulator.advanceClock(by: .seconds(180))  // past queued (60 s) and starting (60 s): running its steps
             #expect(simulator.runStatus(id: runID) == 3)
             let cancel = CommandEnvelope.cancel(ResourceReference(name: try ResourceName("long")), workspace: Self.workspace)
             let result = await processor.process(engine.delivery(cancel, id: "cancel-1"))
@@ -124,13 +135,14 @@ struct DBTCloudEngineTests {
 
     @Test("a run past the spec's timeout is cancelled at dbt Cloud and recorded timed_out")
     func timeout() async throws {
-        try await withDBTCloud(knobs: { $0.runDuration = .seconds(30) }) { simulator, _ in
+        // The run outlasts the test (ten simulated minutes, never advanced); the follower looks
+        // until the engine's deadline, 300 ms of its own clock, has passed.
+        try await withDBTCloud { simulator, _ in
             let engine = try Self.engine(simulator)
             #expect(await engine.processor().process(engine.delivery(try Self.apply("slow", spec: ["jobId": .number(JSONNumber(dailyJob)), "timeout": "300ms"]))).outcome == "triggered")
             let recorded = try #require(try await engine.status("slow")?.currentRun)
             #expect(recorded.deadline != nil)
-            try await Task.sleep(for: .milliseconds(400))
-            await engine.follow(with: engine.follower(), rounds: 50, between: .milliseconds(20))
+            await Self.follow(engine)
             let status = try #require(try await engine.status("slow"))
             #expect(status.lastRun?.phase == .timedOut && status.currentRun == nil)
             #expect(simulator.runStatus(id: try #require(simulator.triggerLog().first?.runID)) == 30)

@@ -40,10 +40,19 @@ struct DBTCloudErrorTests {
 
     @Test("429 is retried after Retry-After; a GET retried on 5xx until it succeeds; a trigger is not retried after a 5xx (outcome unknown)")
     func retries() async throws {
-        try await withDBTCloud(knobs: { $0.rateLimit = DBTCloudSimulator.RateLimit(requests: 1, window: .seconds(1)) }) { simulator, client in
+        // The window counts simulated time: frozen, it stays full until the test moves the clock,
+        // however long the requests take; the client's budget outlasts a slow test doing so.
+        try await withDBTCloud(
+            knobs: { $0.rateLimit = DBTCloudSimulator.RateLimit(requests: 1, window: .seconds(1)) },
+            client: { $0.retryPolicy = RetryPolicy(maxAttempts: 30, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), totalBudget: .seconds(30)) }
+        ) { simulator, client in
+            simulator.freezeClock()
             _ = try await client.job(account: testAccount, id: dailyJob)
             let started = ContinuousClock.now
-            _ = try await client.job(account: testAccount, id: dailyJob)  // throttled once, then waits Retry-After (1 s)
+            let throttled = Task { try await client.job(account: testAccount, id: dailyJob) }  // throttled once, then waits Retry-After (1 s)
+            try await eventually("the second call is throttled") { simulator.counters().rateLimited >= 1 }
+            simulator.advanceClock(by: .seconds(1))
+            _ = try await throttled.value
             #expect(ContinuousClock.now - started >= .milliseconds(500))
             #expect(simulator.counters().rateLimited >= 1)
         }

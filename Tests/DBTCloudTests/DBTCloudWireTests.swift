@@ -94,7 +94,7 @@ struct DBTCloudWireTests {
 
     @Test("run list filters as clients spell them: status__in with or without spaces, job_definition_id, order_by, limit/offset; extra.pagination")
     func listFilters() async throws {
-        try await withDBTCloud(knobs: { $0.runDuration = .seconds(30) }) { simulator, client in
+        try await withDBTCloud { simulator, client in
             var ids: [Int] = []
             for _ in 0..<3 { ids.append(try await client.triggerRun(account: testAccount, jobID: dailyJob, DBTCloudTriggerRequest(cause: "c")).id) }
             _ = try await client.cancelRun(account: testAccount, id: ids[0])
@@ -154,6 +154,7 @@ struct DBTCloudWireTests {
     @Test("429 over the rate limit with Retry-After and the envelope; an injected 500 in the envelope, a 504 as a gateway's text")
     func throttlingAndFaults() async throws {
         try await withDBTCloud(knobs: { $0.rateLimit = DBTCloudSimulator.RateLimit(requests: 2, window: .seconds(30)) }) { simulator, _ in
+            simulator.freezeClock()  // the window counts simulated time: full until the test moves it
             let url = try apiURL(simulator) + "/jobs/\(dailyJob)/"
             #expect(try await rawRequest(.GET, url).status == 200)
             #expect(try await rawRequest(.GET, url).status == 200)

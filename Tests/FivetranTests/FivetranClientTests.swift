@@ -97,11 +97,13 @@ struct FivetranClientTests {
             try await client.syncConnector(id: connectorID)
             #expect(simulator.counters().syncsStarted[connectorID] == 1 && simulator.counters().syncRequests[connectorID] == 2)
 
+            finishSyncs(simulator)
             try await eventually("the sync ends") { try await client.connector(id: connectorID).status.syncState == .scheduled }
             let after = try await client.connector(id: connectorID)
             #expect(FivetranTimestamp.isNewer(after.succeededAt, than: before.succeededAt) && after.failedAt == nil)
 
-            // Forced: the running sync stops, another starts.
+            // Forced: the running sync stops, another starts; the last call finds one syncing (they
+            // last ten simulated minutes) and starts none.
             let base = try #require(simulator.baseURL)
             try await client.syncConnector(id: connectorID)
             #expect(try await rawRequest(.POST, "\(base)/v1/connectors/\(connectorID)/sync", body: #"{"force": true}"#).status == 200)
@@ -119,6 +121,7 @@ struct FivetranClientTests {
             simulator.forceOutcome(.failed, nextSyncs: 1, message: "quota exceeded at the source")
             let before = try await client.connector(id: connectorID)
             try await client.syncConnector(id: connectorID)
+            finishSyncs(simulator)
             try await eventually("the sync ends") { try await client.connector(id: connectorID).status.syncState == .scheduled }
             let after = try await client.connector(id: connectorID)
             #expect(after.succeededAt == before.succeededAt && after.failedAt != nil)
@@ -143,6 +146,7 @@ struct FivetranClientTests {
             _ = try await expectVendorError(.conflict) { try await client.resyncConnector(id: connectorID) }
 
             try await client.resyncTables(connectorID: "second_connector", ["sheets": ["a", "b"]])
+            finishSyncs(simulator)
             try await eventually("the re-syncs end") {
                 let first = try await client.connector(id: connectorID).status.syncState
                 let second = try await client.connector(id: "second_connector").status.syncState
@@ -212,6 +216,9 @@ struct FivetranClientTests {
     @Test("429 carries Retry-After: the client waits what it says and succeeds; past its budget it gives up as rateLimited")
     func rateLimited() async throws {
         try await withFivetran(simulator: { $0.knobs.rateLimit = .init(requests: 2, window: .seconds(1)) }) { simulator, client in
+            // The window counts simulated time: frozen, it stays full until the test moves the
+            // clock, however long the requests take.
+            simulator.freezeClock()
             let base = try #require(simulator.baseURL)
             _ = try await client.connector(id: connectorID)
             _ = try await client.connector(id: connectorID)
@@ -220,9 +227,16 @@ struct FivetranClientTests {
             let body = try jsonObject(raw.body)
             #expect(body["code"] as? String == "TooManyRequests" && (body["message"] as? String)?.contains("Max 2 api calls") == true)
 
-            // Waits the second Retry-After asks, then gets through.
+            // Refused too, the client waits the second Retry-After asks; meanwhile the window frees,
+            // and its next attempt gets through. Its budget outlasts a slow test moving the clock.
+            let patient = try makeClient(simulator) {
+                $0.retryPolicy = RetryPolicy(maxAttempts: 30, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), totalBudget: .seconds(30))
+            }
             let started = ContinuousClock.now
-            _ = try await client.connector(id: connectorID)
+            let waiting = Task { try await patient.connector(id: connectorID) }
+            try await eventually("the client is refused") { simulator.counters().rateLimited >= 2 }
+            simulator.advanceClock(by: .seconds(1))
+            _ = try await waiting.value
             #expect(ContinuousClock.now - started >= .milliseconds(900))
             #expect(simulator.counters().rateLimited >= 2)
 
@@ -253,13 +267,19 @@ struct FivetranClientTests {
     @Test("a sync asked for while rescheduled waits for rescheduled_for; an auto connector then starts it by itself")
     func rescheduled() async throws {
         try await withFivetran { simulator, client in
-            simulator.rescheduleNextSyncs(1, by: .milliseconds(400))
+            // Deferred by ten simulated minutes: still deferred however slow the test, until the
+            // test moves the clock to rescheduled_for.
+            let delay = Duration.seconds(600)
+            simulator.rescheduleNextSyncs(1, by: delay)
             try await client.syncConnector(id: connectorID)
             let deferred = try await client.connector(id: connectorID)
             #expect(deferred.status.syncState == .rescheduled && deferred.status.rescheduledFor != nil)
             try await client.syncConnector(id: connectorID)
             #expect(try await client.connector(id: connectorID).status.syncState == .rescheduled, "asked again too early: still deferred")
-            try await eventually("the rescheduled sync starts and ends") {
+            simulator.advanceClock(by: delay)
+            try await eventually("the rescheduled sync starts by itself") { try await client.connector(id: connectorID).status.syncState == .syncing }
+            finishSyncs(simulator)
+            try await eventually("the rescheduled sync ends") {
                 let connector = try await client.connector(id: connectorID)
                 return FivetranTimestamp.isNewer(connector.succeededAt, than: deferred.succeededAt)
             }

@@ -130,6 +130,7 @@ struct FivetranDriverTests {
             #expect(syncing.count == 1 && syncing.first?.reference == triggered.reference, "syncing: the run exists")
 
             var last = running
+            finishSyncs(simulator)
             try await eventually("the sync ends") {
                 last = try #require(try await driver.observe(triggered.reference, objects: objects))
                 return last.phase.isFinished
@@ -155,6 +156,7 @@ struct FivetranDriverTests {
             let objects = try await driver.ensure(spec, known: nil)
             let run = try await driver.trigger(spec, objects: objects, context: TriggerContext(commandID: "c1", intentAt: Date()))
             #expect(simulator.counters().syncsStarted[connectorID] == 1, "no second sync")
+            finishSyncs(simulator)
             try await eventually("the running sync ends") { try await driver.observe(run.reference, objects: objects)?.phase == .succeeded }
         }
     }
@@ -168,6 +170,7 @@ struct FivetranDriverTests {
             let objects = try await driver.ensure(spec, known: nil)
             let run = try await driver.trigger(spec, objects: objects, context: TriggerContext(commandID: "c1", intentAt: Date()))
             var observation: RunObservation?
+            finishSyncs(simulator)
             try await eventually("the sync ends") {
                 observation = try await driver.observe(run.reference, objects: objects)
                 return observation?.phase.isFinished == true
@@ -223,12 +226,14 @@ struct FivetranDriverTests {
             let conflict = try await expectFailure { _ = try await driver.trigger(spec, objects: objects, context: TriggerContext(commandID: "c1", intentAt: Date())) }
             #expect(conflict.kind == .transient && conflict.reason == "connectorBusy" && conflict.message.contains("409"), "\(conflict)")
 
+            finishSyncs(simulator)
             try await eventually("the scheduled sync ends") { try await driver.client.connector(id: connectorID).status.syncState == .scheduled }
             _ = try await driver.baseline(spec, objects: objects)
             let run = try await driver.trigger(spec, objects: objects, context: TriggerContext(commandID: "c1", intentAt: Date()))
             #expect(simulator.counters().tableResyncs[connectorID] == ["public.orders": 1])
             let running = try await driver.observe(run.reference, objects: objects)
             #expect(running?.summary == "syncing (historical re-sync)" && running?.details?["table"]?.stringValue == "public.orders")
+            finishSyncs(simulator)
             try await eventually("the re-sync ends") { try await driver.observe(run.reference, objects: objects)?.phase == .succeeded }
         }
     }
@@ -240,17 +245,21 @@ struct FivetranDriverTests {
             let spec = FivetranDriver.Spec(connectorID: connectorID)
             let objects = try await driver.ensure(spec, known: nil)
             let baseline = try await driver.baseline(spec, objects: objects)
-            simulator.rescheduleNextSyncs(1, by: .milliseconds(300))
+            // Deferred by ten minutes: not due however slow the test, until the test ends the wait.
+            simulator.rescheduleNextSyncs(1, by: .seconds(600))
             let run = try await driver.trigger(spec, objects: objects, context: TriggerContext(commandID: "c1", intentAt: Date()))
             let waiting = try #require(try await driver.observe(run.reference, objects: objects))
             #expect(waiting.phase == .queued && waiting.summary?.hasPrefix("rescheduled until ") == true, "\(waiting)")
+            #expect(simulator.counters().syncRequests[connectorID] == 1, "not due: not asked again")
             let point = ResumePoint(commandID: "c1", intentAt: Date(), since: Date(), baseline: baseline)
             #expect(try await driver.runs(since: point, spec: spec, objects: objects).count == 1, "newly rescheduled: the run exists")
 
-            try await Task.sleep(for: .milliseconds(350))
+            // rescheduled_for becomes now: past, by the driver's clock too.
+            try simulator.makeRescheduleDue(connector: connectorID)
             let asked = try #require(try await driver.observe(run.reference, objects: objects))
             #expect(asked.summary?.hasSuffix("sync requested again") == true, "\(asked)")
             #expect(simulator.counters().syncsStarted[connectorID] == 1 && simulator.counters().syncRequests[connectorID] == 2)
+            finishSyncs(simulator)
             try await eventually("the sync ends") { try await driver.observe(run.reference, objects: objects)?.phase == .succeeded }
         }
     }

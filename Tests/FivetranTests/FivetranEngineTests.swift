@@ -30,10 +30,12 @@ struct FivetranEngineTests {
         .apply(try fivetranManifest(name, spec), workspace: publicWorkspace)
     }
 
-    /// Delivers the follow-ups until every run has ended.
+    /// Delivers the follow-ups until every run has ended: at least 30 s of rounds (each sleeps
+    /// `between`), a generous deadline for a loaded machine; it returns once all are settled.
     @discardableResult
     func follow(_ engine: InMemoryEngine) async -> [String: CommandDisposition] {
-        await engine.follow(with: engine.follower(reconcileInterval: .milliseconds(50)), rounds: 400, between: .milliseconds(10))
+        let between = Duration.milliseconds(10)
+        return await engine.follow(with: engine.follower(reconcileInterval: .milliseconds(50)), rounds: Int(Duration.seconds(30) / between), between: between)
     }
 
     @Test("START: the connector made manual, one sync triggered and recorded under the command, followed to success; a run command syncs once more")
@@ -51,6 +53,7 @@ struct FivetranEngineTests {
             #expect(status.objects?["connectorId"]?.stringValue == connectorID && status.objects?["service"]?.stringValue == "postgres")
             #expect(try await engine.entity("sales")?.activeCommand == nil)
 
+            finishSyncs(simulator)
             let settled = await follow(engine)
             #expect(settled.values.allSatisfy { $0 == .ack } && settled.count == 1)
             let ended = try #require(try await engine.status("sales"))
@@ -63,6 +66,7 @@ struct FivetranEngineTests {
 
             let again = await engine.processor().process(engine.delivery(.run(ResourceReference(name: try ResourceName("sales")), workspace: publicWorkspace), id: "run-1"))
             #expect(again.outcome == "triggered", "\(again)")
+            finishSyncs(simulator)
             await follow(engine)
             let rerun = try #require(try await engine.status("sales")?.lastRun)
             #expect(rerun.key == "run-1" && rerun.phase == .succeeded && simulator.counters().syncsStarted[connectorID] == 2)
@@ -85,6 +89,7 @@ struct FivetranEngineTests {
             let status = try #require(try await engine.status("sales"))
             #expect(status.lastError == nil && status.currentRun != nil)
 
+            finishSyncs(simulator)
             await follow(engine)
             #expect(try await engine.status("sales")?.lastRun?.phase == .succeeded)
             #expect(simulator.counters().syncsStarted[connectorID] == 1)
@@ -111,13 +116,14 @@ struct FivetranEngineTests {
 
     @Test("a run past its timeout is recorded timed_out and detached: Fivetran cannot cancel a sync")
     func timeout() async throws {
-        try await withEngine(simulator: { $0.knobs.syncDuration = .seconds(30) }) { simulator, engine in
+        // The sync outlasts the test (ten simulated minutes, never advanced); the follower looks
+        // until the engine's deadline, a second of its own clock, has passed.
+        try await withEngine { simulator, engine in
             let result = await engine.processor().process(engine.delivery(try apply("slow", ["connectorId": .string(connectorID), "timeout": "1s"])))
             #expect(result.outcome == "triggered")
             let recorded = try #require(try await engine.status("slow")?.currentRun)
             let deadline = try #require(recorded.deadline)
             #expect(deadline.timeIntervalSince(recorded.recordedAt) <= 1.01)
-            try await Task.sleep(for: .milliseconds(1_100))
             let settled = await follow(engine)
             #expect(settled.values.allSatisfy { $0 == .ack })
             let status = try #require(try await engine.status("slow"))
@@ -140,6 +146,7 @@ struct FivetranEngineTests {
             let unpaused = await engine.processor().process(engine.delivery(try apply("sales", ["connectorId": .string(connectorID), "unpause": true])))
             #expect(unpaused.outcome == "triggered", "\(unpaused)")
             #expect(try await FivetranDriverTests.connector(simulator).paused == false)
+            finishSyncs(simulator)
             await follow(engine)
             #expect(try await engine.status("sales")?.lastRun?.phase == .succeeded)
         }
@@ -159,6 +166,7 @@ struct FivetranEngineTests {
 
             let resync = await engine.processor().process(engine.delivery(try apply("r4", ["connectorId": .string(connectorID), "action": "FORCE_RESYNC", "schema": "public", "table": "orders"])))
             #expect(resync.outcome == "triggered", "\(resync)")
+            finishSyncs(simulator)
             await follow(engine)
             #expect(try await engine.status("r4")?.lastRun?.phase == .succeeded)
             #expect(simulator.counters().tableResyncs[connectorID] == ["public.orders": 1])

@@ -13,8 +13,9 @@ struct FivetranSimulatorAdminTests {
             let admin = try #require(simulator.baseURL) + "/_admin"
             #expect(try await rawRequest(.GET, admin + "/health", authorized: false).body == #"{"status":"ok"}"#)
 
-            let knobs = try await rawRequest(.PATCH, admin + "/knobs", body: #"{"syncDurationMs": 100, "outcomeWeights": {"failed": 1}, "seed": 7}"#)
-            #expect(knobs.status == 200 && simulator.knobs.syncDuration == .milliseconds(100) && simulator.knobs.outcomeWeights == [.failed: 1])
+            // Syncs of twenty minutes: each lasts until the test moves the clock past it.
+            let knobs = try await rawRequest(.PATCH, admin + "/knobs", body: #"{"syncDurationMs": 1200000, "outcomeWeights": {"failed": 1}, "seed": 7}"#)
+            #expect(knobs.status == 200 && simulator.knobs.syncDuration == .seconds(1_200) && simulator.knobs.outcomeWeights == [.failed: 1])
             #expect(try await rawRequest(.PATCH, admin + "/knobs", body: #"{"serverErrorRate": 2}"#).status == 400)
             #expect(try await rawRequest(.PATCH, admin + "/knobs", body: #"{"syncDurationMS": 1}"#).status == 400)
             _ = try await rawRequest(.PATCH, admin + "/knobs", body: #"{"outcomeWeights": {"success": 1}}"#)
@@ -22,6 +23,7 @@ struct FivetranSimulatorAdminTests {
             // Forced outcome for one connector wins over the weights.
             #expect(try await rawRequest(.POST, admin + "/outcomes", body: #"{"outcome": "failed", "connectorId": "shrank_paparazzi", "count": 1, "message": "forced"}"#).status == 200)
             try await client.syncConnector(id: connectorID)
+            finishSyncs(simulator)
             try await eventually("the sync ends") { try await client.connector(id: connectorID).status.syncState == .scheduled }
             #expect(try await client.connector(id: connectorID).status.tasks.first?.message == "forced")
             #expect(try await rawRequest(.POST, admin + "/outcomes", body: #"{"outcome": "aborted"}"#).status == 400)
@@ -37,6 +39,7 @@ struct FivetranSimulatorAdminTests {
             #expect(try await client.connector(id: "second_connector").status.syncState == .syncing, "the lost answer's sync started")
 
             // A scheduled sync out of band; 409 while syncing.
+            finishSyncs(simulator)
             try await eventually("the sync ends") { try await client.connector(id: "second_connector").status.syncState == .scheduled }
             #expect(try await rawRequest(.POST, admin + "/connectors/second_connector/sync").status == 200)
             #expect(try await rawRequest(.POST, admin + "/connectors/second_connector/sync").status == 409)
@@ -50,6 +53,34 @@ struct FivetranSimulatorAdminTests {
 
             let advanced = try await rawRequest(.POST, admin + "/time/advance", body: #"{"seconds": 3600}"#)
             #expect(advanced.status == 200 && advanced.body.contains("now"))
+
+            // Frozen, simulated time stands still (however much wall time passes) except when
+            // advanced; resumed, it goes on from there.
+            let frozen = try jsonObject(try await rawRequest(.POST, admin + "/time/freeze").body)
+            #expect(frozen["frozen"] as? Bool == true)
+            let frozenNow = try #require(FivetranTimestamp(frozen["now"] as? String ?? ""))
+            try await Task.sleep(for: .milliseconds(20))
+            let stillFrozen = try jsonObject(try await rawRequest(.POST, admin + "/time/freeze").body)
+            #expect(stillFrozen["now"] as? String == frozenNow.text)
+            let moved = try jsonObject(try await rawRequest(.POST, admin + "/time/advance", body: #"{"seconds": 60}"#).body)
+            let movedNow = try #require(FivetranTimestamp(moved["now"] as? String ?? ""))
+            #expect(abs(movedNow.date.timeIntervalSince(frozenNow.date) - 60) < 0.001, "\(frozenNow) → \(movedNow)")
+            let resumed = try jsonObject(try await rawRequest(.POST, admin + "/time/resume").body)
+            let resumedNow = try #require(FivetranTimestamp(resumed["now"] as? String ?? ""))
+            #expect(resumed["frozen"] as? Bool == false && resumedNow >= movedNow && resumedNow.date.timeIntervalSince(movedNow.date) < 60)
+
+            // A rescheduled sync brought due at once: rescheduled_for becomes now; 409 with none.
+            #expect(try await rawRequest(.POST, admin + "/connectors/second_connector/reschedule-due").status == 409)
+            #expect(try await rawRequest(.POST, admin + "/faults", body: #"{"reschedule": {"count": 1, "delayMs": 3600000}}"#).status == 200)
+            try await client.syncConnector(id: "second_connector")
+            let waiting = try #require(try await client.connector(id: "second_connector").status.rescheduledFor)
+            let due = try await rawRequest(.POST, admin + "/connectors/second_connector/reschedule-due")
+            #expect(due.status == 200)
+            let dueStatus = (try jsonObject(due.body)["data"] as? [String: Any])?["status"] as? [String: Any]
+            let dueFor = try #require(FivetranTimestamp(dueStatus?["rescheduled_for"] as? String ?? ""))
+            #expect(dueFor < waiting && dueFor.date.timeIntervalSince(waiting.date) < -3_000)
+            #expect(try await client.connector(id: "second_connector").status.syncState == .syncing, "an auto connector starts a due sync by itself")
+            #expect(try await rawRequest(.POST, admin + "/connectors/no_such/reschedule-due").status == 404)
 
             let counters = try jsonObject(try await rawRequest(.GET, admin + "/counters").body)
             #expect((counters["syncsStarted"] as? [String: Int])?[connectorID] == 1)

@@ -11,6 +11,9 @@ struct SimState: Sendable {
     var tokens: Set<String>
     /// Added to the wall clock (`/_admin/time/advance`).
     var clockOffset: Double = 0
+    /// The wall clock when simulated time was frozen (`/_admin/time/freeze`), until it resumes:
+    /// meanwhile simulated time moves only when advanced.
+    var frozenWall: Double?
 
     var syncs: [Int: SimSync] = [:]
     var sources: [Int: SimConnection] = [:]
@@ -63,8 +66,10 @@ struct SimState: Sendable {
         case reject(SimFailure, latency: Double)
     }
 
-    /// Decides what happens to one API request before it reaches its handler.
-    mutating func admit(authorization: String?, instant: ContinuousClock.Instant) -> Admission {
+    /// Decides what happens to one API request before it reaches its handler. The rate limit
+    /// counts in simulated time (`now`), so freezing or advancing the clock holds or frees a full
+    /// window as a test needs.
+    mutating func admit(authorization: String?, now: Double) -> Admission {
         self.requestSequence += 1
         let sequence = self.requestSequence
         let knobs = self.knobs
@@ -82,7 +87,7 @@ struct SimState: Sendable {
 
         if let limit = knobs.rateLimit {
             var window = self.rateWindows[credential, default: SimSlidingWindow(capacity: limit.requests)]
-            let wait = window.admit(at: instant, capacity: limit.requests, window: limit.window)
+            let wait = window.admit(at: now, capacity: limit.requests, window: limit.window)
             self.rateWindows[credential] = window
             if let wait {
                 self.counters.rateLimited += 1
@@ -129,6 +134,7 @@ struct SimState: Sendable {
         fresh.knobs = self.knobs
         fresh.tokens = self.tokens
         fresh.clockOffset = self.clockOffset
+        fresh.frozenWall = self.frozenWall
         self = fresh
     }
 }
@@ -194,7 +200,8 @@ struct SimCounters: Sendable {
 
 /// The admitted requests of one token: at most `capacity` in any `window`.
 struct SimSlidingWindow: Sendable {
-    private var times: [ContinuousClock.Instant] = []
+    /// Admission times in simulated seconds since 1970.
+    private var times: [Double] = []
     private var oldest = 0
     private var capacity: Int
 
@@ -204,14 +211,16 @@ struct SimSlidingWindow: Sendable {
     }
 
     /// Admits a request (`nil`) or says how long until a slot frees.
-    mutating func admit(at now: ContinuousClock.Instant, capacity: Int, window: Duration) -> Duration? {
+    mutating func admit(at now: Double, capacity: Int, window: Duration) -> Duration? {
         if capacity != self.capacity { self = SimSlidingWindow(capacity: capacity) }
         if self.times.count < capacity {
             self.times.append(now)
             return nil
         }
-        let freeAt = self.times[self.oldest] + window
-        guard freeAt <= now else { return freeAt - now }
+        let freeAt = self.times[self.oldest] + window.seconds
+        // In whole microseconds, the precision of simulated time: a window of exactly 1 s waits
+        // exactly 1 s, not a rounding error more (Retry-After rounds up).
+        guard freeAt <= now else { return .microseconds(Int64(((freeAt - now) * 1_000_000).rounded())) }
         self.times[self.oldest] = now
         self.oldest = (self.oldest + 1) % capacity
         return nil

@@ -141,6 +141,13 @@ struct SimAdminRoutes {
                 return SimHTTP.json(200, .object(["now": .string(SimTimestamp.format(now))]))
             } catch { return SimHTTP.failure(error) }
         }
+        // Simulated time stops (advance still moves it), then runs with the wall clock again.
+        admin.post("time/freeze") { _, _ in
+            SimHTTP.json(200, .object(["now": .string(SimTimestamp.format(engine.freezeClock())), "frozen": .bool(true)]))
+        }
+        admin.post("time/resume") { _, _ in
+            SimHTTP.json(200, .object(["now": .string(SimTimestamp.format(engine.resumeClock())), "frozen": .bool(false)]))
+        }
 
         admin.get("counters") { _, _ in
             SimHTTP.json(200, engine.withState { state, now in state.publicCounters(now: now).json })

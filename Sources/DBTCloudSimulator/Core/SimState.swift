@@ -11,6 +11,9 @@ struct SimState: Sendable {
     var tokens: Set<String>
     /// Added to the wall clock (`/_admin/time/advance`).
     var clockOffset: Double = 0
+    /// The wall clock when simulated time was frozen (`/_admin/time/freeze`), until it resumes:
+    /// meanwhile simulated time moves only when advanced.
+    var frozenWall: Double?
     /// The base of runs' `href`, set once the server listens.
     var accessURL = "https://cloud.getdbt.com"
 
@@ -56,8 +59,9 @@ struct SimState: Sendable {
 
     /// Decides what happens to one API request before it reaches its handler: 401 without a
     /// known token (`Token <t>` or `Bearer <t>`), 403 for another account, 429 over the rate
-    /// limit, an injected 5xx.
-    mutating func admit(authorization: String?, account: String?, instant: ContinuousClock.Instant) -> Admission {
+    /// limit, an injected 5xx. The rate limit counts in simulated time (`now`), so freezing or
+    /// advancing the clock holds or frees a full window as a test needs.
+    mutating func admit(authorization: String?, account: String?, now: Double) -> Admission {
         self.requestSequence += 1
         let sequence = self.requestSequence
         let knobs = self.knobs
@@ -78,7 +82,7 @@ struct SimState: Sendable {
         }
 
         if let limit = knobs.rateLimit {
-            if let wait = self.rateWindow.admit(at: instant, capacity: limit.requests, window: limit.window) {
+            if let wait = self.rateWindow.admit(at: now, capacity: limit.requests, window: limit.window) {
                 self.counters.rateLimited += 1
                 return .reject(.throttled(retryAfter: max(1, Int(wait.seconds.rounded(.up)))), latency: latency)
             }
@@ -117,6 +121,7 @@ struct SimState: Sendable {
         fresh.knobs = self.knobs
         fresh.tokens = self.tokens
         fresh.clockOffset = self.clockOffset
+        fresh.frozenWall = self.frozenWall
         fresh.accessURL = self.accessURL
         self = fresh
     }
@@ -203,7 +208,8 @@ struct SimCounters: Sendable {
 
 /// The admitted requests of the account: at most `capacity` in any `window`.
 struct SimSlidingWindow: Sendable {
-    private var times: [ContinuousClock.Instant] = []
+    /// Admission times in simulated seconds since 1970.
+    private var times: [Double] = []
     private var oldest = 0
     private var capacity: Int
 
@@ -212,14 +218,16 @@ struct SimSlidingWindow: Sendable {
     }
 
     /// Admits a request (nil), or says how long until one would be admitted.
-    mutating func admit(at now: ContinuousClock.Instant, capacity: Int, window: Duration) -> Duration? {
+    mutating func admit(at now: Double, capacity: Int, window: Duration) -> Duration? {
         if capacity != self.capacity { self = SimSlidingWindow(capacity: capacity) }
         if self.times.count < capacity {
             self.times.append(now)
             return nil
         }
-        let oldestTime = self.times[self.oldest]
-        guard oldestTime <= now - window else { return oldestTime + window - now }
+        let freeAt = self.times[self.oldest] + window.seconds
+        // In whole microseconds, the precision of simulated time: a window of exactly 1 s waits
+        // exactly 1 s, not a rounding error more (Retry-After rounds up).
+        guard freeAt <= now else { return .microseconds(Int64(((freeAt - now) * 1_000_000).rounded())) }
         self.times[self.oldest] = now
         self.oldest = (self.oldest + 1) % capacity
         return nil

@@ -114,6 +114,13 @@ struct SimAdminRoutes {
                 return SimHTTP.json(200, .object(["now": .string(SimTime.format(now))]))
             } catch { return SimHTTP.failure(error) }
         }
+        // Simulated time stops (advance still moves it), then runs with the wall clock again.
+        admin.post("time/freeze") { _, _ in
+            SimHTTP.json(200, .object(["now": .string(SimTime.format(engine.freezeClock())), "frozen": .bool(true)]))
+        }
+        admin.post("time/resume") { _, _ in
+            SimHTTP.json(200, .object(["now": .string(SimTime.format(engine.resumeClock())), "frozen": .bool(false)]))
+        }
 
         admin.get("counters") { _, _ in
             SimHTTP.json(200, engine.withState { state, now in state.publicCounters(now: now).json })

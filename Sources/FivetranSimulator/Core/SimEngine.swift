@@ -14,10 +14,35 @@ final class SimEngine: Sendable {
         self.state = Mutex(SimState(configuration: configuration, now: Date().timeIntervalSince1970))
     }
 
-    /// Runs `body` on the state with the simulated "now" (wall clock plus the admin offset).
+    /// Runs `body` on the state with the simulated "now" (wall clock plus the admin offset, or
+    /// the instant it was frozen at plus the offset).
     func withState<Result: Sendable>(_ body: (inout SimState, Double) -> Result) -> Result {
         let wall = Date().timeIntervalSince1970
-        return self.state.withLock { state in body(&state, wall + state.clockOffset) }
+        return self.state.withLock { state in body(&state, (state.frozenWall ?? wall) + state.clockOffset) }
+    }
+
+    /// Stops simulated time where it is (no-op if stopped already); returns the simulated "now".
+    @discardableResult
+    func freezeClock() -> Double {
+        let wall = Date().timeIntervalSince1970
+        return self.state.withLock { state in
+            if state.frozenWall == nil { state.frozenWall = wall }
+            return (state.frozenWall ?? wall) + state.clockOffset
+        }
+    }
+
+    /// Lets simulated time run with the wall clock again from where it stopped: the offset
+    /// absorbs the time it was frozen, so nothing jumps. Returns the simulated "now".
+    @discardableResult
+    func resumeClock() -> Double {
+        let wall = Date().timeIntervalSince1970
+        return self.state.withLock { state in
+            if let frozen = state.frozenWall {
+                state.clockOffset -= wall - frozen
+                state.frozenWall = nil
+            }
+            return wall + state.clockOffset
+        }
     }
 
     /// Runs an API operation that may fail with an API error answer.
@@ -32,8 +57,7 @@ final class SimEngine: Sendable {
     }
 
     func admit(authorization: String?, accept: String?) -> SimState.Admission {
-        let instant = ContinuousClock.now
-        return self.withState { state, _ in state.admit(authorization: authorization, accept: accept, instant: instant) }
+        self.withState { state, now in state.admit(authorization: authorization, accept: accept, now: now) }
     }
 
     func count(route: String, status: Int) {

@@ -11,6 +11,9 @@ struct SimState: Sendable {
     var credentials: Set<FivetranSimulator.Credential>
     /// Added to the wall clock (`/_admin/time/advance`).
     var clockOffset: Double = 0
+    /// The wall clock when simulated time was frozen (`/_admin/time/freeze`), until it resumes:
+    /// meanwhile simulated time moves only when advanced.
+    var frozenWall: Double?
 
     var connectors: [String: SimConnector] = [:]
     var connectorOrder: [String] = []
@@ -50,7 +53,9 @@ struct SimState: Sendable {
     }
 
     /// Decides what happens to one API request before it reaches its route.
-    mutating func admit(authorization: String?, accept: String?, instant: ContinuousClock.Instant) -> Admission {
+    /// The rate limit counts in simulated time (`now`), so freezing or advancing the clock holds
+    /// or frees a full window as a test needs.
+    mutating func admit(authorization: String?, accept: String?, now: Double) -> Admission {
         self.requestSequence += 1
         let sequence = self.requestSequence
         self.counters.acceptHeaders[accept ?? "", default: 0] += 1
@@ -72,7 +77,7 @@ struct SimState: Sendable {
         }
         if let limit = knobs.rateLimit {
             if let wait = self.rateWindows[key, default: SimSlidingWindow(capacity: limit.requests)]
-                .admit(at: instant, capacity: limit.requests, window: limit.window)
+                .admit(at: now, capacity: limit.requests, window: limit.window)
             {
                 self.counters.rateLimited += 1
                 let seconds = max(1, Int(wait.seconds.rounded(.up)))
@@ -129,6 +134,7 @@ struct SimState: Sendable {
         fresh.knobs = self.knobs
         fresh.credentials = self.credentials
         fresh.clockOffset = self.clockOffset
+        fresh.frozenWall = self.frozenWall
         fresh.counters = self.counters
         self = fresh
     }
@@ -221,6 +227,18 @@ struct SimState: Sendable {
         self.settle(id, now: now)
         guard let connector = self.connectors[id] else { throw .notFound(family, id) }
         return connector
+    }
+
+    /// Brings the rescheduled sync of connector `id` due now: `rescheduled_for` becomes `now`
+    /// (if later), as if its time had come; the connector stays `rescheduled` until it starts the
+    /// sync (auto, at its next read) or is asked again (manual). Returns `false` if the connector
+    /// has no rescheduled sync.
+    mutating func makeRescheduleDue(_ id: String, now: Double) throws(SimFailure) -> Bool {
+        var connector = try self.existing(id, .connectors, now: now)
+        guard let at = connector.rescheduledFor else { return false }
+        connector.rescheduledFor = min(at, now)
+        self.connectors[id] = connector
+        return true
     }
 
     /// Takes one "lost answer": the request took effect, and is answered 500.

@@ -159,6 +159,13 @@ struct SimAdminRoutes {
                 return SimHTTP.json(200, .object(["now": .string(SimTimestamp.format(now))]))
             } catch { return SimHTTP.failure(error) }
         }
+        // Simulated time stops (advance still moves it), then runs with the wall clock again.
+        admin.post("time/freeze") { _, _ in
+            SimHTTP.json(200, .object(["now": .string(SimTimestamp.format(engine.freezeClock())), "frozen": .bool(true)]))
+        }
+        admin.post("time/resume") { _, _ in
+            SimHTTP.json(200, .object(["now": .string(SimTimestamp.format(engine.resumeClock())), "frozen": .bool(false)]))
+        }
 
         // {"id": "...", "groupId": "...", "service": "...", "schema": "...", "paused": false,
         //  "scheduleType": "auto", "setupState": "connected"}
@@ -199,6 +206,17 @@ struct SimAdminRoutes {
                 }
                 state.startSync(.sync, connector: id, at: now)
                 return .object(["code": "Success", "data": (state.connectors[id] ?? connector).json(now: now)])
+            })
+        }
+
+        // The rescheduled sync's wait ends now (rescheduled_for becomes now); 409 if none is.
+        admin.post("connectors/:connectorId/reschedule-due") { _, context in
+            let id = SimHTTP.parameter(context, "connectorId")
+            return SimHTTP.answer(engine.perform { state, now throws(SimFailure) in
+                guard try state.makeRescheduleDue(id, now: now) else {
+                    throw SimFailure(status: 409, code: "Conflict", message: "Connector '\(id)' has no rescheduled sync.")
+                }
+                return .object(["code": "Success", "data": (state.connectors[id]?.json(now: now)) ?? .null])
             })
         }
 

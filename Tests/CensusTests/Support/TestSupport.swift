@@ -22,7 +22,20 @@ let silentLogger = Logger(label: "census-tests", factory: { _ in SwiftLogNoOpLog
 /// Fast retries so failure paths finish in milliseconds.
 let fastRetries = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), totalBudget: .seconds(5))
 
-/// Starts a simulator with `knobs`, builds a client pointed at it, runs `body`, stops the simulator.
+/// How long a test simulator's runs work: far longer than any test, so a run is queued or
+/// working for as long as a test looks at it, on a machine however loaded, and ends only when the
+/// test moves simulated time past it (``finishRuns(_:)``).
+let testRunDuration = Duration.seconds(600)
+
+/// Ends the run of each sync going now: simulated time moves one run (and queue delay) on, so it
+/// has ended at its next read.
+func finishRuns(_ simulator: CensusSimulator) {
+    let knobs = simulator.knobs
+    simulator.advanceClock(by: knobs.runDuration + knobs.queueDelay)
+}
+
+/// Starts a simulator with `knobs` (runs of ``testRunDuration`` unless they say otherwise), builds
+/// a client pointed at it, runs `body`, stops the simulator.
 func withCensus<Result: Sendable>(
     knobs: (inout CensusSimulator.Knobs) -> Void = { _ in },
     simulator configureSimulator: (inout CensusSimulator.Configuration) -> Void = { _ in },
@@ -31,7 +44,7 @@ func withCensus<Result: Sendable>(
     _ body: (CensusSimulator, CensusClient) async throws -> Result
 ) async throws -> Result {
     var configuration = CensusSimulator.Configuration(tokens: [testToken])
-    configuration.knobs.runDuration = .milliseconds(400)
+    configuration.knobs.runDuration = testRunDuration
     knobs(&configuration.knobs)
     configureSimulator(&configuration)
     return try await withCensusSimulator(configuration: configuration) { simulator in
@@ -104,8 +117,9 @@ func envelopeData(_ text: String) throws -> [String: Any] {
     return try #require(object["data"] as? [String: Any], "no data object: \(text)")
 }
 
-/// Polls until `condition` holds (or `timeout`), so tests do not sleep longer than needed.
-func eventually(timeout: Duration = .seconds(10), poll: Duration = .milliseconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
+/// Polls until `condition` holds (or `timeout`, generous for a loaded machine), so tests do not
+/// sleep longer than needed.
+func eventually(timeout: Duration = .seconds(30), poll: Duration = .milliseconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

@@ -25,11 +25,23 @@ let silentLogger = Logger(label: "dbtcloud-tests", factory: { _ in SwiftLogNoOpL
 /// Fast retries so failure paths finish in milliseconds.
 let fastRetries = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), totalBudget: .seconds(5))
 
-/// The simulator's configuration for tests: the test token and account, short runs.
+/// How long a test simulator's runs take: far longer than any test, so a run is queued, starting
+/// or running for as long as a test looks at it, on a machine however loaded, and ends only when
+/// the test moves simulated time past it (``finishRuns(_:)``).
+let testRunDuration = Duration.seconds(600)
+
+/// The simulator's configuration for tests: the test token and account, runs of
+/// ``testRunDuration``.
 func testSimulatorConfiguration() -> DBTCloudSimulator.Configuration {
     var configuration = DBTCloudSimulator.Configuration(accountID: testAccount, tokens: [testToken])
-    configuration.knobs.runDuration = .milliseconds(500)
+    configuration.knobs.runDuration = testRunDuration
     return configuration
+}
+
+/// Ends the run active on each job now: simulated time moves one run (and queue delay) on, so it
+/// has ended at its next read. A job runs one run at a time; call again for a run queued behind.
+func finishRuns(_ simulator: DBTCloudSimulator) {
+    simulator.advanceClock(by: simulator.knobs.runDuration + simulator.knobs.queueDelay)
 }
 
 /// A client of `simulator`.
@@ -80,8 +92,9 @@ enum TestFailure: Error {
     case timedOut(String)
 }
 
-/// Polls `condition` every 20 ms until it holds or `timeout` passes.
-func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+/// Polls `condition` every 20 ms until it holds or `timeout` passes: generous, since a loaded
+/// machine is slow, and it returns as soon as the condition holds.
+func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return }

@@ -31,16 +31,27 @@ let silentLogger = Logger(label: "fivetran-tests", factory: { _ in SwiftLogNoOpL
 /// Fast retries so failure paths finish in milliseconds.
 let fastRetries = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), totalBudget: .seconds(5))
 
+/// How long a test simulator's syncs take: far longer than any test, so a sync is `syncing` for
+/// as long as a test looks at it, on a machine however loaded, and ends only when the test moves
+/// simulated time past it (``finishSyncs(_:)``).
+let testSyncDuration = Duration.seconds(600)
+
 /// A simulator configuration for tests: the test credentials, `shrank_paparazzi` and a second
-/// connector, syncs of 300 ms, no rate limit.
+/// connector, syncs of ``testSyncDuration``, no rate limit.
 func testSimulatorConfiguration() -> FivetranSimulator.Configuration {
     var configuration = FivetranSimulator.Configuration(
         credentials: [testCredential],
         connectors: [.shrankPaparazzi, .init(id: "second_connector", groupID: "other_group", service: "google_sheets")]
     )
-    configuration.knobs.syncDuration = .milliseconds(300)
+    configuration.knobs.syncDuration = testSyncDuration
     configuration.knobs.rateLimit = nil
     return configuration
+}
+
+/// Ends every sync running now: simulated time moves one sync duration on, so each ends at its
+/// next read (the way a test ends a state it has finished looking at, instead of waiting for it).
+func finishSyncs(_ simulator: FivetranSimulator) {
+    simulator.advanceClock(by: simulator.knobs.syncDuration)
 }
 
 /// A client of `simulator` (running).
@@ -110,9 +121,10 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Polls `condition` every 20 ms until it holds or `timeout` passes.
+/// Polls `condition` every 20 ms until it holds or `timeout` passes: generous, since a loaded
+/// machine is slow, and it returns as soon as the condition holds.
 func eventually(
-    timeout: Duration = .seconds(5),
+    timeout: Duration = .seconds(30),
     sourceLocation: SourceLocation = #_sourceLocation,
     _ what: String,
     _ condition: () async throws -> Bool
