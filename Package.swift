@@ -439,6 +439,13 @@ let package = Package(
                 "Hightouch",
                 "HightouchSimulator",
                 "VendorHTTP",
+                // The driver through the engine in memory against the simulator (foreign objects).
+                "HightouchDriver",
+                "FactoryEngine",
+                "FactoryEngineTestKit",
+                "FactoryState",
+                "FactoryModel",
+                "JSONSchema",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
