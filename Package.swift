@@ -384,8 +384,19 @@ let package = Package(
                 "FactoryModel",
                 "Hightouch",
                 "HightouchSimulator",
+                // Every vendor client against its simulator, beside VendorHTTP and plain AsyncHTTPClient floors.
+                "VendorHTTP",
+                "Fivetran",
+                "FivetranSimulator",
+                "DBTCloud",
+                "DBTCloudSimulator",
+                "Census",
+                "CensusSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 
