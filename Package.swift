@@ -133,7 +133,7 @@ let package = Package(
         // Every vendor's simulator behind one protocol, for process tests, chaos runs and benchmarks.
         .target(
             name: "SimulatedVendors",
-            dependencies: ["SimulatorKit", "DBTCloudSimulator", "CensusSimulator", "FivetranSimulator", "JSONSchema"]
+            dependencies: ["SimulatorKit", "HightouchSimulator", "DBTCloudSimulator", "CensusSimulator", "FivetranSimulator", "JSONSchema"]
         ),
         .target(
             name: "HightouchSimulator",
