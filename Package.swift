@@ -380,6 +380,8 @@ let package = Package(
                 "NATSKit",
                 "NATSTestKit",
                 "HightouchSimulator",
+                "SimulatedVendors",
+                "JSONSchema",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
