@@ -31,6 +31,7 @@ struct ChaosShortRunTests {
 
     static func mixedScenario(_ name: String) throws -> ChaosScenario {
         var scenario = try Self.scenario(name).mixed()
+        scenario.factoryOperatorBinary = ChaosScenario.defaultOperatorBinary(named: "factory-operator", packageRoot: root)
         try #require(FileManager.default.isExecutableFile(atPath: scenario.factoryOperatorBinary), "build factory-operator first (swift build)")
         scenario.applies = 60
         scenario.publishRate = 12
