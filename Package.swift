@@ -135,7 +135,7 @@ let package = Package(
         // Every vendor's simulator behind one protocol, for process tests, chaos runs and benchmarks.
         .target(
             name: "SimulatedVendors",
-            dependencies: ["SimulatorKit", "DBTCloudSimulator", "CensusSimulator", "FivetranSimulator", "JSONSchema"]
+            dependencies: ["SimulatorKit", "HightouchSimulator", "DBTCloudSimulator", "CensusSimulator", "FivetranSimulator", "JSONSchema"]
         ),
         .target(
             name: "HightouchSimulator",
@@ -407,6 +407,8 @@ let package = Package(
                 "NATSKit",
                 "NATSTestKit",
                 "HightouchSimulator",
+                "SimulatedVendors",
+                "JSONSchema",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
