@@ -155,6 +155,9 @@ public struct ChaosObservation: Sendable {
     /// Per type and target: what the operator's recorded objects must name (Hightouch: the
     /// simulator's sync id for the slug).
     public var vendorObjects: [String: [String: String]] = [:]
+    /// Resources whose vendor objects the run deleted behind the operator's back (by name), and
+    /// whether the vendor has them again at the end (the operator's drift repair).
+    public var deletedObjects: [String: Bool] = [:]
     /// By resource name (names are distinct across types), from the resource's own type's bucket.
     public var entities: [String: Entity] = [:]
     public var statuses: [String: Status] = [:]
@@ -191,6 +194,7 @@ public struct ChaosAnomaly: Sendable, Hashable, CustomStringConvertible {
         case runCommandMismatch
         case forcedFailureMissed
         case objectsMismatch
+        case driftNotRepaired
         case generationMismatch
         case phaseUnexpected
         case errorLeft
@@ -233,6 +237,9 @@ public enum ChaosChecker {
 
         if let unsettled = observation.unsettled {
             report(.didNotSettle, nil, unsettled)
+        }
+        for (name, restored) in observation.deletedObjects.sorted(by: { $0.key < $1.key }) where !restored {
+            report(.driftNotRepaired, name, "its vendor objects were deleted behind the operator's back and are not back at the vendor")
         }
         for name in observation.unpublished {
             report(.notPublished, name, "JetStream never acknowledged the publish")

@@ -104,6 +104,14 @@ struct ChaosObserver {
     /// run, no active command (or, for a refused command, a status in phase `error`). Used for
     /// progress; the checker decides what is right.
     func settledCount(workspace: String) async throws -> (settled: Int, statuses: Int) {
+        let found = try await settled(workspace: workspace)
+        return (found.count, found.statuses)
+    }
+
+    /// Resources whose apply has settled: `active` ones by name (a finished run, no command in
+    /// progress), `count` also those refused into `error`; `statuses` read.
+    func settled(workspace: String) async throws -> (active: Set<String>, count: Int, statuses: Int) {
+        var active: Set<String> = []
         var settled = 0
         var statuses = 0
         let decoder = JSONDecoder()
@@ -120,10 +128,11 @@ struct ChaosObserver {
                 let entityKey = "entity.\(workspace).\(status.name)"
                 if let entity = entries[entityKey].flatMap({ try? decoder.decode(StoredEntity.self, from: Data($0)) }), entity.activeCommand == nil {
                     settled += 1
+                    if status.phase == "active" { active.insert(status.name) }
                 }
             }
         }
-        return (settled, statuses)
+        return (active, settled, statuses)
     }
 
     func queue(stream: String, consumer: String) async throws -> ChaosObservation.Queue {
@@ -220,6 +229,10 @@ struct ChaosObserver {
                 objects[command.target] = vendor.vendor.objectID(index, serviceURL: vendor.serviceURL)
             }
             observation.vendorObjects[vendor.type] = objects
+            for name in observation.deletedObjects.keys {
+                guard let command = observation.commands.first(where: { $0.name == name }), command.type == vendor.type else { continue }
+                observation.deletedObjects[name] = objects[command.target] != nil
+            }
         }
         observation.strayKeys.sort()
         (observation.commandQueues, observation.followUpQueues) = try await queues()

@@ -56,6 +56,10 @@ public struct ChaosReport: Sendable {
     public var adoptedRuns: Int
     public var injectedFaults: Int
     public var rateLimited: Int
+    /// Resources whose vendor objects were deleted behind the operator's back, and how many of
+    /// them the vendor had again at the end.
+    public var objectsDeleted = 0
+    public var objectsRestored = 0
     public var anomalies: [ChaosAnomaly]
     public var runDirectory: String
     /// Per resource type, in the scenario's order.
@@ -87,13 +91,15 @@ public struct ChaosReport: Sendable {
     /// The summary table of several runs. `applies` counts every apply published (refused ones
     /// too); `triggers` every run the vendors started.
     public static func table(_ reports: [ChaosReport]) -> String {
-        let header = ["variant", "applies", "kills", "nats kills", "vendor faults", "duration", "triggers", "redeliveries", "adopted", "5xx/429", "anomalies"]
+        let header = [
+            "variant", "applies", "kills", "nats kills", "vendor faults", "duration", "triggers", "redeliveries", "adopted", "5xx/429", "deleted/repaired", "anomalies",
+        ]
         let rows = reports.map { report in
             [
                 report.variant, "\(report.applies)", "\(report.replicaKills)", "\(report.natsKills)", "\(report.vendorFaultEvents)",
                 String(format: "%.1f s", Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18),
                 "\(report.triggers)", "\(report.redeliveries)", "\(report.adoptedRuns)", "\(report.injectedFaults)/\(report.rateLimited)",
-                "\(report.anomalies.count)",
+                "\(report.objectsDeleted)/\(report.objectsRestored)", "\(report.anomalies.count)",
             ]
         }
         return render(header, rows)
@@ -199,6 +205,9 @@ public enum ChaosRunner {
                 "ELECTION_CLUSTER_SIZE": "\(scenario.replicas)",
                 "LOG_LEVEL": "info",
             ]
+            // Vendor faults delete vendor objects too: the leader's drift check must put them back
+            // within the run, so it looks every few seconds rather than every ten minutes.
+            if scenario.vendorFaults { environment["OPERATOR_DRIFT_CHECK_INTERVAL"] = "5s" }
             if scenario.executable == .factoryOperator { environment["OPERATOR_DRIVERS"] = scenario.types.joined(separator: ",") }
             for vendor in vendors { environment.merge(vendor.vendor.environment(serviceURL: vendor.serviceURL)) { _, new in new } }
             for slot in 0..<scenario.replicas {
@@ -222,7 +231,10 @@ public enum ChaosRunner {
                 group.addTask { await work.watchReplicas(startedReplicas) }
                 group.addTask { await work.watchNATS(nats) }
                 if scenario.nats != .none { group.addTask { await work.natsFault(nats, connection: connection, commandStream: commandStream) } }
-                if scenario.vendorFaults { group.addTask { await work.vendorFaults(simulated) } }
+                if scenario.vendorFaults {
+                    let targets = Dictionary(plan.map { ($0.command.name, ($0.command.type, $0.index)) }, uniquingKeysWith: { first, _ in first })
+                    group.addTask { await work.vendorFaults(simulated, observer: observer, targets: targets) }
+                }
                 group.addTask { await work.waitUntilSettled(observer: observer, started: workStarted) }
                 await group.waitForAll()
             }
@@ -239,6 +251,7 @@ public enum ChaosRunner {
             observation.unpublished = work.unpublished
             observation.unsettled = work.unsettled
             observation.unexpectedExits = work.unexpectedExits
+            for name in work.deletedObjects { observation.deletedObjects[name] = false }
             try await sabotage(scenario, observation: observation, plan: plan, vendors: vendors, jetStream: jetStream, output: output)
             let indices = Dictionary(plan.map { ($0.command.name, $0.index) }, uniquingKeysWith: { first, _ in first })
             try await observer.observe(into: &observation, workspace: workspace, indices: indices)
@@ -250,6 +263,8 @@ public enum ChaosRunner {
         report.replicaKills = running?.replicaKills ?? 0
         report.natsKills = running?.natsKills ?? 0
         report.vendorFaultEvents = running?.vendorFaultEvents ?? 0
+        report.objectsDeleted = observation.deletedObjects.count
+        report.objectsRestored = observation.deletedObjects.values.filter { $0 }.count
         for vendor in vendors {
             let runs = vendor.vendor.runCounts().values.reduce(0, +)
             let faults = vendor.vendor.faultCounts()
@@ -292,7 +307,7 @@ public enum ChaosRunner {
         if report.passed, !scenario.keepLogs {
             try? FileManager.default.removeItem(atPath: runDirectory)
         }
-        output("   \(report.passed ? "PASS" : "FAIL") \(scenario.name) in \(format(report.duration)): \(report.triggers) vendor runs, \(report.replicaKills) replica kills, \(report.natsKills) NATS kills, \(report.anomalies.count) anomalies")
+        output("   \(report.passed ? "PASS" : "FAIL") \(scenario.name) in \(format(report.duration)): \(report.triggers) vendor runs, \(report.replicaKills) replica kills, \(report.natsKills) NATS kills, \(report.objectsDeleted) vendor objects deleted (\(report.objectsRestored) repaired), \(report.anomalies.count) anomalies")
         for anomaly in report.anomalies.prefix(50) { output("   ! \(anomaly)") }
         if report.anomalies.count > 50 { output("   ! … and \(report.anomalies.count - 50) more") }
         return report

@@ -78,7 +78,8 @@ public struct ChaosScenario: Sendable {
     public var natsFaultAt: Double
     /// How long the killed nats-server (or cluster node) stays down.
     public var natsDowntime: Duration
-    /// 30 % 5xx throughout, plus 429 storms, latency spikes and a revoked token, in turn.
+    /// 30 % 5xx throughout, plus 429 storms, latency spikes, a revoked token and vendor objects
+    /// deleted behind the operator's back (where the operator owns them), in turn.
     public var vendorFaults: Bool
     /// Simulated run length.
     public var runDuration: Duration

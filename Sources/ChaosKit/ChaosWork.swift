@@ -45,6 +45,10 @@ final class Work: Sendable {
         var natsKills = 0
         var natsDown = false
         var vendorFaultEvents = 0
+        /// Resources whose vendor objects were deleted behind the operator's back, with their
+        /// type and target index.
+        var deletedObjects: [String] = []
+        var deletedTargets: [(type: String, index: Int)] = []
         var killedByDriver: Set<Int32> = []
         var unexpectedExits: [String] = []
     }
@@ -62,6 +66,7 @@ final class Work: Sendable {
     var replicaKills: Int { state.withLock { $0.replicaKills } }
     var natsKills: Int { state.withLock { $0.natsKills } }
     var vendorFaultEvents: Int { state.withLock { $0.vendorFaultEvents } }
+    var deletedObjects: [String] { state.withLock { $0.deletedObjects } }
     var settled: Bool { state.withLock { $0.settled } }
     var finished: Bool { state.withLock { $0.settled || $0.unsettled != nil } }
     /// When the faults stop (nil until every apply is published): the work may then settle.
@@ -323,8 +328,9 @@ final class Work: Sendable {
 
     /// At every vendor that has the knobs: 30 % 5xx throughout; in turn, with pauses: a 429 storm
     /// (a low rate limit), a latency spike, a refused credential (accepted again after a few
-    /// seconds).
-    func vendorFaults(_ vendors: [any SimulatedVendor]) async {
+    /// seconds), and vendor objects deleted behind the operator's back (issue 18: the leader's
+    /// drift check must put them back).
+    func vendorFaults(_ vendors: [any SimulatedVendor], observer: ChaosObserver, targets: [String: (type: String, index: Int)]) async {
         let base = VendorFaults(serverErrorRate: 0.3)
         func apply(_ faults: VendorFaults) {
             for vendor in vendors { vendor.applyFaults(faults) }
@@ -334,7 +340,7 @@ final class Work: Sendable {
         var round = 0
         while !faultsOver {
             guard await pause(.milliseconds(Int(random(in: 2...4) * 1000)), faults: true) else { break }
-            let event = round % 3
+            let event = round % 4
             round += 1
             state.withLock { $0.vendorFaultEvents += 1 }
             var storm = base
@@ -350,16 +356,40 @@ final class Work: Sendable {
                 storm.latencyJitter = .milliseconds(1000)
                 apply(storm)
                 _ = await pause(.seconds(3), faults: true)
-            default:
+            case 2:
                 output("   vendor: credential refused for 4 s")
                 storm.refuseCredential = true
                 apply(storm)
                 _ = await pause(.seconds(4), faults: true)
+            default:
+                await deleteObjects(vendors, observer: observer, targets: targets)
             }
             apply(base)
         }
         apply(.none)
         output("   vendor: faults over, vendors healthy again")
+    }
+
+    /// Deletes the vendor objects of up to three settled resources at random (settled: the
+    /// operator recorded their run's end, so only the drift check can notice), at vendors whose
+    /// objects the operator owns. A resource still working is left alone: a sync deleted under a
+    /// running run takes the run with it, which no operator can follow.
+    private func deleteObjects(_ vendors: [any SimulatedVendor], observer: ChaosObserver, targets: [String: (type: String, index: Int)]) async {
+        guard let settled = try? await observer.settled(workspace: ChaosRunner.workspace).active else { return }
+        let already = Set(state.withLock { $0.deletedObjects })
+        var candidates = settled.subtracting(already).sorted()
+        var deleted: [String] = []
+        while deleted.count < 3, !candidates.isEmpty {
+            let name = candidates.remove(at: random(below: candidates.count))
+            guard let target = targets[name], let vendor = vendors.first(where: { $0.type == target.type }) else { continue }
+            if vendor.deleteTargetObjects(target.index) { deleted.append(name) }
+        }
+        guard !deleted.isEmpty else { return }
+        state.withLock {
+            $0.deletedObjects += deleted
+            $0.deletedTargets += deleted.compactMap { targets[$0] }
+        }
+        output("   vendor: objects of \(deleted.joined(separator: ", ")) deleted behind the operator's back")
     }
 
     // MARK: - Settling
@@ -382,8 +412,14 @@ final class Work: Sendable {
                 let (commandQueues, followUpQueues) = try await observer.queues()
                 let commands = commandQueues.reduce(0) { $0 + $1.messages }
                 let followUps = followUpQueues.reduce(0) { $0 + $1.messages }
-                last = "\(settled) settled of \(published) published (\(statuses) statuses), \(commands) commands and \(followUps) follow-ups in the streams"
-                if publishingDone, settled >= published, commands == 0, followUps == 0 {
+                // Deleted vendor objects are back (the drift check's repair) before the books close.
+                let deleted = state.withLock { $0.deletedTargets }
+                let missing = deleted.filter { target in
+                    guard let vendor = observer.vendors.first(where: { $0.type == target.type }) else { return false }
+                    return vendor.vendor.objectID(target.index, serviceURL: vendor.serviceURL) == nil
+                }.count
+                last = "\(settled) settled of \(published) published (\(statuses) statuses), \(commands) commands and \(followUps) follow-ups in the streams, \(missing) of \(deleted.count) deleted vendor objects still missing"
+                if publishingDone, settled >= published, commands == 0, followUps == 0, missing == 0 {
                     state.withLock { $0.settled = true }
                     if !quietly { output("   settled after \(format(ContinuousClock.now - started)): \(last)") }
                     return

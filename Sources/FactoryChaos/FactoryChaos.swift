@@ -19,7 +19,8 @@ struct FactoryChaos: AsyncParsableCommand {
               replica-kills   only that
               nats-restart    plus: the single nats-server is killed with SIGKILL mid-run and restarted
               nats-cluster    plus: a 3-node cluster with R3 streams and buckets; the command stream's leader node is killed mid-run and restarted
-              vendor-faults   plus: 30% 5xx throughout, 429 storms, latency spikes, a revoked token
+              vendor-faults   plus: 30% 5xx throughout, 429 storms, latency spikes, a revoked token,
+                              vendor objects (Hightouch syncs) deleted behind the operator's back
               mixed           factory-operator replicas hosting every type (hightouch, http, fivetran, dbtcloud, census),
                               applies spread over them, every tenth of each type forced to fail at its vendor, two bad
                               specs per type (refused, dead-lettered), plus the nats-server restart of nats-restart

@@ -39,6 +39,9 @@ public struct SimulatedHightouch: SimulatedVendor {
     public func prepare(_ index: Int) throws {}
 
     public func target(_ index: Int) -> String { "sync-\(index)" }
+    /// None: the operator makes the model and sync itself, so there is no vendor object a spec
+    /// could name that is missing.
+    public func targetName(_ index: Int) -> String? { nil }
 
     /// The seed resource's shape (examples/resource.yaml) with slugs of its own. Hightouch specs
     /// take no timeout: `timeout` is ignored.
@@ -76,10 +79,16 @@ public struct SimulatedHightouch: SimulatedVendor {
     public func failNextRun(_ index: Int) { simulator.forceOutcome(.failed, forSyncSlug: target(index), runs: 1) }
     public func makeRunsEndless(_ index: Int) { simulator.updateKnobs { $0.runDuration = .seconds(600) } }
 
-    /// The sync id the simulator gave the sync (known from its trigger log once it ran).
+    /// The id of the sync with the target's slug now (a sync deleted and made again has a new one).
     public func objectID(_ index: Int, serviceURL: String) -> String? {
-        let slug = target(index)
-        return simulator.triggerLog().first { $0.syncSlug == slug }.map { String($0.syncID) }
+        simulator.syncID(slug: target(index)).map(String.init)
+    }
+
+    /// Deletes the target's sync (the model stays), as someone would in Hightouch's UI; the
+    /// operator owns it and puts it back (drift repair).
+    public func deleteTargetObjects(_ index: Int) -> Bool {
+        guard let id = simulator.syncID(slug: target(index)) else { return false }
+        return (try? simulator.deleteSync(id: id)) != nil
     }
 
     public func runLog() -> [VendorRun] {

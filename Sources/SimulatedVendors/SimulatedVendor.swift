@@ -63,6 +63,11 @@ public protocol SimulatedVendor: Sendable {
     func makeRunsEndless(_ index: Int)
     /// Whether the vendor saw target `index`'s last run cancelled.
     func lastRunCancelled(_ index: Int) -> Bool
+    /// Deletes target `index`'s vendor objects as someone in the vendor's UI would (their run
+    /// history goes with them); false where the operator does not own the vendor's objects and so
+    /// cannot put them back (a missing job, sync or connector is an error by design).
+    @discardableResult
+    func deleteTargetObjects(_ index: Int) -> Bool
     /// How the vendor names target `index` (a job id, sync id, connector id), or nil where the
     /// vendor has no object the operator needs (HTTP tasks).
     func targetName(_ index: Int) -> String?
@@ -78,6 +83,7 @@ public protocol SimulatedVendor: Sendable {
 
 extension SimulatedVendor {
     public var canCancel: Bool { false }
+    public func deleteTargetObjects(_ index: Int) -> Bool { false }
     public func refuseCredential(_ refuse: Bool) -> Bool { false }
     public func lastRunCancelled(_ index: Int) -> Bool { false }
     public func applyFaults(_ faults: VendorFaults) -> Bool { false }

@@ -159,6 +159,17 @@ struct ChaosCheckerTests {
         )
     }
 
+    @Test("vendor objects deleted behind the operator's back and not back at the vendor are caught")
+    func unrepairedDriftIsCaught() {
+        var observation = Self.clean()
+        observation.deletedObjects = ["r1": true]
+        #expect(ChaosChecker.check(observation).isEmpty)
+        observation.deletedObjects["r1"] = false
+        let anomalies = ChaosChecker.check(observation)
+        #expect(anomalies.map(\.kind) == [.driftNotRepaired])
+        #expect(anomalies.first?.resource == "r1")
+    }
+
     @Test func summaryTablesNameEveryColumn() {
         let figures = ChaosScenario.allTypes.map {
             ChaosTypeFigures(type: $0, applies: 20, refused: 2, vendorRuns: 20, forcedFailures: 2, failed: 2, deadLetters: 2, anomalies: 0)
@@ -168,7 +179,7 @@ struct ChaosCheckerTests {
             redeliveries: 1, adoptedRuns: 0, injectedFaults: 0, rateLimited: 0, anomalies: [], runDirectory: "/tmp/x", types: figures
         )
         let table = ChaosReport.table([report])
-        #expect(table.contains("variant") && table.contains("anomalies") && table.contains("mixed"))
+        #expect(table.contains("variant") && table.contains("anomalies") && table.contains("mixed") && table.contains("deleted/repaired"))
         let types = ChaosReport.typeTable([report]) ?? ""
         #expect(types.contains("forced failures") && types.contains("dbtcloud") && types.contains("census"))
         #expect(ChaosReport.typeTable([ChaosReport(variant: "replica-kills", applies: 1, replicaKills: 0, natsKills: 0, vendorFaultEvents: 0, duration: .zero, triggers: 1, redeliveries: 0, adoptedRuns: 0, injectedFaults: 0, rateLimited: 0, anomalies: [], runDirectory: "")]) == nil)
