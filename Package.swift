@@ -224,6 +224,16 @@ let package = Package(
             name: "FactoryState",
             dependencies: ["FactoryModel", "JSONSchema"]
         ),
+        // OpenLineage run events (issue 16): the model, pure; and the official schemas for tests.
+        .target(
+            name: "Lineage",
+            dependencies: ["FactoryModel", "FactoryState", "JSONSchema"]
+        ),
+        .target(
+            name: "LineageTestKit",
+            dependencies: ["Lineage", "JSONSchema"],
+            resources: [.copy("Resources")]
+        ),
 
         // MARK: - The engine and its drivers
         .target(
@@ -232,6 +242,7 @@ let package = Package(
                 "NATSKit",
                 "FactoryModel",
                 "FactoryState",
+                "Lineage",
                 "JSONSchema",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -258,6 +269,7 @@ let package = Package(
             name: "HightouchDriver",
             dependencies: [
                 "FactoryEngine",
+                "Lineage",
                 "FactoryModel",
                 "FactoryState",
                 "JSONSchema",
@@ -557,6 +569,23 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "LineageTests",
+            dependencies: [
+                "Lineage",
+                "LineageTestKit",
+                "JSONSchema",
+                "FactoryEngine",
+                "FactoryEngineTestKit",
+                "FactoryState",
+                "FactoryModel",
+                "HightouchDriver",
+                "Hightouch",
+                "HightouchSimulator",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "PipelineTests",
             dependencies: ["Pipelines", "FactoryModel", "JSONSchema"]
         ),
@@ -580,6 +609,8 @@ let package = Package(
                 "SimulatorKit",
                 "SimulatedVendors",
                 "FivetranSimulator",
+                "Lineage",
+                "LineageTestKit",
                 .product(name: "Logging", package: "swift-log"),
             ],
             // Run by the interoperability tests with the project's Python environment.

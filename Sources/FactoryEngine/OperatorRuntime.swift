@@ -1,6 +1,7 @@
 import FactoryModel
 import FactoryState
 import Foundation
+import Lineage
 import Logging
 import NATSKit
 import ServiceLifecycle
@@ -103,6 +104,13 @@ public final class OperatorRuntime: Service, Sendable {
             let buckets = try await retryingStartup("provision streams and buckets", logger: logger) {
                 try await jetStream.provision(topology)
             }
+            let lineageTopology = configuration.lineage.topology(
+                storage: configuration.messageDurability ? .file : .memory, replicas: configuration.jetStreamReplicas, ackWait: configuration.ackWait)
+            if !lineageTopology.streams.isEmpty {
+                _ = try await retryingStartup("provision the lineage stream", logger: logger) {
+                    try await jetStream.provision(lineageTopology)
+                }
+            }
             guard let electionBucket = buckets[configuration.electionBucket] else {
                 throw ConfigurationError(variable: "OPERATOR_ELECTION_BUCKET", value: configuration.electionBucket, expected: "a bucket the operator can create")
             }
@@ -145,6 +153,13 @@ public final class OperatorRuntime: Service, Sendable {
         if registry.types.count > 1 { logger[metadataKey: "type"] = "\(hosted.type)" }
         let names = hosted.names
         let store = StateStore(bucket: bucket)
+        let lineage = configuration.lineage.enabled
+            ? LineageEmitter(
+                publisher: JetStreamLineagePublisher(jetStream: jetStream, subject: configuration.lineage.subject), store: store, driver: hosted.driver,
+                settings: LineageSettings(
+                    producer: configuration.lineage.producer, maxEventBytes: configuration.lineage.maxEventBytes, publishTimeout: configuration.lineage.publishTimeout),
+                logger: logger)
+            : nil
         let processor = CommandProcessor(
             store: store,
             driver: hosted.driver,
@@ -157,7 +172,8 @@ public final class OperatorRuntime: Service, Sendable {
                 maxAttempts: configuration.maxAttempts
             ),
             logger: logger,
-            otherSubjects: otherSubjects
+            otherSubjects: otherSubjects,
+            lineage: lineage
         )
         let commandConsumer = try await retryingStartup("bind the command consumer of \(hosted.type)", logger: logger) {
             try await jetStream.pullConsumer(stream: names.commandStream, consumer: names.commandConsumer)
@@ -192,7 +208,7 @@ public final class OperatorRuntime: Service, Sendable {
             )
             return result.disposition
         }
-        let follower = RunFollower(store: store, driver: hosted.driver, reconcileInterval: configuration.reconcileInterval, logger: logger)
+        let follower = RunFollower(store: store, driver: hosted.driver, reconcileInterval: configuration.reconcileInterval, logger: logger, lineage: lineage)
         let followers = MessageWorkerPool(
             name: "followers", consumer: followUpConsumer, workers: max(4, configuration.maxWorkers), ackWait: configuration.ackWait,
             synchronousAcks: configuration.messageDurability, logger: logger

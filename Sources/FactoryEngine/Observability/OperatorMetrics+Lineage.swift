@@ -1,0 +1,13 @@
+import CoreMetrics
+
+extension OperatorMetrics {
+    /// A lineage event stored in the lineage stream.
+    static func lineagePublished(type: String, event: String) {
+        Counter(label: "factory_lineage_events_total", dimensions: [("type", type), ("event", event)]).increment()
+    }
+
+    /// A lineage publish that failed or timed out (left to the next look at the run).
+    static func lineageFailed(type: String) {
+        Counter(label: "factory_lineage_publish_failures_total", dimensions: [("type", type)]).increment()
+    }
+}
