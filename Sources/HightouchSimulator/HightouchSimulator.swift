@@ -308,6 +308,17 @@ public final class HightouchSimulator: Sendable {
     public func triggerLog() -> [TriggerRecord] {
         self.engine.withState { state, _ in state.publicTriggerLog }
     }
+
+    /// Run `id`'s status now, as `GET /syncs/{syncId}/runs` would show it (`queued`, `processing`,
+    /// `success`, `failed`, …); nil for a run the simulator never created (or deleted with its sync).
+    public func runStatus(id: Int) -> String? {
+        self.engine.withState { state, now in
+            guard let location = state.runLocation[id], let runs = state.runsBySync[location.syncID], runs.indices.contains(location.position) else {
+                return nil
+            }
+            return runs[location.position].status(at: now)
+        }
+    }
 }
 
 // MARK: - Scoped use
