@@ -39,6 +39,8 @@ public struct SimulatedHightouch: SimulatedVendor {
     public func prepare(_ index: Int) throws {}
 
     public func target(_ index: Int) -> String { "sync-\(index)" }
+    /// None: the Hightouch driver creates its model and sync, so no target can be missing.
+    public func targetName(_ index: Int) -> String? { nil }
 
     /// The seed resource's shape (examples/resource.yaml) with slugs of its own. Hightouch specs
     /// take no timeout: `timeout` is ignored.
