@@ -247,6 +247,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // The lineage forwarder's POSTs (docs/lineage.md).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .target(
@@ -299,6 +301,7 @@ let package = Package(
                 "FactoryModel",
                 "FactoryState",
                 "JSONSchema",
+                "Lineage",
                 "Fivetran",
                 "VendorHTTP",
                 .product(name: "Logging", package: "swift-log"),
@@ -312,6 +315,7 @@ let package = Package(
                 "FactoryModel",
                 "FactoryState",
                 "JSONSchema",
+                "Lineage",
                 "Census",
                 "VendorHTTP",
                 .product(name: "Logging", package: "swift-log"),
@@ -601,6 +605,10 @@ let package = Package(
                 "HightouchDriver",
                 "Hightouch",
                 "HightouchSimulator",
+                "FivetranDriver",
+                "CensusDriver",
+                "VendorHTTP",
+                "SimulatorKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ]

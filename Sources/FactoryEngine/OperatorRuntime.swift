@@ -138,10 +138,33 @@ public final class OperatorRuntime: Service, Sendable {
                     "drivers": "\(drivers.map { "\($0.type) on \($0.names.commandSubject): \($0.driver.summary)" }.joined(separator: "; "))",
                 ]
             )
-            return OperatorRuntime(configuration: configuration, connection: connection, jetStream: jetStream, election: election, deployments: deployments, logger: logger)
+            let forwarder = try await makeLineageForwarder(configuration: configuration, jetStream: jetStream, logger: logger)
+            return OperatorRuntime(
+                configuration: configuration, connection: connection, jetStream: jetStream, election: election, deployments: deployments,
+                lineageForwarder: forwarder, logger: logger)
         } catch {
             await connection.close()
             throw error
+        }
+    }
+
+    /// The lineage forwarder's worker pool (docs/lineage.md), when `LINEAGE_HTTP_URL` is set: its
+    /// own pool on the shared durable consumer, so the endpoint never holds a command worker.
+    private static func makeLineageForwarder(configuration: OperatorConfiguration, jetStream: JetStreamContext, logger: Logger) async throws -> MessageWorkerPool? {
+        let lineage = configuration.lineage
+        guard lineage.enabled, let url = lineage.httpURL else { return nil }
+        let consumer = try await retryingStartup("bind the lineage forwarder's consumer", logger: logger) {
+            try await jetStream.pullConsumer(stream: lineage.stream, consumer: lineage.forwarderConsumer)
+        }
+        let endpoint = HTTPLineageEndpoint(url: url, token: lineage.httpToken)
+        let forwarder = LineageForwarder(
+            endpoint: endpoint, deadLetters: JetStreamLineageDeadLetters(jetStream: jetStream, subject: lineage.deadLetterSubject),
+            requestTimeout: lineage.httpTimeout, baseBackoff: lineage.httpBackoff, maxBackoff: lineage.httpMaxBackoff, logger: logger)
+        return MessageWorkerPool(
+            name: "lineage-forwarder", consumer: consumer, workers: lineage.httpWorkers, ackWait: configuration.ackWait, synchronousAcks: false,
+            shutdownGrace: .seconds(2), logger: logger
+        ) { message in
+            await forwarder.handle(message)
         }
     }
 
@@ -231,7 +254,7 @@ public final class OperatorRuntime: Service, Sendable {
 
     private init(
         configuration: OperatorConfiguration, connection: NATSConnection, jetStream: JetStreamContext, election: LeaderElection,
-        deployments: [Deployment], logger: Logger
+        deployments: [Deployment], lineageForwarder: MessageWorkerPool?, logger: Logger
     ) {
         self.configuration = configuration
         self.connection = connection
@@ -249,6 +272,8 @@ public final class OperatorRuntime: Service, Sendable {
             services.append(DriftCheckService(checks: deployments.map { DriftCheck(deployment: $0, logger: logger) }, election: election, interval: configuration.driftCheckInterval))
         }
         services.append(GaugeService(jetStream: jetStream, streams: deployments.map(\.names.followUpStream)))
+        // Before the command workers, so it stops after them: it holds no command.
+        if let lineageForwarder { services.append(WorkerPoolService(pool: lineageForwarder)) }
         for deployment in deployments { services.append(WorkerPoolService(pool: deployment.followers)) }
         for deployment in deployments { services.append(WorkerPoolService(pool: deployment.commands)) }
         group = ServiceGroup(

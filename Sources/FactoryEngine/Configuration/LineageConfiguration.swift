@@ -31,6 +31,14 @@ public struct LineageConfiguration: Sendable, CustomStringConvertible {
     public var httpURL: URL?
     /// LINEAGE_HTTP_TOKEN: sent as `Authorization: Bearer …` (a secret: never logged or shown).
     public var httpToken: String?
+    /// LINEAGE_HTTP_TIMEOUT: the longest one POST may take.
+    public var httpTimeout: Duration = .seconds(10)
+    /// LINEAGE_HTTP_BACKOFF and LINEAGE_HTTP_MAX_BACKOFF: the wait before an event the endpoint
+    /// did not take is posted again, doubling with each delivery up to the maximum.
+    public var httpBackoff: Duration = .seconds(1)
+    public var httpMaxBackoff: Duration = .seconds(60)
+    /// LINEAGE_HTTP_WORKERS: events posted at once by one replica.
+    public var httpWorkers = 4
     /// LINEAGE_HTTP_CONSUMER: the forwarders' durable consumer, shared by every replica.
     public var forwarderConsumer = "factory-lineage-forwarder"
     /// LINEAGE_DEADLETTER_SUBJECT: events the endpoint refused for good (a 4xx other than 408
@@ -72,6 +80,10 @@ public struct LineageConfiguration: Sendable, CustomStringConvertible {
         if httpToken != nil, httpURL == nil {
             throw ConfigurationError(variable: "LINEAGE_HTTP_URL", value: nil, expected: "an endpoint URL, because LINEAGE_HTTP_TOKEN is set")
         }
+        httpTimeout = try reader.duration("LINEAGE_HTTP_TIMEOUT", default: httpTimeout, minimum: .milliseconds(100))
+        httpBackoff = try reader.duration("LINEAGE_HTTP_BACKOFF", default: httpBackoff, minimum: .milliseconds(10))
+        httpMaxBackoff = try reader.duration("LINEAGE_HTTP_MAX_BACKOFF", default: httpMaxBackoff, minimum: httpBackoff)
+        httpWorkers = try reader.integer("LINEAGE_HTTP_WORKERS", default: httpWorkers, range: 1...64)
         forwarderConsumer = reader.string("LINEAGE_HTTP_CONSUMER", default: forwarderConsumer)
         try OperatorConfiguration.check("LINEAGE_HTTP_CONSUMER", forwarderConsumer) { try NATSNames.validateConsumerName($0, operation: "configure") }
         deadLetterSubject = reader.string("LINEAGE_DEADLETTER_SUBJECT", default: deadLetterSubject)

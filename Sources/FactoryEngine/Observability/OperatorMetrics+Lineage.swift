@@ -10,4 +10,9 @@ extension OperatorMetrics {
     static func lineageFailed(type: String) {
         Counter(label: "factory_lineage_publish_failures_total", dimensions: [("type", type)]).increment()
     }
+
+    /// What the forwarder did with one delivery: delivered, retry, error (no answer), deadlettered.
+    static func lineageForwarded(outcome: String) {
+        Counter(label: "factory_lineage_forwarded_total", dimensions: [("outcome", outcome)]).increment()
+    }
 }
