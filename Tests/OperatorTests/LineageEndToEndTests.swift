@@ -5,6 +5,8 @@ import JSONSchema
 import Lineage
 import LineageTestKit
 import NATSKit
+import NATSTestKit
+import SimulatorKit
 @testable import FactoryEngine
 import FactoryState
 import Testing
@@ -91,6 +93,72 @@ struct LineageEndToEndTests {
         }
     }
 
+    @Test("the forwarder on two replicas against an endpoint failing every third request: every event arrives exactly once; factoryctl lineage shows the datasets and columns")
+    func forwarder() async throws {
+        let receiver = LineageReceiver(failEvery: 3, token: "lineage-token-7f3a")
+        let url = try await receiver.start()
+        let environment = ["LINEAGE_HTTP_URL": url, "LINEAGE_HTTP_TOKEN": "lineage-token-7f3a", "LINEAGE_HTTP_BACKOFF": "50ms", "LINEAGE_HTTP_MAX_BACKOFF": "400ms"]
+        try await withOperator(replicas: 2, environment: environment) { harness in
+            for index in 0..<4 {
+                try await harness.publish(.apply(try Self.seedWithMappings(name: "fwd-\(index)", modelSlug: "model-fwd-\(index)", syncSlug: "sync-fwd-\(index)"), workspace: workspace))
+            }
+            for index in 0..<4 { _ = try await harness.waitForStatus("fwd-\(index)") { $0.runtime == "succeeded" } }
+            let stored = try await harness.lineageEvents()
+            #expect(stored.count == 8)
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+            while receiver.snapshot.acceptedByIdentity.count < stored.count, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await Task.sleep(for: .seconds(1))  // anything late would show now
+            let state = receiver.snapshot
+            let identities = Set(stored.compactMap { event -> String? in
+                guard let run = event.json["run"]?["runId"]?.stringValue, let type = event.json["eventType"]?.stringValue else { return nil }
+                return "\(run)-\(type)"
+            })
+            #expect(Set(state.acceptedByIdentity.keys) == identities, "every stored event arrived")
+            #expect(state.acceptedByIdentity.values.allSatisfy { $0 == 1 }, "each exactly once: \(state.acceptedByIdentity)")
+            #expect(state.failed >= 2, "the endpoint failed some: \(state.failed) of \(state.requests)")
+            #expect(state.authorizations == ["Bearer lineage-token-7f3a"])
+            for event in state.accepted { #expect(OpenLineageValidator.shared.errors(encoded: event) == []) }
+
+            // factoryctl lineage: the table and the events as JSON.
+            let table = try await harness.factoryctl(["lineage", "fwd-0", "-w", "public"])
+            #expect(table.status == 0, "\(table.output)")
+            for expected in ["hightouch.fwd-0 (HIGHTOUCH SYNC)", "Upstream:", "factory://hightouch/23474  model-fwd-0  columns: city_id, city_name",
+                             "Downstream:", "factory://hightouch/destinations/80565  sync-fwd-0", "sync-fwd-0.Id <- model-fwd-0.city_id (DIRECT/IDENTITY)", "START", "COMPLETE"] {
+                #expect(table.output.contains(expected), "factoryctl lineage shows no \(expected):\n\(table.output)")
+            }
+            let json = try await harness.factoryctl(["lineage", "fwd-1", "-w", "public", "-o", "json"])
+            #expect(json.status == 0, "\(json.output)")
+            let events = try JSONValue(parsing: Array(json.output.utf8))
+            #expect(events.arrayValue?.map { $0["eventType"]?.stringValue ?? "" } == ["START", "COMPLETE"])
+            #expect(events.arrayValue?.allSatisfy { $0["job"]?["name"] == "hightouch.fwd-1" } == true)
+            let missing = try await harness.factoryctl(["lineage", "never-ran", "-w", "public"])
+            #expect(missing.status == 1 && missing.output.contains("no lineage events of public/never-ran"), "\(missing.output)")
+        }
+        await receiver.stop()
+    }
+
+    @Test("an unreachable endpoint never delays commands: runs end as fast as without it, events are in the stream")
+    func unreachableEndpoint() async throws {
+        let closed = LineageReceiver()
+        let url = try await closed.start()
+        await closed.stop()
+        try await withOperator(environment: ["LINEAGE_HTTP_URL": url, "LINEAGE_HTTP_BACKOFF": "50ms"]) { harness in
+            let started = ContinuousClock.now
+            try await harness.publish(.apply(try Self.seedWithMappings(), workspace: workspace))
+            _ = try await harness.waitForStatus("pipeline-01") { $0.runtime == "succeeded" }
+            #expect(ContinuousClock.now - started < .seconds(8), "a 600 ms run took \(ContinuousClock.now - started)")
+            try await harness.publish(.run(ResourceReference(name: try ResourceName("pipeline-01")), workspace: workspace), messageID: "run-while-down")
+            _ = try await harness.waitForStatus("pipeline-01") { $0.lastRun?.key == "run-while-down" && $0.runtime == "succeeded" }
+            #expect(ContinuousClock.now - started < .seconds(15))
+            #expect(try await harness.waitForLineage(job: "hightouch.pipeline-01", count: 4).map(\.eventType) == ["START", "COMPLETE", "START", "COMPLETE"])
+            // Nothing is dead-lettered: an endpoint that is down is retried, not refused.
+            let info = try await harness.jetStream.streamInfo("factory-lineage-deadletter")
+            #expect(info.state.messages == 0)
+        }
+    }
+
     @Test("lineage off: no stream, runs as before")
     func off() async throws {
         try await withOperator(environment: ["LINEAGE_ENABLED": "false"]) { harness in
@@ -134,5 +202,22 @@ extension DeploymentHarness {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw HarnessTimeout(description: "\(count) lineage events of \(job) did not arrive; got \(last.map(\.eventType))")
+    }
+}
+
+extension OperatorHarness {
+    /// Runs the built `factoryctl` against this harness's server; its exit status and output.
+    func factoryctl(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: OperatorProcess.binary("factoryctl"))
+        process.arguments = arguments + ["-s", server.url]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        // Read before waiting: a full pipe would block the child.
+        let data = try await Task.detached { try output.fileHandleForReading.readToEnd() ?? Data() }.value
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
