@@ -21,7 +21,8 @@ struct LineageModelTests {
         #expect(["8", "9", "a", "b"].contains(characters[19]), "variant 10: \(id)")
         #expect(id == id.lowercased())
         // A fixed vector, so a change of derivation is noticed (ids already emitted would change).
-        #expect(LineageRunID.make(commandID: "") == LineageRunID.make(commandID: ""))
+        // (SHA-256 of "factory-operator/openlineage/run/cmd-1", first 16 bytes, version and variant set.)
+        #expect(LineageRunID.make(commandID: "cmd-1") == "0da15b44-190f-831f-a8f0-9680a0bbcfae")
     }
 
     @Test("a START event: producer, schemaURL, job namespace and name, the jobType and nominalTime facets with _producer and _schemaURL; valid")
