@@ -6,6 +6,8 @@ import Testing
 import VendorHTTP
 
 @testable import CensusDriver
+@testable import DBTCloudDriver
+import FactoryState
 @testable import FivetranDriver
 
 /// The datasets of Fivetran and Census runs; every event built from them valid against the
@@ -71,5 +73,27 @@ struct VendorLineageTests {
         #expect(old.inputs.map(\.name) == ["sync-61-source"] && old.outputs.map(\.name) == ["sync-61-destination"])
         #expect(old.inputs[0].namespace == "factory://census/sync-61")
         Self.valid(old, type: "census")
+    }
+
+    @Test("dbt Cloud: the models a run built (run_results.json, status success) as outputs; START names none; unreadable results are the job only")
+    func dbtCloud() throws {
+        let results: VendorJSON = [
+            "results": [
+                ["unique_id": "model.analytics.stg_orders", "status": "success", "relation_name": "\"analytics\".\"prod\".\"stg_orders\""],
+                ["unique_id": "model.analytics.orders", "status": "success", "relation_name": "`analytics`.`prod`.`orders`"],
+                ["unique_id": "model.analytics.revenue", "status": "error", "relation_name": "\"analytics\".\"prod\".\"revenue\""],
+                ["unique_id": "test.analytics.not_null", "status": "success"],
+                ["unique_id": "model.analytics.bare", "status": "success"],
+            ]
+        ]
+        let models = DBTCloudDriver.models(inRunResults: results)
+        #expect(models == ["analytics.prod.stg_orders", "analytics.prod.orders", "bare"])
+        #expect(DBTCloudDriver.models(inRunResults: ["nothing": 1]).isEmpty)
+        #expect(DBTCloudDriver.models(inRunResults: "not an object").isEmpty)
+        let spec = DBTCloudDriver.Spec(accountID: 1, jobID: 7)
+        let datasets = DBTCloudDriver.datasets(models: models, objects: nil, spec: spec)
+        #expect(datasets.inputs.isEmpty && datasets.outputs.map(\.name) == models)
+        #expect(datasets.outputs[0].namespace == "factory://dbtcloud/job-7")
+        Self.valid(datasets, type: "dbtcloud")
     }
 }

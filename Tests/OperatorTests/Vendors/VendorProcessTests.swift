@@ -86,6 +86,10 @@ struct VendorProcessTests {
                 let events = try await stack.waitForLineage(job: "\(vendor.type).\(name)", count: 2, timeout: .seconds(30))
                 #expect(events.map(\.eventType) == ["START", end], "\(vendor.type) \(name) lineage: \(events.map(\.eventType))")
                 #expect(Set(events.compactMap { $0.json["run"]?["runId"]?.stringValue }).count == 1, "\(vendor.type) \(name): one run id")
+                if vendor.type == "dbtcloud", end == "COMPLETE" {
+                    // The models the run built, from its run_results.json.
+                    #expect(events.last?.json["outputs"]?.arrayValue?.isEmpty == false, "dbt Cloud ok: no models in \(events.last?.json["outputs"] ?? .null)")
+                }
                 if end == "FAIL" {
                     #expect(events.last?.json["run"]?["facets"]?["errorMessage"]?["message"]?.stringValue?.isEmpty == false, "\(vendor.type) \(name): no errorMessage")
                 }
