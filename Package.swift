@@ -224,6 +224,16 @@ let package = Package(
             name: "FactoryState",
             dependencies: ["FactoryModel", "JSONSchema"]
         ),
+        // OpenLineage run events (issue 16): the model, pure; and the official schemas for tests.
+        .target(
+            name: "Lineage",
+            dependencies: ["FactoryModel", "FactoryState", "JSONSchema"]
+        ),
+        .target(
+            name: "LineageTestKit",
+            dependencies: ["Lineage", "JSONSchema"],
+            resources: [.copy("Resources")]
+        ),
 
         // MARK: - The engine and its drivers
         .target(
@@ -232,10 +242,13 @@ let package = Package(
                 "NATSKit",
                 "FactoryModel",
                 "FactoryState",
+                "Lineage",
                 "JSONSchema",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // The lineage forwarder's POSTs (docs/lineage.md).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .target(
@@ -249,6 +262,7 @@ let package = Package(
                 "FactoryModel",
                 "FactoryState",
                 "JSONSchema",
+                "Lineage",
                 "DBTCloud",
                 "VendorHTTP",
                 .product(name: "Logging", package: "swift-log"),
@@ -258,6 +272,7 @@ let package = Package(
             name: "HightouchDriver",
             dependencies: [
                 "FactoryEngine",
+                "Lineage",
                 "FactoryModel",
                 "FactoryState",
                 "JSONSchema",
@@ -287,6 +302,7 @@ let package = Package(
                 "FactoryModel",
                 "FactoryState",
                 "JSONSchema",
+                "Lineage",
                 "Fivetran",
                 "VendorHTTP",
                 .product(name: "Logging", package: "swift-log"),
@@ -300,6 +316,7 @@ let package = Package(
                 "FactoryModel",
                 "FactoryState",
                 "JSONSchema",
+                "Lineage",
                 "Census",
                 "VendorHTTP",
                 .product(name: "Logging", package: "swift-log"),
@@ -577,6 +594,28 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "LineageTests",
+            dependencies: [
+                "Lineage",
+                "LineageTestKit",
+                "JSONSchema",
+                "FactoryEngine",
+                "FactoryEngineTestKit",
+                "FactoryState",
+                "FactoryModel",
+                "HightouchDriver",
+                "Hightouch",
+                "HightouchSimulator",
+                "FivetranDriver",
+                "CensusDriver",
+                "DBTCloudDriver",
+                "VendorHTTP",
+                "SimulatorKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "PipelineTests",
             dependencies: ["Pipelines", "FactoryModel", "JSONSchema"]
         ),
@@ -600,6 +639,8 @@ let package = Package(
                 "SimulatorKit",
                 "SimulatedVendors",
                 "FivetranSimulator",
+                "Lineage",
+                "LineageTestKit",
                 .product(name: "Logging", package: "swift-log"),
             ],
             // Run by the interoperability tests with the project's Python environment.

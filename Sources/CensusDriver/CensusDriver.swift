@@ -39,13 +39,25 @@ public struct CensusDriver: ResourceDriver {
         public var operation: String?
         public var sourceConnectionID: String?
         public var destinationConnectionID: String?
+        /// What the sync reads, writes and maps, as Census gave them: for its lineage events
+        /// (docs/lineage.md). Absent from objects recorded before lineage (the events then name
+        /// the sync instead, until the next apply records them).
+        public var sourceObject: VendorJSON?
+        public var destinationObject: VendorJSON?
+        public var mappings: VendorJSON?
 
-        public init(syncID: String, label: String? = nil, operation: String? = nil, sourceConnectionID: String? = nil, destinationConnectionID: String? = nil) {
+        public init(
+            syncID: String, label: String? = nil, operation: String? = nil, sourceConnectionID: String? = nil, destinationConnectionID: String? = nil,
+            sourceObject: VendorJSON? = nil, destinationObject: VendorJSON? = nil, mappings: VendorJSON? = nil
+        ) {
             self.syncID = syncID
             self.label = label
             self.operation = operation
             self.sourceConnectionID = sourceConnectionID
             self.destinationConnectionID = destinationConnectionID
+            self.sourceObject = sourceObject
+            self.destinationObject = destinationObject
+            self.mappings = mappings
         }
     }
 
@@ -92,7 +104,8 @@ public struct CensusDriver: ResourceDriver {
             let sync = try await client.sync(id: spec.syncID)
             return Objects(
                 syncID: sync.id.rawValue, label: sync.label, operation: sync.operation,
-                sourceConnectionID: sync.sourceConnectionID?.rawValue, destinationConnectionID: sync.destinationConnectionID?.rawValue
+                sourceConnectionID: sync.sourceConnectionID?.rawValue, destinationConnectionID: sync.destinationConnectionID?.rawValue,
+                sourceObject: sync.sourceAttributes?.object, destinationObject: sync.destinationAttributes?.object, mappings: sync.mappings
             )
         } catch {
             throw Self.classify(error, doing: "look up sync \(spec.syncID)", syncID: spec.syncID.rawValue)

@@ -214,7 +214,15 @@ public struct DBTCloudDriver: ResourceDriver {
 
     public func observe(_ run: RunReference, objects: Objects) async throws(VendorFailure) -> RunObservation? {
         do {
-            return Self.observation(try await client.run(account: run.accountID, id: run.runID, including: [.runSteps]))
+            let found = try await client.run(account: run.accountID, id: run.runID, including: [.runSteps])
+            var observation = Self.observation(found)
+            if observation.phase.isFinished, found.artifactsSaved == true, let models = await builtModels(run) {
+                // The models the run built, for its lineage (DBTCloudDriver+Lineage).
+                var details = observation.details?.objectValue ?? [:]
+                details[Self.modelsKey] = .array(models.map { .string($0) })
+                observation.details = .object(details)
+            }
+            return observation
         } catch let error as VendorError where error.code == .notFound {
             return nil
         } catch {

@@ -23,6 +23,7 @@ struct FactoryCTL: AsyncParsableCommand {
             RunCommand.self,
             CancelCommand.self,
             WatchCommand.self,
+            LineageCommand.self,
             ValidateCommand.self,
             DevCommand.self,
             SimCommand.self,

@@ -1,6 +1,7 @@
 import FactoryModel
 import FactoryState
 import Foundation
+import Lineage
 import Logging
 import NATSKit
 import ServiceLifecycle
@@ -103,6 +104,13 @@ public final class OperatorRuntime: Service, Sendable {
             let buckets = try await retryingStartup("provision streams and buckets", logger: logger) {
                 try await jetStream.provision(topology)
             }
+            let lineageTopology = configuration.lineage.topology(
+                storage: configuration.messageDurability ? .file : .memory, replicas: configuration.jetStreamReplicas, ackWait: configuration.ackWait)
+            if !lineageTopology.streams.isEmpty {
+                _ = try await retryingStartup("provision the lineage stream", logger: logger) {
+                    try await jetStream.provision(lineageTopology)
+                }
+            }
             guard let electionBucket = buckets[configuration.electionBucket] else {
                 throw ConfigurationError(variable: "OPERATOR_ELECTION_BUCKET", value: configuration.electionBucket, expected: "a bucket the operator can create")
             }
@@ -130,10 +138,33 @@ public final class OperatorRuntime: Service, Sendable {
                     "drivers": "\(drivers.map { "\($0.type) on \($0.names.commandSubject): \($0.driver.summary)" }.joined(separator: "; "))",
                 ]
             )
-            return OperatorRuntime(configuration: configuration, connection: connection, jetStream: jetStream, election: election, deployments: deployments, logger: logger)
+            let forwarder = try await makeLineageForwarder(configuration: configuration, jetStream: jetStream, logger: logger)
+            return OperatorRuntime(
+                configuration: configuration, connection: connection, jetStream: jetStream, election: election, deployments: deployments,
+                lineageForwarder: forwarder, logger: logger)
         } catch {
             await connection.close()
             throw error
+        }
+    }
+
+    /// The lineage forwarder's worker pool (docs/lineage.md), when `LINEAGE_HTTP_URL` is set: its
+    /// own pool on the shared durable consumer, so the endpoint never holds a command worker.
+    private static func makeLineageForwarder(configuration: OperatorConfiguration, jetStream: JetStreamContext, logger: Logger) async throws -> MessageWorkerPool? {
+        let lineage = configuration.lineage
+        guard lineage.enabled, let url = lineage.httpURL else { return nil }
+        let consumer = try await retryingStartup("bind the lineage forwarder's consumer", logger: logger) {
+            try await jetStream.pullConsumer(stream: lineage.stream, consumer: lineage.forwarderConsumer)
+        }
+        let endpoint = HTTPLineageEndpoint(url: url, token: lineage.httpToken)
+        let forwarder = LineageForwarder(
+            endpoint: endpoint, deadLetters: JetStreamLineageDeadLetters(jetStream: jetStream, subject: lineage.deadLetterSubject),
+            requestTimeout: lineage.httpTimeout, baseBackoff: lineage.httpBackoff, maxBackoff: lineage.httpMaxBackoff, logger: logger)
+        return MessageWorkerPool(
+            name: "lineage-forwarder", consumer: consumer, workers: lineage.httpWorkers, ackWait: configuration.ackWait, synchronousAcks: false,
+            shutdownGrace: .seconds(2), logger: logger
+        ) { message in
+            await forwarder.handle(message)
         }
     }
 
@@ -145,6 +176,13 @@ public final class OperatorRuntime: Service, Sendable {
         if registry.types.count > 1 { logger[metadataKey: "type"] = "\(hosted.type)" }
         let names = hosted.names
         let store = StateStore(bucket: bucket)
+        let lineage = configuration.lineage.enabled
+            ? LineageEmitter(
+                publisher: JetStreamLineagePublisher(jetStream: jetStream, subject: configuration.lineage.subject), store: store, driver: hosted.driver,
+                settings: LineageSettings(
+                    producer: configuration.lineage.producer, maxEventBytes: configuration.lineage.maxEventBytes, publishTimeout: configuration.lineage.publishTimeout),
+                logger: logger)
+            : nil
         let processor = CommandProcessor(
             store: store,
             driver: hosted.driver,
@@ -157,7 +195,8 @@ public final class OperatorRuntime: Service, Sendable {
                 maxAttempts: configuration.maxAttempts
             ),
             logger: logger,
-            otherSubjects: otherSubjects
+            otherSubjects: otherSubjects,
+            lineage: lineage
         )
         let commandConsumer = try await retryingStartup("bind the command consumer of \(hosted.type)", logger: logger) {
             try await jetStream.pullConsumer(stream: names.commandStream, consumer: names.commandConsumer)
@@ -192,7 +231,7 @@ public final class OperatorRuntime: Service, Sendable {
             )
             return result.disposition
         }
-        let follower = RunFollower(store: store, driver: hosted.driver, reconcileInterval: configuration.reconcileInterval, logger: logger)
+        let follower = RunFollower(store: store, driver: hosted.driver, reconcileInterval: configuration.reconcileInterval, logger: logger, lineage: lineage)
         let followers = MessageWorkerPool(
             name: "followers", consumer: followUpConsumer, workers: max(4, configuration.maxWorkers), ackWait: configuration.ackWait,
             synchronousAcks: configuration.messageDurability, logger: logger
@@ -215,7 +254,7 @@ public final class OperatorRuntime: Service, Sendable {
 
     private init(
         configuration: OperatorConfiguration, connection: NATSConnection, jetStream: JetStreamContext, election: LeaderElection,
-        deployments: [Deployment], logger: Logger
+        deployments: [Deployment], lineageForwarder: MessageWorkerPool?, logger: Logger
     ) {
         self.configuration = configuration
         self.connection = connection
@@ -233,6 +272,8 @@ public final class OperatorRuntime: Service, Sendable {
             services.append(DriftCheckService(checks: deployments.map { DriftCheck(deployment: $0, logger: logger) }, election: election, interval: configuration.driftCheckInterval))
         }
         services.append(GaugeService(jetStream: jetStream, streams: deployments.map(\.names.followUpStream)))
+        // Before the command workers, so it stops after them: it holds no command.
+        if let lineageForwarder { services.append(WorkerPoolService(pool: lineageForwarder)) }
         for deployment in deployments { services.append(WorkerPoolService(pool: deployment.followers)) }
         for deployment in deployments { services.append(WorkerPoolService(pool: deployment.commands)) }
         group = ServiceGroup(

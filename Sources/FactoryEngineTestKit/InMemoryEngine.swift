@@ -37,18 +37,19 @@ public final class InMemoryEngine: Sendable {
 
     /// A replica's processor.
     public func processor(
-        instance: String = "replica-a", takeoverAfter: Duration = .seconds(15), maxAttempts: Int = 5, logger: Logger = InMemoryEngine.quietLogger
+        instance: String = "replica-a", takeoverAfter: Duration = .seconds(15), maxAttempts: Int = 5, logger: Logger = InMemoryEngine.quietLogger,
+        lineage: LineageEmitter? = nil
     ) -> CommandProcessor {
         CommandProcessor(
             store: store, driver: driver, validator: CommandValidator(registry: registry), deadLetters: deadLetters, followUps: followUps,
             settings: CommandProcessor.Settings(instanceID: instance, takeoverAfter: takeoverAfter, maxAttempts: maxAttempts, clockSkewMargin: .seconds(5)),
-            logger: logger
+            logger: logger, lineage: lineage
         )
     }
 
     /// A replica's run follower.
-    public func follower(reconcileInterval: Duration = .milliseconds(100), logger: Logger = InMemoryEngine.quietLogger) -> RunFollower {
-        RunFollower(store: store, driver: driver, reconcileInterval: reconcileInterval, logger: logger)
+    public func follower(reconcileInterval: Duration = .milliseconds(100), logger: Logger = InMemoryEngine.quietLogger, lineage: LineageEmitter? = nil) -> RunFollower {
+        RunFollower(store: store, driver: driver, reconcileInterval: reconcileInterval, logger: logger, lineage: lineage)
     }
 
     /// A delivery of `envelope` as published (stream sequences grow with every new one; give

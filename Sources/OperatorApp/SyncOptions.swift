@@ -47,6 +47,15 @@ public enum OperatorHelp {
               OPERATOR_MAX_COMMAND_BYTES=1048576   larger commands are refused
               OPERATOR_ELECTION_BUCKET=\(program.defaults.electionBucket)
 
+            OpenLineage events of every run (docs/lineage.md):
+              LINEAGE_ENABLED=true                 publish START, COMPLETE, FAIL, ABORT per run
+              LINEAGE_SUBJECT=factory.lineage      where; LINEAGE_STREAM=factory-lineage keeps them
+              LINEAGE_MAX_AGE=168h, LINEAGE_MAX_BYTES=1073741824, LINEAGE_DUPLICATE_WINDOW=1h
+              LINEAGE_MAX_EVENT_BYTES=262144       larger events are trimmed, never dropped
+              LINEAGE_PUBLISH_TIMEOUT=2s           a slower publish is left to the next look
+              LINEAGE_HTTP_URL, LINEAGE_HTTP_TOKEN forward every event to an OpenLineage endpoint
+              LINEAGE_HTTP_TIMEOUT=10s, LINEAGE_HTTP_BACKOFF=1s, LINEAGE_HTTP_MAX_BACKOFF=1m, LINEAGE_HTTP_WORKERS=4
+
 
             """
         switch program.hosting {

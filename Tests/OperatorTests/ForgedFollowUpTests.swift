@@ -49,7 +49,15 @@ struct ForgedFollowUpTests {
             let victim = try await harness.waitForStatus("victim") { $0.runtime == "succeeded" }
             let donor = try await harness.waitForStatus("donor") { $0.runtime == "succeeded" }
             let key = StateStore.statusKey(workspace: "public", name: "victim")
-            let before = try #require(try await harness.store.read(StatusRecord.self, key: key))
+            // The last write of an ended run marks its lineage events published, just after the
+            // status write that made it succeed: the status is settled once that is in.
+            var before = try #require(try await harness.store.read(StatusRecord.self, key: key))
+            let settled = ContinuousClock.now.advanced(by: .seconds(10))
+            while before.document.lastRun?.lineagePublished != ["START", "COMPLETE"], ContinuousClock.now < settled {
+                try await Task.sleep(for: .milliseconds(50))
+                before = try #require(try await harness.store.read(StatusRecord.self, key: key))
+            }
+            #expect(before.document.lastRun?.lineagePublished == ["START", "COMPLETE"])
 
             let syncID = try #require(donor.vendorValue("syncID"))
             let runID = try #require(donor.lastRun?.id)

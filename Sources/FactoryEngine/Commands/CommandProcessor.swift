@@ -2,6 +2,7 @@ import FactoryModel
 import FactoryState
 import Foundation
 import JSONSchema
+import Lineage
 import Logging
 import Synchronization
 
@@ -49,6 +50,9 @@ public final class CommandProcessor: Sendable {
     /// The command subjects of the other types this process hosts, to say where a command of
     /// another type belongs.
     let otherSubjects: [String: String]
+    /// Publishes each run's lineage events after the status write that records the transition
+    /// (nil: no lineage).
+    let lineage: LineageEmitter?
     /// Commands this replica is handling right now. A second delivery of one of them (a NATS
     /// server that lost its consumer state redelivers a message its holder is still working on)
     /// must not resume it beside the first: both could trigger.
@@ -56,7 +60,8 @@ public final class CommandProcessor: Sendable {
 
     public init(
         store: StateStore, driver: AnyResourceDriver, validator: CommandValidator, deadLetters: any DeadLetterRecorder,
-        followUps: any FollowUpPublisher, settings: Settings, logger: Logger, otherSubjects: [String: String] = [:]
+        followUps: any FollowUpPublisher, settings: Settings, logger: Logger, otherSubjects: [String: String] = [:],
+        lineage: LineageEmitter? = nil
     ) {
         self.store = store
         self.driver = driver
@@ -68,6 +73,7 @@ public final class CommandProcessor: Sendable {
         self.settings = settings
         self.logger = logger
         self.otherSubjects = otherSubjects
+        self.lineage = lineage
     }
 
     /// The resource type served.
@@ -263,13 +269,18 @@ public final class CommandProcessor: Sendable {
     ) async throws -> CommandResult {
         let run = try await triggerOnce(target, entity, spec: spec, objects: objects, status: status?.document)
         let generation = entity.document.generation
-        try await writeStatus(target, startingWith: status) { status in
+        let written = try await writeStatus(target, startingWith: status) { status in
             status.objects = objects
             status.phase = .active
             status.observedGeneration = generation
             status.lastError = nil
             status.deletedAt = nil
             status.start(run)
+        }
+        if let lineage {
+            // The run as recorded, with its outbox (a resumed command finds what was published).
+            let specJSON = spec.json
+            await lineage.flush(workspace: target.workspace, name: target.name, run: written.run(key: run.key) ?? run, objects: objects, spec: { specJSON })
         }
         if run.isFinished {
             OperatorMetrics.runFinished(status: run.phase.rawValue)
@@ -330,12 +341,15 @@ public final class CommandProcessor: Sendable {
         if let observation = try? await driver.observe(run, objects: objects, spec: spec) {
             let key = run.key
             let now = Date()
-            try await store.modify(StatusRecord.self, key: target.statusKey) { current in
+            let written = try await store.modify(StatusRecord.self, key: target.statusKey) { current in
                 guard var status = current, var recorded = status.run(key: key) else { return nil }
                 recorded.apply(observation, at: now)
                 status.record(recorded)
                 status.updatedAt = now
                 return status
+            }
+            if let lineage, let recorded = written?.document.run(key: key) {
+                await lineage.flush(workspace: target.workspace, name: target.name, run: recorded, objects: objects, spec: { try? await spec() })
             }
         }
         try await release(target, claimed)
@@ -474,7 +488,8 @@ public final class CommandProcessor: Sendable {
 
     /// Writes the status with compare-and-set from the version read earlier; on a lost race
     /// (a follower recorded a look meanwhile) reads again and reapplies `change`.
-    private func writeStatus(_ target: Target, startingWith read: Versioned<StatusRecord>?, _ change: @escaping (inout StatusRecord) -> Void) async throws {
+    @discardableResult
+    private func writeStatus(_ target: Target, startingWith read: Versioned<StatusRecord>?, _ change: @escaping (inout StatusRecord) -> Void) async throws -> StatusRecord {
         var status = read?.document ?? target.newStatus()
         change(&status)
         status.updatedAt = Date()
@@ -485,8 +500,9 @@ public final class CommandProcessor: Sendable {
             written = try await store.create(status, key: target.statusKey)
         }
         if written == nil {
-            _ = try await updateStatus(target, change)
+            return try await updateStatus(target, change).document
         }
+        return status
     }
 
     private func updateStatus(_ target: Target, _ change: @escaping (inout StatusRecord) -> Void) async throws -> Versioned<StatusRecord> {

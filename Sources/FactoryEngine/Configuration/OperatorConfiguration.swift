@@ -86,6 +86,8 @@ public struct OperatorConfiguration: Sendable {
     public var maxAttempts = 50
     /// NATS_JETSTREAM_REPLICAS: replicas of the streams and buckets it provisions (3 in a cluster).
     public var jetStreamReplicas = 1
+    /// LINEAGE_…: OpenLineage events of every run (docs/lineage.md).
+    public var lineage = LineageConfiguration()
     public init(defaults: Defaults = .factoryOperator) {
         electionClusterName = defaults.electionClusterName
         electionBucket = defaults.electionBucket
@@ -127,6 +129,7 @@ public struct OperatorConfiguration: Sendable {
         maxCommandBytes = try reader.integer("OPERATOR_MAX_COMMAND_BYTES", default: maxCommandBytes, range: 1024...(64 << 20))
         maxAttempts = try reader.integer("OPERATOR_MAX_ATTEMPTS", default: maxAttempts, range: 1...10_000)
         jetStreamReplicas = try reader.integer("NATS_JETSTREAM_REPLICAS", default: jetStreamReplicas, range: 1...5)
+        lineage = try LineageConfiguration(environment: environment)
     }
 
     // MARK: - Private
@@ -230,6 +233,7 @@ extension OperatorConfiguration: CustomStringConvertible {
             "durable \(messageDurability)",
             "\(nats)",
             "instance \(instanceID)",
+            "\(lineage)",
         ].joined(separator: ", ")
     }
 }

@@ -2,6 +2,7 @@ import FactoryModel
 import FactoryState
 import Foundation
 import JSONSchema
+import Lineage
 
 /// A driver as the engine holds it: every associated value as the JSON it is stored as. The
 /// engine's registry keeps drivers of different types side by side through this box; decoding the
@@ -85,6 +86,15 @@ public struct AnyResourceDriver: Sendable, StatusDetailRows {
 
     public func objectRows(_ objects: JSONValue) -> [DetailRow] { box.objectRows(objects) }
     public func runRows(_ run: RunRecord) -> [DetailRow] { box.runRows(run) }
+
+    public var lineageIntegration: String { box.lineageIntegration }
+    public var lineageJobType: String { box.lineageJobType }
+
+    /// The driver's datasets for a run, from the spec and objects as stored; nil (job only)
+    /// where the driver gives none or the stored spec is no longer one it reads.
+    public func lineage(spec: JSONValue, objects: JSONValue?, run: RunRecord) -> LineageDatasets? {
+        box.lineage(spec: spec, objects: objects, run: run)
+    }
 }
 
 private protocol ErasedDriver: Sendable {
@@ -103,6 +113,9 @@ private protocol ErasedDriver: Sendable {
     func drift(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> [DriftFinding]
     func objectRows(_ objects: JSONValue) -> [DetailRow]
     func runRows(_ run: RunRecord) -> [DetailRow]
+    var lineageIntegration: String { get }
+    var lineageJobType: String { get }
+    func lineage(spec: JSONValue, objects: JSONValue?, run: RunRecord) -> LineageDatasets?
 }
 
 private struct DriverBox<Driver: ResourceDriver>: ErasedDriver {
@@ -179,6 +192,17 @@ private struct DriverBox<Driver: ResourceDriver>: ErasedDriver {
     }
 
     func runRows(_ run: RunRecord) -> [DetailRow] { driver.runRows(run) }
+
+    var lineageIntegration: String { driver.lineageIntegration }
+    var lineageJobType: String { driver.lineageJobType }
+
+    func lineage(spec: JSONValue, objects: JSONValue?, run: RunRecord) -> LineageDatasets? {
+        guard let decoded = try? driver.decodeSpec(spec) else {
+            return LineageDatasets(warnings: ["the resource's spec is not one the \(type) driver reads any more; lineage of the job only"])
+        }
+        let typedObjects = objects.flatMap { try? Driver.Objects(driverJSON: $0) }
+        return driver.lineage(decoded, objects: typedObjects, run: run)
+    }
 
     /// The run's stored reference; a run recorded by state version 1 has only the vendor's id.
     private func reference(_ run: RunRecord, objects: Driver.Objects, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure) -> Driver.RunReference {

@@ -2,6 +2,7 @@ import FactoryModel
 import FactoryState
 import Foundation
 import JSONSchema
+import Lineage
 
 /// What the engine needs from a vendor, for one resource type: the seam where Hightouch,
 /// Fivetran, dbt Cloud, Census and HTTP tasks plug in. The engine knows no vendor; a driver knows
@@ -92,6 +93,17 @@ public protocol ResourceDriver: Sendable {
     /// The resource's detail, as labelled rows: the vendor objects, and a run's own fields.
     func objectRows(_ objects: Objects) -> [DetailRow]
     func runRows(_ run: RunRecord) -> [DetailRow]
+
+    /// The `jobType` facet of the type's lineage events: the integration (default: the type in
+    /// capitals) and the type's kind of job (default `RUN`; Hightouch: `SYNC`).
+    var lineageIntegration: String { get }
+    var lineageJobType: String { get }
+
+    /// What a run reads and writes, for its OpenLineage events (docs/lineage.md): inputs,
+    /// outputs and column lineage from the spec, the objects and the run; nil for events of the
+    /// job only (the default). Never fails: what cannot be read is left out and said in the
+    /// result's `warnings`, which the engine logs.
+    func lineage(_ spec: Spec, objects: Objects?, run: RunRecord) -> LineageDatasets?
 }
 
 extension ResourceDriver where Baseline == NoBaseline {

@@ -2,6 +2,7 @@ import FactoryModel
 import FactoryState
 import Foundation
 import JSONSchema
+import Lineage
 import Logging
 import NATSKit
 
@@ -13,12 +14,40 @@ public struct RunFollower: Sendable {
     let driver: AnyResourceDriver
     let reconcileInterval: Duration
     let logger: Logger
+    /// Publishes each run's lineage events after the look that records a transition (nil: no
+    /// lineage).
+    let lineage: LineageEmitter?
 
-    public init(store: StateStore, driver: AnyResourceDriver, reconcileInterval: Duration, logger: Logger) {
+    /// Deliveries of the follow-up of an ended run whose lineage events cannot be published
+    /// before it is acknowledged anyway (the run's outbox keeps them for any later look).
+    static let lineageRetries = 30
+
+    public init(store: StateStore, driver: AnyResourceDriver, reconcileInterval: Duration, logger: Logger, lineage: LineageEmitter? = nil) {
         self.store = store
         self.driver = driver
         self.reconcileInterval = reconcileInterval
         self.logger = logger
+        self.lineage = lineage
+    }
+
+    /// Publishes the run's recorded-but-unmarked lineage events; true when none is left.
+    @discardableResult
+    private func flushLineage(_ followUp: FollowUp, run: RunRecord, objects: JSONValue?) async -> Bool {
+        guard let lineage else { return true }
+        let store = self.store
+        let entityKey = StateStore.entityKey(workspace: followUp.workspace, name: followUp.name)
+        return await lineage.flush(workspace: followUp.workspace, name: followUp.name, run: run, objects: objects) {
+            try? await store.read(EntityRecord.self, key: entityKey)?.document.spec
+        }
+    }
+
+    /// An ended run's follow-up: acknowledged once its lineage events are out, else looked at
+    /// again later (a bounded number of times).
+    private func endedDisposition(published: Bool, deliveryCount: Int, label: String) -> CommandDisposition {
+        if published { return .ack }
+        if deliveryCount < Self.lineageRetries { return .nak(delay: reconcileInterval) }
+        logger.error("Gave up publishing a run's lineage events; they stay in its outbox", metadata: [LoggingKeys.resource: "\(label)"])
+        return .ack
     }
 
     public func handle(_ message: JetStreamMessage) async -> CommandDisposition {
@@ -59,7 +88,11 @@ public struct RunFollower: Sendable {
                 logger.warning("Dropped a follow-up of a run the resource does not know", metadata: [LoggingKeys.run: "\(followUp.runKey ?? followUp.vendorRunID ?? "?")", LoggingKeys.resource: "\(label)"])
                 return .ack
             }
-            if recorded.isFinished { return .ack }
+            if recorded.isFinished {
+                // Its end was recorded; its lineage may not have gone out (a crash, a failed publish).
+                let published = await flushLineage(followUp, run: recorded, objects: status.objects)
+                return endedDisposition(published: published, deliveryCount: deliveryCount, label: label)
+            }
             guard let objects = status.objects else {
                 logger.warning("Dropped a follow-up of a resource with nothing at the vendor", metadata: [LoggingKeys.resource: "\(label)"])
                 return .ack
@@ -94,14 +127,17 @@ public struct RunFollower: Sendable {
                 status.updatedAt = now
                 return status
             }
-            let finished = written?.document.run(key: runKey)?.isFinished ?? observation.phase.isFinished
+            let recordedNow = written?.document.run(key: runKey)
+            let finished = recordedNow?.isFinished ?? observation.phase.isFinished
+            var published = true
+            if let recordedNow { published = await flushLineage(followUp, run: recordedNow, objects: objects) }
             if finished {
                 OperatorMetrics.runFinished(status: observation.phase.rawValue)
                 logger.info(
                     "Run finished",
                     metadata: [LoggingKeys.run: "\(observation.vendorRunID ?? recorded.displayID)", LoggingKeys.resource: "\(label)", "run.status": "\(observation.vendorStatus)", "run.phase": "\(observation.phase.rawValue)"]
                 )
-                return .ack
+                return endedDisposition(published: published, deliveryCount: deliveryCount, label: label)
             }
             return .nak(delay: nextLook(after: started))
         } catch let failure as VendorFailure where failure.kind == .rejected || failure.kind == .unsupported || failure.kind == .gone {
@@ -111,7 +147,7 @@ public struct RunFollower: Sendable {
             logger.error("Cannot follow a run", metadata: [LoggingKeys.resource: "\(label)", "error": "\(failure)"])
             let runKey = followUp.runKey
             let vendorRunID = followUp.vendorRunID
-            _ = try? await store.modify(StatusRecord.self, key: key) { current in
+            let written = try? await store.modify(StatusRecord.self, key: key) { current in
                 guard var status = current, status.phase != .deleted else { return nil }
                 guard var run = runKey.flatMap({ status.run(key: $0) })
                     ?? [status.currentRun, status.lastRun].compactMap({ $0 }).first(where: { $0.vendorRunID != nil && $0.vendorRunID == vendorRunID }),
@@ -121,6 +157,9 @@ public struct RunFollower: Sendable {
                 status.record(run)
                 status.updatedAt = Date()
                 return status
+            }
+            if let written, let run = written.document.run(key: runKey ?? "") ?? written.document.lastRun, run.isFinished {
+                await flushLineage(followUp, run: run, objects: written.document.objects)
             }
             return .ack
         } catch {

@@ -141,6 +141,7 @@ extension RunRecord {
         builder.add("recordedAt", recordedAt)
         builder.add("deadline", deadline)
         builder.add("checkedAt", checkedAt)
+        builder.add("lineage", lineagePublished.isEmpty ? nil : ["published": .array(lineagePublished.map { .string($0) })])
         return builder.value
     }
 
@@ -166,6 +167,9 @@ extension RunRecord {
             checkedAt: try fields.date("checkedAt")
         )
         deadline = try fields.optionalDate("deadline")
+        // Lenient: an outbox that cannot be read is an empty one (its events are published
+        // again, and JetStream's duplicate window or the consumers drop them by identity).
+        lineagePublished = fields.value("lineage")?["published"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 }
 

@@ -96,6 +96,11 @@ public struct RunRecord: Sendable, Hashable {
     public var deadline: Date?
     /// When the vendor was last asked about it.
     public var checkedAt: Date
+    /// The run's lineage outbox: the OpenLineage event types (`START`, `COMPLETE`, …) already
+    /// published for it. What the phase calls for and this lacks is still to be published
+    /// (docs/lineage.md). Added in this release without a version change: a replica of the
+    /// release before reads past it, and drops it when it rewrites the run.
+    public var lineagePublished: [String] = []
 
     public init(
         key: String, vendorRunID: String?, reference: JSONValue?, phase: RunPhase, vendorStatus: String, createdAt: Date? = nil,

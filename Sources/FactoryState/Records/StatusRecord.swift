@@ -118,6 +118,28 @@ public struct StatusRecord: Sendable, Hashable {
         }
     }
 
+    /// Marks lineage events of the run with this key as published (its outbox); false when the
+    /// status does not hold the run or nothing changed.
+    public mutating func markLineagePublished(run key: String, _ types: [String]) -> Bool {
+        func mark(_ run: inout RunRecord) -> Bool {
+            let added = types.filter { !run.lineagePublished.contains($0) }
+            guard !added.isEmpty else { return false }
+            run.lineagePublished += added
+            return true
+        }
+        if var current = currentRun, current.key == key {
+            let changed = mark(&current)
+            currentRun = current
+            return changed
+        }
+        if var last = lastRun, last.key == key {
+            let changed = mark(&last)
+            lastRun = last
+            return changed
+        }
+        return false
+    }
+
     /// Records a run a command has just started: the current run moves to the last; nothing
     /// changes if the run is known already (a resumed command recording it again).
     public mutating func start(_ run: RunRecord) {

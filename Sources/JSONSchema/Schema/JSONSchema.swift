@@ -18,7 +18,7 @@
 ///
 /// ## Accepted as annotations (no effect on validity)
 /// `title`, `description`, `default`, `examples`, `$comment`, `deprecated`, `readOnly`,
-/// `writeOnly`, `format`, `contentMediaType`, `contentEncoding`, `contentSchema`, `$schema`
+/// `writeOnly`, `format` (asserted instead with ``Options/assertFormats``), `contentMediaType`, `contentEncoding`, `contentSchema`, `$schema`
 /// (which must name draft 2020-12), `definitions` (a container like `$defs`), and, by default,
 /// any keyword JSON Schema does not define, as draft 2020-12 requires (see
 /// ``Options/unknownKeywords``).
@@ -26,7 +26,7 @@
 /// ## Refused at compile time
 /// `$dynamicRef`, `$dynamicAnchor`, `$recursiveRef`, `$recursiveAnchor`, `$vocabulary`,
 /// `unevaluatedProperties`, `unevaluatedItems`, the older `dependencies` and `additionalItems`,
-/// remote `$ref`s, other `$schema` dialects, and `$ref` loops that never descend into the value.
+/// remote `$ref`s (bundle the documents they name: ``Options/bundledDocuments``), other `$schema` dialects, and `$ref` loops that never descend into the value.
 /// The error names the keyword and its location: nothing is silently ignored.
 public struct JSONSchema: Sendable {
     /// How to compile and run a schema.
@@ -48,17 +48,31 @@ public struct JSONSchema: Sendable {
         public var maxEvaluationDepth: Int
         /// Base URI of a schema without `$id`; `nil` uses an internal URN.
         public var baseURI: String?
+        /// Other schema documents, each with an absolute `$id`, that `$ref`s may name: the schema
+        /// is compiled as a compound document with them embedded (draft 2020-12 section 9.3), so
+        /// `{"$ref": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunFacet"}`
+        /// resolves with no network. Default: none (a `$ref` outside the document is refused).
+        public var bundledDocuments: [JSONValue]
+        /// Whether `format` asserts (the format-assertion vocabulary) rather than annotates:
+        /// `date-time`, `date`, `time` (RFC 3339), `uri`, `uri-reference` (RFC 3986), `uuid`
+        /// (RFC 4122), `ipv4`, `ipv6` are checked exactly (``SchemaFormat``); any other format
+        /// then fails to compile. Default false, as draft 2020-12's default vocabulary says.
+        public var assertFormats: Bool
 
         public init(
             unknownKeywords: UnknownKeywordPolicy = .annotation,
             maxErrors: Int = 100,
             maxEvaluationDepth: Int = 512,
-            baseURI: String? = nil
+            baseURI: String? = nil,
+            bundledDocuments: [JSONValue] = [],
+            assertFormats: Bool = false
         ) {
             self.unknownKeywords = unknownKeywords
             self.maxErrors = maxErrors
             self.maxEvaluationDepth = maxEvaluationDepth
             self.baseURI = baseURI
+            self.bundledDocuments = bundledDocuments
+            self.assertFormats = assertFormats
         }
     }
 
@@ -73,7 +87,8 @@ public struct JSONSchema: Sendable {
     /// Compiles `document`.
     /// - Throws: ``SchemaCompilationError`` naming the keyword and its location.
     public init(_ document: JSONValue, options: Options = Options()) throws(SchemaCompilationError) {
-        var compiler = SchemaCompiler(document: document, options: options)
+        let compound = try SchemaCompiler.compound(document, bundling: options.bundledDocuments)
+        var compiler = SchemaCompiler(document: compound, options: options)
         program = try compiler.compile()
         self.document = document
         self.options = options

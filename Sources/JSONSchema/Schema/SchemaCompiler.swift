@@ -21,9 +21,42 @@ struct SchemaCompiler {
     /// Base URI in effect at each indexed subschema (after its own `$id`).
     private var baseURIs: [JSONPointer: URIReference] = [:]
 
+    /// Key under the root's `$defs` of the `index`th bundled document in the compound document
+    /// the compiler works on (a key no schema author writes).
+    static func bundledKey(_ index: Int) -> String { "$bundled:\(index)" }
+
     init(document: JSONValue, options: JSONSchema.Options) {
         self.document = document
         self.options = options
+    }
+
+    /// `document` with `options.bundledDocuments` embedded in its `$defs`: JSON Schema's compound
+    /// document (draft 2020-12 section 9.3), so `$ref`s to their `$id`s resolve as references
+    /// inside one document. Each must be an object with an absolute `$id`.
+    static func compound(_ document: JSONValue, bundling bundled: [JSONValue]) throws(SchemaCompilationError) -> JSONValue {
+        guard !bundled.isEmpty else { return document }
+        guard case .object(var root) = document else {
+            throw SchemaCompilationError(
+                kind: .invalidKeywordValue, keyword: nil, schemaLocation: .root,
+                message: "a boolean schema cannot bundle other documents; wrap it as {\"allOf\": [true]} or bundle nothing")
+        }
+        var defs = JSONObject()
+        if let existing = root["$defs"] {
+            guard case .object(let object) = existing else {
+                throw SchemaCompilationError(kind: .invalidKeywordValue, keyword: "$defs", schemaLocation: JSONPointer.root.appending("$defs"), message: "$defs must be an object whose values are schemas")
+            }
+            defs = object
+        }
+        for (index, bundledDocument) in bundled.enumerated() {
+            guard case .string(let id)? = bundledDocument["$id"], URIReference(id).scheme != nil else {
+                throw SchemaCompilationError(
+                    kind: .invalidKeywordValue, keyword: "$id", schemaLocation: .root,
+                    message: "bundled document \(index) has no absolute $id; a bundled document is found by its $id, so give it one (e.g. https://example.com/schema.json)")
+            }
+            defs[bundledKey(index)] = bundledDocument
+        }
+        root["$defs"] = .object(defs)
+        return .object(root)
     }
 
     mutating func compile() throws(SchemaCompilationError) -> SchemaProgram {
@@ -262,6 +295,16 @@ struct SchemaCompiler {
             case "pattern":
                 guard case .string(let pattern) = value else { throw invalid(keyword, at, "pattern must be a string (a regular expression)") }
                 add(.pattern(try compileRegex(pattern, keyword, at)))
+            case "format":
+                guard options.assertFormats else { continue }  // an annotation
+                guard case .string(let name) = value else { throw invalid(keyword, at, "format must be a string (a format name such as date-time)") }
+                guard let format = SchemaFormat(rawValue: name) else {
+                    // The format-assertion vocabulary must not pass what it cannot check.
+                    throw SchemaCompilationError(
+                        kind: .unsupportedKeyword, keyword: keyword, schemaLocation: at,
+                        message: "format \"\(name)\" cannot be asserted (asserted formats: \(SchemaFormat.allCases.map(\.rawValue).joined(separator: ", "))); compile without format assertion to treat it as an annotation")
+                }
+                add(.format(format))
 
             // MARK: Numbers
             case "minimum":
@@ -368,7 +411,7 @@ struct SchemaCompiler {
         guard let resourceLocation = resources[resourceKey] else {
             throw SchemaCompilationError(
                 kind: .remoteReference, keyword: "$ref", schemaLocation: keywordLocation,
-                message: "$ref \"\(reference)\" points outside this schema document (to \(resourceKey)); remote references are not supported: copy the referenced schema into $defs")
+                message: "$ref \"\(reference)\" points outside this schema document (to \(resourceKey)); remote references are not fetched: bundle the document with that $id (JSONSchema.Options.bundledDocuments) or copy the referenced schema into $defs")
         }
         let fragment = target.fragment ?? ""
         if fragment.isEmpty { return resourceLocation }

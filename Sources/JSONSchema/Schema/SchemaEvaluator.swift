@@ -252,6 +252,11 @@ struct SchemaEvaluator {
             if collect { record(keyword, "string \(Self.abbreviated(value)) does not match the pattern \(regex.pattern)") }
             return false
 
+        case .format(let format):
+            guard case .string(let string) = value, !format.matches(string) else { return true }
+            if collect { record(keyword, "string \(Self.abbreviated(value)) is not a valid \(format.rawValue)") }
+            return false
+
         case .minimum(let limit):
             guard case .number(let number) = value, number < limit else { return true }
             if collect { record(keyword, "\(number) is less than the minimum of \(limit)") }

@@ -55,6 +55,8 @@ enum KeywordCheck: Sendable {
     case minLength(Int)
     case maxLength(Int)
     case pattern(SchemaRegex)
+    /// `format`, when formats are asserted (``JSONSchema/Options/assertFormats``).
+    case format(SchemaFormat)
 
     case minimum(JSONNumber)
     case maximum(JSONNumber)

@@ -78,6 +78,23 @@ struct VendorProcessTests {
                 #expect(vendor.runs(4) == 1)
             }
 
+            // Lineage: one event per transition, each valid against the official schemas (the
+            // helper validates): START then the end event, ABORT for the cancelled run.
+            var ends = [("ok", "COMPLETE"), ("fails", "FAIL"), ("slow", "FAIL")]
+            if vendor.canCancel { ends.append(("cancelled", "ABORT")) }
+            for (name, end) in ends {
+                let events = try await stack.waitForLineage(job: "\(vendor.type).\(name)", count: 2, timeout: .seconds(30))
+                #expect(events.map(\.eventType) == ["START", end], "\(vendor.type) \(name) lineage: \(events.map(\.eventType))")
+                #expect(Set(events.compactMap { $0.json["run"]?["runId"]?.stringValue }).count == 1, "\(vendor.type) \(name): one run id")
+                if vendor.type == "dbtcloud", end == "COMPLETE" {
+                    // The models the run built, from its run_results.json.
+                    #expect(events.last?.json["outputs"]?.arrayValue?.isEmpty == false, "dbt Cloud ok: no models in \(events.last?.json["outputs"] ?? .null)")
+                }
+                if end == "FAIL" {
+                    #expect(events.last?.json["run"]?["facets"]?["errorMessage"]?["message"]?.stringValue?.isEmpty == false, "\(vendor.type) \(name): no errorMessage")
+                }
+            }
+
             // A job, sync or connector that does not exist at the vendor (the operator owns none of
             // them): a clear error naming it, no retry loop, nothing triggered.
             if let missing = vendor.targetName(998) {
@@ -98,7 +115,7 @@ struct VendorProcessTests {
         }
     }
 
-    @Test("a replica SIGKILLed between the recorded intent and the trigger, or between the trigger and its record: exactly one run", arguments: vendors)
+    @Test("a replica SIGKILLed between the recorded intent and the trigger, or between the trigger and its record: exactly one run; every replica SIGKILLed mid-run: one event per transition", arguments: vendors)
     func killedAroundTheTrigger(vendor: any SimulatedVendor) async throws {
         try await Self.withStack(vendor) { stack in
             for (index, release) in [(11, FaultProxy.Release.drop), (12, .forward)] {
@@ -119,7 +136,27 @@ struct VendorProcessTests {
                 let ended = try await stack.waitForStatus(name, timeout: .seconds(90)) { $0.runtime == "succeeded" }
                 #expect(ended.lastError == nil, "\(vendor.type) \(name): \(String(describing: ended.lastError))")
                 #expect(vendor.runs(index) == 1, "\(vendor.type) \(name): \(vendor.runs(index)) runs at the vendor")
+                // Exactly one event per transition, whoever published it (the killed replica's
+                // outbox is the status: the one that resumed or followed published what was left).
+                let events = try await stack.waitForLineage(job: "\(vendor.type).\(name)", count: 2, timeout: .seconds(30))
+                #expect(events.map(\.eventType) == ["START", "COMPLETE"], "\(vendor.type) \(name) lineage: \(events.map(\.eventType))")
             }
+
+            // Killed mid-run: once START is out, every replica is SIGKILLed; the run ends at the
+            // vendor meanwhile; the replicas started again see it ended and publish COMPLETE, once.
+            try vendor.prepare(13)
+            try await stack.apply("killed-mid-run", spec: vendor.spec(13, serviceURL: stack.serviceURL, timeout: nil))
+            _ = try await stack.waitForLineage(job: "\(vendor.type).killed-mid-run", count: 1, timeout: .seconds(60))
+            for name in Array(stack.replicas.keys) { await stack.kill(name) }
+            try stack.startReplica("replica-c")
+            try stack.startReplica("replica-d")
+            let ended = try await stack.waitForStatus("killed-mid-run", timeout: .seconds(90)) { $0.runtime == "succeeded" }
+            #expect(vendor.runs(13) == 1, "\(vendor.type) killed mid-run: \(vendor.runs(13)) runs at the vendor, \(String(describing: ended.lastRun))")
+            let midRun = try await stack.waitForLineage(job: "\(vendor.type).killed-mid-run", count: 2, timeout: .seconds(30))
+            #expect(midRun.map(\.eventType) == ["START", "COMPLETE"], "\(vendor.type) killed mid-run lineage: \(midRun.map(\.eventType))")
+
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await stack.lineageEvents().count == 6, "no event twice after the replicas settled")
             #expect(try await stack.commandsLeft() == 0)
         }
     }

@@ -1,0 +1,198 @@
+import Foundation
+import JSONSchema
+
+/// The standard facets this project writes, built from plain values.
+extension LineageFacet {
+    /// `jobType`: every run here is a BATCH job of an integration (the vendor), of the type's
+    /// kind of job (`SYNC`, `JOB`, `TASK`).
+    public static func jobType(integration: String, jobType: String, processingType: String = "BATCH") -> LineageFacet {
+        LineageFacet(
+            schemaURL: OpenLineage.FacetSchema.jobType,
+            fields: ["processingType": .string(processingType), "integration": .string(integration), "jobType": .string(jobType)])
+    }
+
+    /// `errorMessage`: why a run failed. The facet requires the observed system's programming
+    /// language; a vendor's is unknown, so it names the integration instead (docs/lineage.md).
+    public static func errorMessage(_ message: String, language: String) -> LineageFacet {
+        LineageFacet(schemaURL: OpenLineage.FacetSchema.errorMessage, fields: ["message": .string(message), "programmingLanguage": .string(language)])
+    }
+
+    /// `nominalTime`: when the run was asked for.
+    public static func nominalTime(start: Date, end: Date? = nil) -> LineageFacet {
+        var fields: JSONObject = ["nominalStartTime": .string(LineageRunEvent.timestamp(start))]
+        if let end { fields["nominalEndTime"] = .string(LineageRunEvent.timestamp(end)) }
+        return LineageFacet(schemaURL: OpenLineage.FacetSchema.nominalTime, fields: fields)
+    }
+
+    /// `parent`: the run (and job) this run is part of, e.g. a pipeline run for one of its tasks.
+    public static func parent(_ parent: LineageParent) -> LineageFacet {
+        var fields: JSONObject = [
+            "run": ["runId": .string(parent.runID)],
+            "job": ["namespace": .string(parent.jobNamespace), "name": .string(parent.jobName)],
+        ]
+        if let root = parent.root {
+            fields["root"] = [
+                "run": ["runId": .string(root.runID)],
+                "job": ["namespace": .string(root.jobNamespace), "name": .string(root.jobName)],
+            ]
+        }
+        return LineageFacet(schemaURL: OpenLineage.FacetSchema.parent, fields: fields)
+    }
+
+    /// `schema`: a dataset's fields, by name (types where known).
+    public static func schema(_ fields: [(name: String, type: String?)]) -> LineageFacet {
+        let values: [JSONValue] = fields.map { field in
+            var object: JSONObject = ["name": .string(field.name)]
+            if let type = field.type { object["type"] = .string(type) }
+            return .object(object)
+        }
+        return LineageFacet(schemaURL: OpenLineage.FacetSchema.schema, fields: ["fields": .array(values)])
+    }
+
+    /// `dataSource`: where a dataset lives.
+    public static func dataSource(name: String, uri: String) -> LineageFacet {
+        LineageFacet(schemaURL: OpenLineage.FacetSchema.dataSource, fields: ["name": .string(name), "uri": .string(uri)])
+    }
+
+    /// `columnLineage` of an output dataset: each output field from the input fields it copies.
+    public static func columnLineage(_ columns: [ColumnLineage]) -> LineageFacet {
+        var fields = JSONObject()
+        for column in columns {
+            let inputs: [JSONValue] = column.inputs.map { input in
+                [
+                    "namespace": .string(input.namespace), "name": .string(input.name), "field": .string(input.field),
+                    "transformations": [["type": .string(column.transformation.type), "subtype": .string(column.transformation.subtype)]],
+                ]
+            }
+            fields[column.outputField] = ["inputFields": .array(inputs)]
+        }
+        return LineageFacet(schemaURL: OpenLineage.FacetSchema.columnLineage, fields: ["fields": .object(fields)])
+    }
+}
+
+/// One output column and the input columns it comes from.
+public struct ColumnLineage: Sendable, Hashable {
+    public struct InputField: Sendable, Hashable {
+        public var namespace: String
+        public var name: String
+        public var field: String
+
+        public init(namespace: String, name: String, field: String) {
+            self.namespace = namespace
+            self.name = name
+            self.field = field
+        }
+    }
+
+    public struct Transformation: Sendable, Hashable {
+        public var type: String
+        public var subtype: String
+
+        /// A value copied as it is (a field mapping).
+        public static let identity = Transformation(type: "DIRECT", subtype: "IDENTITY")
+
+        public init(type: String, subtype: String) {
+            self.type = type
+            self.subtype = subtype
+        }
+    }
+
+    public var outputField: String
+    public var inputs: [InputField]
+    public var transformation: Transformation
+
+    public init(outputField: String, inputs: [InputField], transformation: Transformation = .identity) {
+        self.outputField = outputField
+        self.inputs = inputs
+        self.transformation = transformation
+    }
+}
+
+/// The run a run belongs to (OpenLineage's `parent` facet): for a task of a pipeline, the
+/// pipeline run. Its run id derives from the pipeline run's id as every run id here derives from
+/// its command id (``LineageRunID``).
+public struct LineageParent: Sendable, Hashable {
+    public struct Root: Sendable, Hashable {
+        public var jobNamespace: String
+        public var jobName: String
+        public var runID: String
+
+        public init(jobNamespace: String, jobName: String, runID: String) {
+            self.jobNamespace = jobNamespace
+            self.jobName = jobName
+            self.runID = runID
+        }
+    }
+
+    public var jobNamespace: String
+    public var jobName: String
+    public var runID: String
+    public var root: Root?
+
+    public init(jobNamespace: String, jobName: String, runID: String, root: Root? = nil) {
+        self.jobNamespace = jobNamespace
+        self.jobName = jobName
+        self.runID = runID
+        self.root = root
+    }
+
+    /// The seam for pipelines: a task attempt's command id is `<pipelineRunId>/<task>/<attempt>`
+    /// (the `pipelines` work); its parent is the pipeline run, whose run id derives from the
+    /// pipeline run id, in the job `pipeline.<pipeline>` of the same workspace. Nil for a command
+    /// id of another shape (a run not caused by a pipeline).
+    public static func pipelineTask(commandID: String, workspace: String, pipeline: String) -> LineageParent? {
+        guard let split = PipelineTaskCommandID(commandID) else { return nil }
+        return LineageParent(
+            jobNamespace: LineageNaming.jobNamespace(workspace: workspace), jobName: LineageNaming.jobName(type: "pipeline", resource: pipeline),
+            runID: LineageRunID.make(commandID: split.pipelineRunID))
+    }
+}
+
+/// A task attempt's command id, `<pipelineRunId>/<task>/<attempt>`, taken apart.
+public struct PipelineTaskCommandID: Sendable, Hashable {
+    public var pipelineRunID: String
+    public var task: String
+    public var attempt: Int
+
+    public init?(_ commandID: String) {
+        let parts = commandID.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 3, let attempt = Int(parts[parts.count - 1]), attempt >= 1, !parts[parts.count - 2].isEmpty else { return nil }
+        let run = parts[0..<(parts.count - 2)].joined(separator: "/")
+        guard !run.isEmpty else { return nil }
+        pipelineRunID = run
+        task = String(parts[parts.count - 2])
+        self.attempt = attempt
+    }
+}
+
+/// Job and dataset names per the OpenLineage naming conventions, and this project's own
+/// namespaces where a vendor names a thing by id only.
+public enum LineageNaming {
+    /// `factory://<workspace>`: the jobs of one workspace.
+    public static func jobNamespace(workspace: String) -> String { "factory://\(workspace)" }
+    /// `<type>.<resource>`.
+    public static func jobName(type: String, resource: String) -> String { "\(type).\(resource)" }
+    /// `factory://<type>/<id>`: a vendor source known by its id only (its connection details are
+    /// the vendor's and never reach the operator).
+    public static func sourceNamespace(type: String, sourceID: String) -> String { "factory://\(type)/\(escaped(sourceID))" }
+    /// `factory://<type>/destinations/<id>`: a vendor destination known by its id only.
+    public static func destinationNamespace(type: String, destinationID: String) -> String {
+        "factory://\(type)/destinations/\(escaped(destinationID))"
+    }
+
+    /// An id as one URI path segment: anything but RFC 3986's unreserved characters
+    /// percent-encoded, so a namespace is always a valid URI.
+    public static func escaped(_ segment: String) -> String {
+        var text = ""
+        for byte in segment.utf8 {
+            let unreserved = (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E
+            if unreserved {
+                text.append(Character(Unicode.Scalar(byte)))
+            } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                text += "%" + (byte < 16 ? "0" + hex : hex)
+            }
+        }
+        return text
+    }
+}
