@@ -123,6 +123,20 @@ public final class OperatorRuntime: Service, Sendable {
                 bucket: electionBucket, group: configuration.electionClusterName, instanceID: configuration.instanceID,
                 ttl: OperatorTopology.electionTTL, stateFile: electionStateFile, logger: logger
             )
+            // Drivers' companions, started connected, before anything is fetched.
+            var companions: [any Service] = []
+            let hostedNames = Dictionary(uniqueKeysWithValues: drivers.map { ($0.type, $0.names) })
+            for deployment in deployments {
+                guard let companion = deployment.hosted.driver.companion else { continue }
+                var companionLogger = logger
+                companionLogger[metadataKey: "type"] = "\(deployment.hosted.type)"
+                let context = DriverCompanionContext(
+                    connection: connection, jetStream: jetStream, bucket: deployment.bucket, names: deployment.names, deployments: hostedNames,
+                    election: election, configuration: configuration, logger: companionLogger
+                )
+                companions += try await companion.start(context)
+                logger.info("Companion started", metadata: ["type": "\(deployment.hosted.type)", "companion": "\(companion.name)"])
+            }
             logger.notice(
                 "Operator ready",
                 metadata: [
@@ -130,7 +144,10 @@ public final class OperatorRuntime: Service, Sendable {
                     "drivers": "\(drivers.map { "\($0.type) on \($0.names.commandSubject): \($0.driver.summary)" }.joined(separator: "; "))",
                 ]
             )
-            return OperatorRuntime(configuration: configuration, connection: connection, jetStream: jetStream, election: election, deployments: deployments, logger: logger)
+            return OperatorRuntime(
+                configuration: configuration, connection: connection, jetStream: jetStream, election: election, deployments: deployments,
+                companions: companions, logger: logger
+            )
         } catch {
             await connection.close()
             throw error
@@ -215,7 +232,7 @@ public final class OperatorRuntime: Service, Sendable {
 
     private init(
         configuration: OperatorConfiguration, connection: NATSConnection, jetStream: JetStreamContext, election: LeaderElection,
-        deployments: [Deployment], logger: Logger
+        deployments: [Deployment], companions: [any Service], logger: Logger
     ) {
         self.configuration = configuration
         self.connection = connection
@@ -233,6 +250,7 @@ public final class OperatorRuntime: Service, Sendable {
             services.append(DriftCheckService(checks: deployments.map { DriftCheck(deployment: $0, logger: logger) }, election: election, interval: configuration.driftCheckInterval))
         }
         services.append(GaugeService(jetStream: jetStream, streams: deployments.map(\.names.followUpStream)))
+        services += companions
         for deployment in deployments { services.append(WorkerPoolService(pool: deployment.followers)) }
         for deployment in deployments { services.append(WorkerPoolService(pool: deployment.commands)) }
         group = ServiceGroup(

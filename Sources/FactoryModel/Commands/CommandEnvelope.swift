@@ -11,7 +11,8 @@ import JSONSchema
 /// `version` is optional and defaults to 1; higher versions are refused. `apply` carries a full
 /// resource manifest; `delete` and `run` need only the resource `name` (without `type`, the type
 /// is the one served on the subject the command is sent to; a full manifest is accepted too, and
-/// then `resource.type` is the type).
+/// then `resource.type` is the type). A `run` may carry `input` and `event`, a `cancel` `mode`
+/// and `run` (``CommandOptions``).
 public struct CommandEnvelope: Sendable, Hashable {
     /// The envelope version this build writes and the highest it reads.
     public static let currentVersion = 1
@@ -27,11 +28,14 @@ public struct CommandEnvelope: Sendable, Hashable {
     public var version: Int
     public var workspace: WorkspaceName
     public var payload: Payload
+    /// What a `run` or `cancel` may carry besides the resource (``CommandOptions``).
+    public var options: CommandOptions
 
-    public init(version: Int = CommandEnvelope.currentVersion, workspace: WorkspaceName, payload: Payload) {
+    public init(version: Int = CommandEnvelope.currentVersion, workspace: WorkspaceName, payload: Payload, options: CommandOptions = CommandOptions()) {
         self.version = version
         self.workspace = workspace
         self.payload = payload
+        self.options = options
     }
 
     /// An `apply` of `manifest` in `workspace`.
@@ -84,12 +88,14 @@ public struct CommandEnvelope: Sendable, Hashable {
             if let type = reference.type { object["type"] = .string(type) }
             resource = .object(object)
         }
-        return [
+        var object: JSONObject = [
             "version": .number(JSONNumber(version)),
             "op": .string(operation.rawValue),
             "workspace": .string(workspace.rawValue),
             "resource": resource,
         ]
+        for (key, value) in options.members(for: operation) { object[key] = value }
+        return .object(object)
     }
 
     /// The command as compact JSON bytes. By default the fields come in envelope order (`version`,
@@ -194,6 +200,7 @@ public struct CommandEnvelope: Sendable, Hashable {
         case .cancel:
             payload = .cancel(try Self.reference(from: resourceObject))
         }
+        options = try CommandOptions(decoding: object, for: operation)
     }
 
     /// `name` at the top; the type from `resource.type`, else a top-level `type` other than
