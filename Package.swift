@@ -616,6 +616,7 @@ let package = Package(
                 "SimulatorKit",
                 "SimulatedVendors",
                 "HightouchSimulator",
+                "DBTCloudSimulator",
                 "FactoryOperator",
                 "FactoryCTL",
                 .product(name: "Logging", package: "swift-log"),

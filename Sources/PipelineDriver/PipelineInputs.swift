@@ -59,9 +59,10 @@ final class PipelineInputs: Service, Sendable {
 
     func run() async throws {
         try? await gracefulShutdown()
-        let tasks = running.withLock { running in
-            defer { running.removeAll() }
-            return running.values.map(\.task)
+        let tasks = running.withLock { running -> [Task<Void, Never>] in
+            let tasks = running.values.map(\.task)
+            running.removeAll()
+            return tasks
         }
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
@@ -78,23 +79,26 @@ final class PipelineInputs: Service, Sendable {
         if let entity, !entity.deleted, case .success(let spec) = PipelineSpec.decode(entity.spec, context: .structural(pipelineName: pipeline)) {
             for input in spec.inputs { desired[input.name] = input.source }
         }
-        var stopped: [(InputKey, Running)] = []
-        var starting: [(InputKey, PipelineSpec.Input.Source)] = []
-        running.withLock { running in
+        let wanted = desired
+        // Returned, not captured: the compiler (6.3.1) crashes promoting captured vars here.
+        let (stopped, starting) = running.withLock { running -> ([(InputKey, Running)], [(InputKey, PipelineSpec.Input.Source)]) in
+            var stopped: [(InputKey, Running)] = []
+            var starting: [(InputKey, PipelineSpec.Input.Source)] = []
             for (key, current) in running where key.workspace == workspace && key.pipeline == pipeline {
-                if desired[key.input] != current.source {
+                if wanted[key.input] != current.source {
                     stopped.append((key, current))
                     running.removeValue(forKey: key)
                 }
             }
-            for (name, source) in desired {
+            for (name, source) in wanted {
                 let key = InputKey(workspace: workspace, pipeline: pipeline, input: name)
                 guard running[key] == nil else { continue }
                 starting.append((key, source))
             }
             for (key, source) in starting {
-                running[key] = Running(source: source, task: Task { [weak self] in await self?.serve(key, source) })
+                running[key] = Running(source: source, task: self.serveTask(key, source))
             }
+            return (stopped, starting)
         }
         for (key, old) in stopped {
             old.task.cancel()
@@ -106,6 +110,10 @@ final class PipelineInputs: Service, Sendable {
             }
         }
         for (key, _) in starting { logger.info("Pipeline input started", metadata: ["input": "\(key)"]) }
+    }
+
+    private func serveTask(_ key: InputKey, _ source: PipelineSpec.Input.Source) -> Task<Void, Never> {
+        Task { [weak self] in await self?.serve(key, source) }
     }
 
     private func serve(_ key: InputKey, _ source: PipelineSpec.Input.Source) async {
@@ -287,15 +295,21 @@ final class PipelineInputs: Service, Sendable {
             while let later = cron.next(after: due), later <= now { due = later }
             current = ScheduleRecord(slot: due, published: false, firedAt: now)
             // Recorded before publishing: a leader that dies in between leaves it for the next.
-            do {
-                revision = try await bucket.update(recordKey, Self.encode(current), expectedRevision: revision)
-            } catch where error.code == .revisionConflict {
-                return
-            }
+            guard let written = try await Self.update(bucket, recordKey, Self.encode(current), revision: revision) else { return }
+            revision = written
             try await publishSlot(key, due)
         }
         current.published = true
         _ = try? await bucket.update(recordKey, Self.encode(current), expectedRevision: revision)
+    }
+
+    /// Nil when another leader wrote the record first.
+    static func update(_ bucket: KeyValueBucket, _ key: String, _ value: [UInt8], revision: UInt64) async throws -> UInt64? {
+        do {
+            return try await bucket.update(key, value, expectedRevision: revision)
+        } catch let error as NATSError where error.code == .revisionConflict {
+            return nil
+        }
     }
 
     private func publishSlot(_ key: InputKey, _ slot: Date) async throws {

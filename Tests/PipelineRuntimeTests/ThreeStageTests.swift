@@ -1,4 +1,7 @@
 import FactoryModel
+import FactoryState
+import DBTCloudSimulator
+import SimulatedVendors
 import Foundation
 import JSONSchema
 import Pipelines
