@@ -89,9 +89,10 @@ struct RunOptionsTests {
         let entity = try #require(try await engine.entity("p"))
         #expect(entity.activeCommand == nil && entity.lastCommand != nil)
 
-        // The same apply again: unchanged. Another spec: a new generation, still no run.
-        let again = await engine.processor().process(engine.delivery(try apply("p", job: "nightly")))
-        #expect(again.outcome == "unchanged")
+        // The same apply again, as a new message (the same id is a duplicate): unchanged.
+        // Another spec: a new generation, still no run.
+        let again = await engine.processor().process(engine.delivery(try apply("p", job: "nightly"), id: "apply-again"))
+        #expect(again.outcome == "unchanged", "\(again)")
         let changed = await engine.processor().process(engine.delivery(try apply("p", job: "hourly")))
         #expect(changed.outcome == "applied" && vendor.calls(.trigger) == 0)
         #expect(try await engine.status("p")?.observedGeneration == 2)

@@ -106,7 +106,8 @@ struct PipelineRunReader {
             }
         }
         let timer = Task {
-            try? await Task.sleep(for: patience)
+            // Cancelled once the run is found: then it must not end the watch.
+            do { try await Task.sleep(for: patience) } catch { return }
             continuation.yield(.success(nil))
         }
         defer {

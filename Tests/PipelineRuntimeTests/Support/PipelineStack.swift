@@ -228,7 +228,7 @@ final class PipelineStack: @unchecked Sendable {
         [
             "model": ["name": .string(slug), "slug": .string(slug), "queryType": "raw_sql", "sourceId": "23474", "isSchema": false, "primaryKey": "id", "raw": ["sql": "SELECT 1"]],
             "sync": [
-                "slug": .string(slug + "-sync"), "destinationId": "80565", "configuration": ["mode": "mirror"], "schedule": nil, "disabled": false,
+                "slug": .string(slug + "-sync"), "destinationId": "80565", "configuration": ["mode": "mirror"], "disabled": false,
             ],
             "trigger": ["resetCDC": false, "fullResync": false],
         ]
