@@ -26,6 +26,7 @@
 //   Fivetran, FivetranSimulator, FivetranDriver   the same three for Fivetran connectors
 //   CensusDriver        the `census` resource type on the engine
 //   Pipelines           pipeline specs, validation, run documents and scheduling rules (pure)
+//   PipelineDriver      the `pipeline` resource type on the engine, with its advancer and inputs
 //   OperatorApp         what the operator executables share: `operator sync`, logging, the metrics server
 //   HightouchOperator   `hightouch-operator` executable (thin; the seed operator's drop-in)
 //   FactoryOperator     `factory-operator` executable (thin; any set of drivers, OPERATOR_DRIVERS)
@@ -329,6 +330,22 @@ let package = Package(
             name: "Pipelines",
             dependencies: ["FactoryModel", "JSONSchema"]
         ),
+        // The `pipeline` resource type on the engine, and its companion (the advancer and the
+        // inputs) running beside the engine in each replica.
+        .target(
+            name: "PipelineDriver",
+            dependencies: [
+                "FactoryEngine",
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                "NATSKit",
+                "Pipelines",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
 
         // MARK: - Executables
         .target(
@@ -365,6 +382,7 @@ let package = Package(
                 "FivetranDriver",
                 "DBTCloudDriver",
                 "CensusDriver",
+                "PipelineDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -382,6 +400,8 @@ let package = Package(
                 "NATSTestKit",
                 // The state records and views `watch` reads (not the engine).
                 "FactoryState",
+                // Pipeline specs (validate) and run documents (run, runs, get --run, watch).
+                "Pipelines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -618,6 +638,28 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: ["Pipelines", "FactoryModel", "JSONSchema"]
+        ),
+        // The pipeline runtime: the mapping of task statuses to attempts, and pipelines end to
+        // end with a real nats-server, the simulators and two `factory-operator` processes.
+        .testTarget(
+            name: "PipelineRuntimeTests",
+            dependencies: [
+                "PipelineDriver",
+                "Pipelines",
+                "FactoryEngine",
+                "FactoryState",
+                "FactoryModel",
+                "JSONSchema",
+                "NATSKit",
+                "NATSTestKit",
+                "SimulatorKit",
+                "SimulatedVendors",
+                "HightouchSimulator",
+                "DBTCloudSimulator",
+                "FactoryOperator",
+                "FactoryCTL",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "OperatorTests",

@@ -8,7 +8,7 @@ struct FactoryCTL: AsyncParsableCommand {
         commandName: "factoryctl",
         abstract: "Publish pipeline resources, query their status and run a local FactoryOperator stack.",
         discussion: """
-            apply, get, delete, run, cancel and watch talk to the operator through NATS: --server (or NATS_URL, \
+            apply, get, delete, run, cancel, runs and watch talk to the operator through NATS: --server (or NATS_URL, \
             default nats://127.0.0.1:4222), with the NATS CLI's credential and TLS options. scripts/dev \
             (or factoryctl dev) runs a complete local stack to try them on.
 
@@ -22,6 +22,7 @@ struct FactoryCTL: AsyncParsableCommand {
             DeleteCommand.self,
             RunCommand.self,
             CancelCommand.self,
+            RunsCommand.self,
             WatchCommand.self,
             LineageCommand.self,
             ValidateCommand.self,

@@ -1,6 +1,8 @@
 import ArgumentParser
 import FactoryModel
 import Foundation
+import JSONSchema
+import Pipelines
 
 /// `factoryctl validate -f FILE [--manifest OPERATOR_MANIFEST] [-w WORKSPACE]`
 ///
@@ -13,8 +15,9 @@ struct ValidateCommand: AsyncParsableCommand {
         discussion: """
             Every resource document in FILE (YAML, several documents separated by ---, or JSON for .json files; \
             - reads standard input) is checked against the spec schema of its resource type: the built-in \
-            types (hightouch, http, fivetran, dbtcloud, census), or the types declared in --manifest. With -w, \
-            the workspace must be enabled.
+            types (hightouch, http, fivetran, dbtcloud, census, pipeline), or the types declared in --manifest. With -w, \
+            the workspace must be enabled. A pipeline is also checked as its driver checks it: stage and task \
+            names and references, cycles, durations, each task's spec against its type's schema, templates, cron.
 
             Prints "valid" (exit 0), or one line per problem such as \
             "/spec/model/isSchema: expected boolean, got string" (exit 1). Unreadable files exit 2.
@@ -56,13 +59,32 @@ struct ValidateCommand: AsyncParsableCommand {
         let report = ResourceFileValidator.validate(
             text: source.text, format: source.format, registry: registry,
             workspace: workspace, maxErrors: max(1, maxErrors))
-        guard report.isValid else {
-            for problem in report.problems {
+        let problems = report.problems + Self.pipelineProblems(source, registry: registry)
+        guard problems.isEmpty else {
+            for problem in problems {
                 print(problem)
             }
             throw ExitCode(1)
         }
         print("valid")
+    }
+}
+
+extension ValidateCommand {
+    /// The pipeline driver's own check of each pipeline document (names, references, cycles,
+    /// durations, each task's spec against its type's schema, templates, cron), with paths; a
+    /// pipeline whose spec breaks the type's schema is reported by the schema check alone.
+    static func pipelineProblems(_ source: ManifestInput.Source, registry: ResourceTypeRegistry) -> [String] {
+        guard let results = try? ResourceManifest.loadAll(from: source.text, format: source.format) else { return [] }
+        var problems: [String] = []
+        for (index, result) in results.enumerated() {
+            guard case .success(let manifest) = result, manifest.resource.type == PipelineNames.type,
+                let definition = registry.definition(forType: manifest.resource.type), definition.specSchema.validate(manifest.resource.spec, maxErrors: 1).isEmpty
+            else { continue }
+            let prefix = results.count > 1 ? "document \(index + 1) (\(manifest.name)): " : ""
+            problems += PipelineSpec.problems(in: manifest, registry: registry).map { prefix + $0 }
+        }
+        return problems
     }
 }
 

@@ -131,6 +131,20 @@ public final class OperatorRuntime: Service, Sendable {
                 bucket: electionBucket, group: configuration.electionClusterName, instanceID: configuration.instanceID,
                 ttl: OperatorTopology.electionTTL, stateFile: electionStateFile, logger: logger
             )
+            // Drivers' companions, started connected, before anything is fetched.
+            var companions: [any Service] = []
+            let hostedNames = Dictionary(uniqueKeysWithValues: drivers.map { ($0.type, $0.names) })
+            for deployment in deployments {
+                guard let companion = deployment.hosted.driver.companion else { continue }
+                var companionLogger = logger
+                companionLogger[metadataKey: "type"] = "\(deployment.hosted.type)"
+                let context = DriverCompanionContext(
+                    connection: connection, jetStream: jetStream, bucket: deployment.bucket, names: deployment.names, deployments: hostedNames,
+                    election: election, configuration: configuration, logger: companionLogger
+                )
+                companions += try await companion.start(context)
+                logger.info("Companion started", metadata: ["type": "\(deployment.hosted.type)", "companion": "\(companion.name)"])
+            }
             logger.notice(
                 "Operator ready",
                 metadata: [
@@ -141,7 +155,8 @@ public final class OperatorRuntime: Service, Sendable {
             let forwarder = try await makeLineageForwarder(configuration: configuration, jetStream: jetStream, logger: logger)
             return OperatorRuntime(
                 configuration: configuration, connection: connection, jetStream: jetStream, election: election, deployments: deployments,
-                lineageForwarder: forwarder, logger: logger)
+                companions: companions, lineageForwarder: forwarder, logger: logger
+            )
         } catch {
             await connection.close()
             throw error
@@ -254,7 +269,7 @@ public final class OperatorRuntime: Service, Sendable {
 
     private init(
         configuration: OperatorConfiguration, connection: NATSConnection, jetStream: JetStreamContext, election: LeaderElection,
-        deployments: [Deployment], lineageForwarder: MessageWorkerPool?, logger: Logger
+        deployments: [Deployment], companions: [any Service], lineageForwarder: MessageWorkerPool?, logger: Logger
     ) {
         self.configuration = configuration
         self.connection = connection
@@ -274,6 +289,7 @@ public final class OperatorRuntime: Service, Sendable {
         services.append(GaugeService(jetStream: jetStream, streams: deployments.map(\.names.followUpStream)))
         // Before the command workers, so it stops after them: it holds no command.
         if let lineageForwarder { services.append(WorkerPoolService(pool: lineageForwarder)) }
+        services += companions
         for deployment in deployments { services.append(WorkerPoolService(pool: deployment.followers)) }
         for deployment in deployments { services.append(WorkerPoolService(pool: deployment.commands)) }
         group = ServiceGroup(

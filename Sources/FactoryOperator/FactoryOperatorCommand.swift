@@ -6,13 +6,14 @@ import FivetranDriver
 import HightouchDriver
 import HTTPTaskDriver
 import OperatorApp
+import PipelineDriver
 
 /// `factory-operator`: one worker process for any set of resource types. `factory-operator
 /// operator sync --electionStateFile PATH` hosts the drivers listed in `OPERATOR_DRIVERS`
 /// (default: every driver whose secret is set), each on its own subjects, stream and bucket.
 @main
 struct FactoryOperatorCommand: AsyncParsableCommand {
-    static let program = OperatorProgram(name: "factory-operator", defaults: .factoryOperator, hosting: .selected([HightouchDriver.factory, HTTPTaskDriver.factory, FivetranDriver.factory, DBTCloudDriver.factory, CensusDriver.factory]))
+    static let program = OperatorProgram(name: "factory-operator", defaults: .factoryOperator, hosting: .selected([HightouchDriver.factory, HTTPTaskDriver.factory, FivetranDriver.factory, DBTCloudDriver.factory, CensusDriver.factory, PipelineDriver.factory]))
 
     static let configuration = CommandConfiguration(
         commandName: "factory-operator",

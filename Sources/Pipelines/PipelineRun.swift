@@ -38,7 +38,7 @@ public enum TaskState: String, Sendable, Hashable, CaseIterable, Codable {
 
 /// One run of a pipeline: one KV document, written by compare-and-set. The engine's view of it
 /// (a run of the `pipeline` resource) is ``phase``.
-public struct PipelineRun: Sendable, Hashable {
+public struct PipelineRun: Sendable, Hashable, Codable {
     public var id: String
     public var workspace: String
     public var pipeline: String
@@ -76,7 +76,7 @@ public struct PipelineRun: Sendable, Hashable {
 }
 
 /// What started a run, kept with it and available to task parameters as `${event…}`.
-public struct RunTrigger: Sendable, Hashable {
+public struct RunTrigger: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable {
         case manual, nats, kv, schedule, pipeline
     }
@@ -98,7 +98,7 @@ public struct RunTrigger: Sendable, Hashable {
     }
 }
 
-public struct CancelRequest: Sendable, Hashable {
+public struct CancelRequest: Sendable, Hashable, Codable {
     public enum Mode: String, Sendable, Hashable, Codable, CaseIterable {
         case stop, terminate
     }
@@ -126,7 +126,7 @@ public struct CancelRequest: Sendable, Hashable {
 }
 
 /// One task in one run: its state and every attempt.
-public struct TaskRun: Sendable, Hashable {
+public struct TaskRun: Sendable, Hashable, Codable {
     public var state: TaskState
     public var attempts: [Attempt]
     /// When `up_for_retry`: when the next attempt may start.
@@ -146,7 +146,7 @@ public struct TaskRun: Sendable, Hashable {
 
 /// One attempt of a task: one `run` command on its resource type's subject, whose id (and
 /// `Nats-Msg-Id`) is `<runId>/<task>/<attempt>`, so publishing it twice starts it once.
-public struct Attempt: Sendable, Hashable {
+public struct Attempt: Sendable, Hashable, Codable {
     public enum Outcome: String, Sendable, Hashable, Codable, CaseIterable {
         case succeeded, warning, failed
         case timedOut = "timed_out"

@@ -48,7 +48,7 @@ struct DevCommand: AsyncParsableCommand {
     var operatorBinary: String?
 
     @Option(help: ArgumentHelp("The resource types the replicas host (their OPERATOR_DRIVERS).", valueName: "types"))
-    var drivers = "hightouch,http,fivetran,dbtcloud,census"
+    var drivers = "hightouch,http,fivetran,dbtcloud,census,pipeline"
 
     @Option(help: ArgumentHelp("The nats-server executable (default: $NATS_SERVER_BIN, the project's .venv, PATH).", valueName: "path"))
     var natsServer: String?

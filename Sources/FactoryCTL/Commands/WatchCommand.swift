@@ -1,5 +1,6 @@
 import ArgumentParser
 import FactoryModel
+import Pipelines
 
 // MARK: - WatchCommand
 
@@ -20,6 +21,9 @@ struct WatchCommand: AsyncParsableCommand {
             to follow a run you are about to start, use run --watch (or apply --watch).
 
             Without NAME: shows every change in the workspace until Ctrl-C.
+
+            A pipeline shows its run as a DAG (stages and tasks with state, attempt, duration and vendor run \
+            id): the run in progress (the newest one), else its last run, else the first run to start.
             """)
 
     @Argument(help: ArgumentHelp("The resource to follow until its run ends.", valueName: "name"))
@@ -37,6 +41,19 @@ struct WatchCommand: AsyncParsableCommand {
     var resourceType: String?
 
     @OptionGroup var connection: ConnectionOptions
+
+    /// A pipeline: its newest run in progress, else its newest run, else the first to come.
+    static func watchPipeline(_ name: ResourceName, workspace: WorkspaceName, client: FactoryClient) async throws(CLIError) {
+        let reader = try await PipelineRunReader.open(client)
+        let runs = try await reader.runs(workspace: workspace, pipeline: name)
+        var chosen = runs.first { !$0.run.state.isFinished } ?? runs.first
+        if chosen == nil {
+            Console.note("waiting for a run of \(workspace)/\(name)…")
+            chosen = try await reader.follow(workspace: workspace, pipeline: name, patience: .seconds(365 * 24 * 3600)) { _ in true }
+        }
+        guard let chosen else { return }
+        try await PipelineFollow.show(reader: reader, workspace: workspace, pipeline: name, runID: chosen.run.id)
+    }
 
     func run() async throws {
         try await CommandRunner.run {
@@ -57,6 +74,10 @@ struct WatchCommand: AsyncParsableCommand {
                 if type == nil, let name, let workspace, settings.stateBucketOverride == nil {
                     // Ask which type knows it; a resource not applied yet is watched in the default type's state.
                     type = (try? await client.findResource(name, workspace: workspace, type: nil))?.resourceType
+                }
+                if type == PipelineNames.type, let name, let workspace {
+                    try await Self.watchPipeline(name, workspace: workspace, client: client)
+                    return
                 }
                 let session = WatchSession(client: client, scope: scope, target: nil, renderer: WatchRenderer(), type: type)
                 let outcome = try await session.run()

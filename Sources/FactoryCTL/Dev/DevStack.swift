@@ -273,7 +273,7 @@ final class DevStack: Sendable {
     /// A replica's environment: this process's, without any NATS, vendor or operator setting
     /// that could point it elsewhere, plus the stack's.
     func environment(name: String, metricPort: Int) -> [String: String] {
-        let prefixes = ["NATS_", "HIGHTOUCH_", "FIVETRAN_", "DBT_CLOUD_", "CENSUS_", "HTTP_TASK_", "OPERATOR_", "ENTITY_OF_INTEREST_", "ELECTION_"]
+        let prefixes = ["NATS_", "HIGHTOUCH_", "FIVETRAN_", "DBT_CLOUD_", "CENSUS_", "HTTP_TASK_", "PIPELINE_", "OPERATOR_", "ENTITY_OF_INTEREST_", "ELECTION_"]
         let single: Set<String> = ["METRIC_PORT", "MESSAGE_DURABILITY", "LOG_LEVEL", "LOG_FORMAT"]
         var environment = ProcessInfo.processInfo.environment.filter { key, _ in
             !single.contains(key) && !prefixes.contains { key.hasPrefix($0) }

@@ -1,6 +1,7 @@
 import FactoryModel
 import Foundation
 import JSONSchema
+import Pipelines
 
 #if canImport(Glibc)
 import Glibc
@@ -94,7 +95,14 @@ enum ManifestInput {
                 for (index, result) in results.enumerated() {
                     switch result {
                     case .success(let manifest):
-                        report.documents.append(Document(origin: results.count > 1 ? "\(origin)#\(index + 1)" : origin, manifest: manifest))
+                        let documentOrigin = results.count > 1 ? "\(origin)#\(index + 1)" : origin
+                        // A pipeline is checked in full, as the operator's driver will.
+                        let problems = PipelineSpec.problems(in: manifest, registry: registry)
+                        guard problems.isEmpty else {
+                            report.problems += problems.map { "\(documentOrigin): \($0)" }
+                            continue
+                        }
+                        report.documents.append(Document(origin: documentOrigin, manifest: manifest))
                     case .failure(let error):
                         report.problems.append("\(origin): \(error)")
                     }

@@ -49,19 +49,19 @@ struct ConnectionSettings: Sendable {
     /// The state bucket of `type`: the given bucket, else the type's deployment's.
     func stateBucket(for type: String?) -> String {
         guard let type, stateBucketOverride == nil else { return stateBucket }
-        return DeploymentNames.standard(type: type).stateBucket
+        return DeploymentNames.builtIn(type: type).stateBucket
     }
 
     /// Where a status query about `type` goes: the given subject, else the type's deployment's.
     func querySubject(for type: String?) -> String {
         guard let type, querySubjectOverride == nil else { return querySubject }
-        return DeploymentNames.standard(type: type).querySubject
+        return DeploymentNames.builtIn(type: type).querySubject
     }
 
     /// Where a command for `type` is published: the given subject, else the type's deployment's.
     func commandSubject(for type: String?) -> String {
         guard let type, commandSubjectOverride == nil else { return commandSubject }
-        return DeploymentNames.standard(type: type).commandSubject
+        return DeploymentNames.builtIn(type: type).commandSubject
     }
 
     /// The servers as given, passwords masked: for messages.

@@ -154,6 +154,9 @@ public final class CommandProcessor: Sendable {
         let spec = try target.prepared ?? driver.prepare(spec: entity.document.spec)
         var status = created ? nil : try await store.read(StatusRecord.self, key: target.statusKey)
         var objects = entity.document.activeCommand?.objects ?? status?.document.objects
+        if !driver.descriptor.runsOnApply {
+            return try await applyWithoutRun(target, entity, spec: spec, known: objects, status: status)
+        }
         if entity.document.activeCommand?.stage == .received {
             // Repeatable: a resumed command ensures again and finds what it created (the driver
             // takes an object that matches the spec as its own, so a lost create answer is taken
@@ -181,6 +184,24 @@ public final class CommandProcessor: Sendable {
             throw StateDocumentError(key: target.entityKey, message: "the command is triggering without vendor objects recorded")
         }
         return try await triggerAndFinish(target, entity, spec: spec, objects: objects, status: status)
+    }
+
+    /// An apply of a type whose runs come from `run` commands only (`runsOnApply` false): the
+    /// objects ensured (repeatable) and recorded with the generation observed; nothing triggered.
+    private func applyWithoutRun(
+        _ target: Target, _ entity: Versioned<EntityRecord>, spec: AnyResourceDriver.PreparedSpec, known: JSONValue?, status: Versioned<StatusRecord>?
+    ) async throws -> CommandResult {
+        let ensured = try await driver.ensure(spec: spec, known: known)
+        let generation = entity.document.generation
+        try await writeStatus(target, startingWith: status) { status in
+            status.objects = ensured
+            status.phase = .active
+            status.observedGeneration = generation
+            status.lastError = nil
+            status.deletedAt = nil
+        }
+        try await release(target, entity)
+        return CommandResult(.ack, "applied", "generation \(generation) applied; runs come from run commands")
     }
 
     private func run(_ target: Target, _ claimed: Versioned<EntityRecord>) async throws -> CommandResult {
@@ -311,23 +332,13 @@ public final class CommandProcessor: Sendable {
         return CommandResult(.ack, "deleted", "vendor objects retired")
     }
 
-    /// Cancels the run in progress where the vendor can, and records what the vendor then says of
-    /// it (the follower goes on looking until it has ended). Nothing in progress, or a vendor that
-    /// cannot cancel: said on the status, nothing else changes.
+    /// Cancels the run in progress (or the run the command names) where the vendor can, in the
+    /// command's mode, and records what the vendor then says of it (the follower goes on looking
+    /// until it has ended). Nothing in progress, or a vendor that cannot cancel: said on the
+    /// status, nothing else changes.
     private func cancel(_ target: Target, _ claimed: Versioned<EntityRecord>) async throws -> CommandResult {
+        let options = target.command.envelope.options
         let status = try await store.read(StatusRecord.self, key: target.statusKey)
-        guard let run = status?.document.currentRun, !run.isFinished, let objects = status?.document.objects else {
-            try await release(target, claimed)
-            return CommandResult(.ack, "nothingToCancel", "\(target.label) has no run in progress")
-        }
-        guard driver.canCancel else {
-            let message = "\(driver.descriptor.displayName) runs cannot be cancelled through its API; run \(run.displayID) goes on"
-            _ = try await updateStatus(target) { status in
-                status.lastError = ErrorRecord(reason: "cancelUnsupported", message: message, commandID: target.reference.id, at: Date())
-            }
-            try await release(target, claimed)
-            return CommandResult(.ack, "cancelUnsupported", message)
-        }
         let store = self.store
         let entityKey = target.entityKey
         let spec: AnyResourceDriver.SpecSource = { () async throws(VendorFailure) -> JSONValue in
@@ -337,7 +348,39 @@ public final class CommandProcessor: Sendable {
                 throw VendorFailure(kind: .transient, reason: "stateUnavailable", message: "reading \(entityKey): \(error)")
             }
         }
-        try await driver.cancel(run, objects: objects, spec: spec)
+        let run: RunRecord
+        let objects: JSONValue
+        if let named = options.run {
+            // A run named by id: the status's current or last (by key or vendor id), else the
+            // driver's (a pipeline keeps every run). Unknown or ended: said, nothing else.
+            let recorded = [status?.document.currentRun, status?.document.lastRun].compactMap { $0 }.first { $0.key == named || $0.vendorRunID == named }
+            guard let known = status?.document.objects else {
+                return try await refuseCancel(target, claimed, reason: "unknownRun", message: "\(target.label) has no run \(named): nothing was ever run")
+            }
+            var found = recorded
+            if found == nil { found = try await driver.run(named: named, workspace: target.workspace, name: target.name, objects: known, spec: spec) }
+            guard let found else {
+                return try await refuseCancel(target, claimed, reason: "unknownRun", message: "\(target.label) has no run \(named); nothing was cancelled")
+            }
+            guard !found.isFinished else {
+                return try await refuseCancel(
+                    target, claimed, reason: "runEnded", message: "run \(found.displayID) of \(target.label) already ended (\(found.vendorStatus)); nothing was cancelled")
+            }
+            run = found
+            objects = known
+        } else {
+            guard let current = status?.document.currentRun, !current.isFinished, let known = status?.document.objects else {
+                try await release(target, claimed)
+                return CommandResult(.ack, "nothingToCancel", "\(target.label) has no run in progress")
+            }
+            run = current
+            objects = known
+        }
+        guard driver.canCancel else {
+            let message = "\(driver.descriptor.displayName) runs cannot be cancelled through its API; run \(run.displayID) goes on"
+            return try await refuseCancel(target, claimed, reason: "cancelUnsupported", message: message)
+        }
+        try await driver.cancel(run, objects: objects, spec: spec, mode: options.mode ?? .stop)
         if let observation = try? await driver.observe(run, objects: objects, spec: spec) {
             let key = run.key
             let now = Date()
@@ -356,6 +399,16 @@ public final class CommandProcessor: Sendable {
         return CommandResult(.ack, "cancelled", "run \(run.displayID)")
     }
 
+    /// A cancel that cannot do anything: why, on the status's `lastError` (its phase unchanged),
+    /// and the resource freed.
+    private func refuseCancel(_ target: Target, _ claimed: Versioned<EntityRecord>, reason: String, message: String) async throws -> CommandResult {
+        _ = try await updateStatus(target) { status in
+            status.lastError = ErrorRecord(reason: reason, message: message, commandID: target.reference.id, at: Date())
+        }
+        try await release(target, claimed)
+        return CommandResult(.ack, reason, message)
+    }
+
     /// Triggers a run once per command: a command resumed in the triggering stage first adopts
     /// its run, recorded on the status or found by the driver's resume check (and not already
     /// another command's).
@@ -370,7 +423,7 @@ public final class CommandProcessor: Sendable {
             if let recorded = status?.run(key: key) { return recorded }
             let point = ResumePoint<StoredBaseline>(
                 commandID: key, intentAt: intent, since: intent.addingTimeInterval(-settings.clockSkewMargin.seconds),
-                baseline: active?.baseline.map(StoredBaseline.init(driverJSON:))
+                baseline: active?.baseline.map(StoredBaseline.init(driverJSON:)), workspace: target.workspace, name: target.name
             )
             let known = [status?.currentRun, status?.lastRun].compactMap { $0 }
             let candidates = try await driver.runs(since: point, spec: spec, objects: objects).filter { found in
@@ -386,7 +439,9 @@ public final class CommandProcessor: Sendable {
                 return record(key: key, adopted, spec: spec, intent: intent)
             }
         }
-        let triggered = try await driver.trigger(spec: spec, objects: objects, context: TriggerContext(commandID: key, intentAt: intent))
+        let options = target.command.envelope.options
+        let context = TriggerContext(commandID: key, intentAt: intent, event: options.event, input: options.input, workspace: target.workspace, name: target.name)
+        let triggered = try await driver.trigger(spec: spec, objects: objects, context: context)
         return record(key: key, triggered, spec: spec, intent: intent)
     }
 

@@ -10,9 +10,13 @@ import Lineage
 /// a clear failure instead of a crash.
 public struct AnyResourceDriver: Sendable, StatusDetailRows {
     private let box: any ErasedDriver
+    /// Services the driver runs beside the engine in each replica (a pipeline's advancer and
+    /// inputs); nil for a driver that needs none.
+    public let companion: DriverCompanion?
 
-    public init<Driver: ResourceDriver>(_ driver: Driver) {
+    public init<Driver: ResourceDriver>(_ driver: Driver, companion: DriverCompanion? = nil) {
         box = DriverBox(driver: driver)
+        self.companion = companion
     }
 
     public var descriptor: DriverDescriptor { box.descriptor }
@@ -72,8 +76,15 @@ public struct AnyResourceDriver: Sendable, StatusDetailRows {
         try await box.observe(run, objects: objects, spec: spec)
     }
 
-    public func cancel(_ run: RunRecord, objects: JSONValue, spec: SpecSource) async throws(VendorFailure) {
-        try await box.cancel(run, objects: objects, spec: spec)
+    public func cancel(_ run: RunRecord, objects: JSONValue, spec: SpecSource, mode: CancelMode = .stop) async throws(VendorFailure) {
+        try await box.cancel(run, objects: objects, spec: spec, mode: mode)
+    }
+
+    /// The run a `cancel` names by id when the status does not record it, as a record holding
+    /// the driver's reference (so `cancel` and `observe` can take it); nil where the driver knows
+    /// no such run.
+    public func run(named id: String, workspace: String, name: String, objects: JSONValue, spec: SpecSource) async throws(VendorFailure) -> RunRecord? {
+        try await box.run(named: id, workspace: workspace, name: name, objects: objects, spec: spec)
     }
 
     public func drift(spec: PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> [DriftFinding] {
@@ -108,7 +119,8 @@ private protocol ErasedDriver: Sendable {
     func trigger(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> AnyResourceDriver.FoundRun
     func runs(since point: ResumePoint<StoredBaseline>, spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> [AnyResourceDriver.FoundRun]
     func observe(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure) -> RunObservation?
-    func cancel(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure)
+    func cancel(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource, mode: CancelMode) async throws(VendorFailure)
+    func run(named id: String, workspace: String, name: String, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure) -> RunRecord?
     func retire(objects: JSONValue, spec: JSONValue) async throws(VendorFailure)
     func drift(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> [DriftFinding]
     func objectRows(_ objects: JSONValue) -> [DetailRow]
@@ -161,7 +173,8 @@ private struct DriverBox<Driver: ResourceDriver>: ErasedDriver {
 
     func runs(since point: ResumePoint<StoredBaseline>, spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> [AnyResourceDriver.FoundRun] {
         let typedBaseline = try point.baseline.map { stored throws(VendorFailure) in try self.decode(Driver.Baseline.self, stored.json, what: "trigger baseline") }
-        let typedPoint = ResumePoint<Driver.Baseline>(commandID: point.commandID, intentAt: point.intentAt, since: point.since, baseline: typedBaseline)
+        let typedPoint = ResumePoint<Driver.Baseline>(
+            commandID: point.commandID, intentAt: point.intentAt, since: point.since, baseline: typedBaseline, workspace: point.workspace, name: point.name)
         let runs = try await driver.runs(since: typedPoint, spec: try typed(spec), objects: try decode(Driver.Objects.self, objects, what: "vendor objects"))
         return runs.map { AnyResourceDriver.FoundRun(reference: $0.reference.driverJSON, observation: $0.observation) }
     }
@@ -171,9 +184,17 @@ private struct DriverBox<Driver: ResourceDriver>: ErasedDriver {
         return try await driver.observe(try reference(run, objects: objects, spec: spec), objects: objects)
     }
 
-    func cancel(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure) {
+    func cancel(_ run: RunRecord, objects: JSONValue, spec: AnyResourceDriver.SpecSource, mode: CancelMode) async throws(VendorFailure) {
         let objects = try decode(Driver.Objects.self, objects, what: "vendor objects")
-        try await driver.cancel(try reference(run, objects: objects, spec: spec), objects: objects)
+        try await driver.cancel(try reference(run, objects: objects, spec: spec), objects: objects, mode: mode)
+    }
+
+    func run(named id: String, workspace: String, name: String, objects: JSONValue, spec: AnyResourceDriver.SpecSource) async throws(VendorFailure) -> RunRecord? {
+        let typedObjects = try decode(Driver.Objects.self, objects, what: "vendor objects")
+        let typedSpec = try driver.decodeSpec(try await spec())
+        guard let found = try await driver.reference(forRun: id, workspace: workspace, name: name, spec: typedSpec, objects: typedObjects) else { return nil }
+        guard let observation = try await driver.observe(found, objects: typedObjects) else { return nil }
+        return RunRecord(key: id, reference: found.driverJSON, observation: observation, at: Date())
     }
 
     func retire(objects: JSONValue, spec: JSONValue) async throws(VendorFailure) {

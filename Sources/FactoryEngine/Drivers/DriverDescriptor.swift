@@ -30,13 +30,22 @@ public struct DriverDescriptor: Sendable {
     /// The variable holding the vendor secret; a `factory-operator` hosts, by default, every
     /// driver whose secret is set. Nil for a driver that needs none.
     public var secretVariable: String?
+    /// Whether an `apply` triggers a run (true for every vendor type). When false, an apply
+    /// validates, ensures and records the status (phase active, the generation observed) and
+    /// triggers nothing: runs come from `run` commands only (a pipeline: `factoryctl run`, its
+    /// inputs).
+    public var runsOnApply: Bool
 
-    public init(definition: ResourceTypeDefinition, displayName: String, names: DeploymentNames? = nil, variables: [Variable] = [], secretVariable: String?) {
+    public init(
+        definition: ResourceTypeDefinition, displayName: String, names: DeploymentNames? = nil, variables: [Variable] = [], secretVariable: String?,
+        runsOnApply: Bool = true
+    ) {
         self.definition = definition
         self.displayName = displayName
         self.names = names ?? .standard(type: definition.name)
         self.variables = variables
         self.secretVariable = secretVariable
+        self.runsOnApply = runsOnApply
     }
 
     public var type: String { definition.name }

@@ -76,6 +76,16 @@ public protocol ResourceDriver: Sendable {
     /// Cancels a run; throws `.unsupported` where the vendor cannot.
     func cancel(_ run: RunReference, objects: Objects) async throws(VendorFailure)
 
+    /// Cancels a run in `mode` (a `cancel` command's, `stop` when it names none). By default the
+    /// mode makes no difference: `cancel(_:objects:)`. A pipeline stops (runs `finally`) or
+    /// terminates.
+    func cancel(_ run: RunReference, objects: Objects, mode: CancelMode) async throws(VendorFailure)
+
+    /// A reference to the run a `cancel` names by id when it is neither the resource's current
+    /// nor its last run (a pipeline keeps every run; the status only its current and last), of
+    /// the resource `workspace`/`name`; nil where the driver knows no such run. Nil by default.
+    func reference(forRun id: String, workspace: String, name: String, spec: Spec, objects: Objects) async throws(VendorFailure) -> RunReference?
+
     /// Undoes what the operator created at the vendor, as far as the vendor's API allows
     /// (a `delete` command). Objects it does not own are left alone.
     func retire(_ objects: Objects, spec: Spec?) async throws(VendorFailure)
@@ -127,6 +137,12 @@ extension ResourceDriver {
 
     public func legacyReference(runID: String, spec: Spec, objects: Objects) async throws(VendorFailure) -> RunReference? { nil }
 
+    public func cancel(_ run: RunReference, objects: Objects, mode: CancelMode) async throws(VendorFailure) {
+        try await cancel(run, objects: objects)
+    }
+
+    public func reference(forRun id: String, workspace: String, name: String, spec: Spec, objects: Objects) async throws(VendorFailure) -> RunReference? { nil }
+
     public func drift(_ spec: Spec, objects: Objects) async throws(VendorFailure) -> [DriftFinding] { [] }
 
     public func runRows(_ run: RunRecord) -> [DetailRow] { [] }
@@ -164,10 +180,22 @@ public struct TriggerContext: Sendable, Hashable {
     public var commandID: String
     /// When the intent to trigger was recorded.
     public var intentAt: Date
+    /// What asked for the run, as a `run` command carries it: the event (JSON) and the input's
+    /// name; nil for a run asked for by hand, or caused by an apply.
+    public var event: JSONValue?
+    public var input: String?
+    /// The resource the run is of (the engine always says; nil only where a test builds a
+    /// context by hand).
+    public var workspace: String?
+    public var name: String?
 
-    public init(commandID: String, intentAt: Date) {
+    public init(commandID: String, intentAt: Date, event: JSONValue? = nil, input: String? = nil, workspace: String? = nil, name: String? = nil) {
         self.commandID = commandID
         self.intentAt = intentAt
+        self.event = event
+        self.input = input
+        self.workspace = workspace
+        self.name = name
     }
 }
 
@@ -230,12 +258,17 @@ public struct ResumePoint<Baseline: DriverValue>: Sendable {
     public var since: Date
     /// What the vendor showed before the trigger, if the driver recorded it.
     public var baseline: Baseline?
+    /// The resource the command is about (nil only where a test builds a point by hand).
+    public var workspace: String?
+    public var name: String?
 
-    public init(commandID: String, intentAt: Date, since: Date, baseline: Baseline?) {
+    public init(commandID: String, intentAt: Date, since: Date, baseline: Baseline?, workspace: String? = nil, name: String? = nil) {
         self.commandID = commandID
         self.intentAt = intentAt
         self.since = since
         self.baseline = baseline
+        self.workspace = workspace
+        self.name = name
     }
 }
 

@@ -11,7 +11,8 @@ import JSONSchema
 /// `version` is optional and defaults to 1; higher versions are refused. `apply` carries a full
 /// resource manifest; `delete` and `run` need only the resource `name` (without `type`, the type
 /// is the one served on the subject the command is sent to; a full manifest is accepted too, and
-/// then `resource.type` is the type).
+/// then `resource.type` is the type). A `run` may carry `input` and `event`, a `cancel` `mode`
+/// and `run` (``CommandOptions``).
 ///
 /// An `apply` may carry `"adopt": true` beside `op` (`factoryctl apply --adopt`): vendor objects
 /// found under the spec's names that the resource did not record are taken over even when they
@@ -37,12 +38,17 @@ public struct CommandEnvelope: Sendable, Hashable {
     /// An `apply` that takes over vendor objects someone else made under the spec's names
     /// (`"adopt": true`); written and read for `apply` only.
     public var adopt: Bool
+    /// What a `run` or `cancel` may carry besides the resource (``CommandOptions``).
+    public var options: CommandOptions
 
-    public init(version: Int = CommandEnvelope.currentVersion, workspace: WorkspaceName, payload: Payload, adopt: Bool = false) {
+    public init(
+        version: Int = CommandEnvelope.currentVersion, workspace: WorkspaceName, payload: Payload, adopt: Bool = false, options: CommandOptions = CommandOptions()
+    ) {
         self.version = version
         self.workspace = workspace
         self.payload = payload
         if case .apply = payload { self.adopt = adopt } else { self.adopt = false }
+        self.options = options
     }
 
     /// An `apply` of `manifest` in `workspace`; `adopt`: take over what is found under the spec's
@@ -104,6 +110,7 @@ public struct CommandEnvelope: Sendable, Hashable {
         if adopt, operation == .apply { object["adopt"] = .bool(true) }
         object["workspace"] = .string(workspace.rawValue)
         object["resource"] = resource
+        for (key, value) in options.members(for: operation) { object[key] = value }
         return .object(object)
     }
 
@@ -219,6 +226,7 @@ public struct CommandEnvelope: Sendable, Hashable {
         case .cancel:
             payload = .cancel(try Self.reference(from: resourceObject))
         }
+        options = try CommandOptions(decoding: object, for: operation)
     }
 
     /// `name` at the top; the type from `resource.type`, else a top-level `type` other than

@@ -4,9 +4,9 @@ import JSONSchema
 /// are the operator's). A new vendor adds its type here.
 public enum BuiltInResourceTypes {
     /// The type names, in the order `factoryctl` asks their deployments.
-    public static let names = ["hightouch", "http", "fivetran", "dbtcloud", "census"]
+    public static let names = ["hightouch", "http", "fivetran", "dbtcloud", "census", "pipeline"]
 
     public static func definitions() throws(SchemaCompilationError) -> [ResourceTypeDefinition] {
-        [try .hightouchDefault(), try .httpDefault(), try .fivetranDefault(), try .dbtCloudDefault(), try .censusDefault()]
+        [try .hightouchDefault(), try .httpDefault(), try .fivetranDefault(), try .dbtCloudDefault(), try .censusDefault(), try .pipelineDefault()]
     }
 }

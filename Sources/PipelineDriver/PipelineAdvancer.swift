@@ -1,0 +1,613 @@
+import FactoryEngine
+import FactoryModel
+import FactoryState
+import Foundation
+import JSONSchema
+import Logging
+import NATSKit
+import Pipelines
+import ServiceLifecycle
+import Synchronization
+
+/// Moves pipeline runs on, in every replica. It follows the pipeline bucket (run documents and
+/// pipeline entities) and every task type's state bucket (entities and statuses) with KV
+/// watches, and keeps the active runs indexed by the task resources their attempts run. On any
+/// change of a run, of a status one of its attempts waits on, or at a run's next deadline, it
+/// evaluates the run:
+///
+/// 1. what the task resources show of each undecided attempt (``AttemptMapping``) is recorded
+///    (`PipelineScheduler.observe`), then the rules move the run on (`advance`);
+/// 2. each new attempt's command is made (templates filled, the resource found); one that cannot
+///    be made fails its attempt with the reason before anything is published;
+/// 3. the run is written by compare-and-set; only if the write won are the actions carried out:
+///    each attempt's command published to its type's command subject with `Nats-Msg-Id` = the
+///    attempt's command id, then marked published; cancels published for attempts to stop.
+///
+/// An attempt recorded but not published (its replica died in between) is published again by
+/// whichever replica sees it `republishAfter` later: the message id makes it once. Queued runs
+/// are admitted by the elected leader only. When a run ends, the replica that recorded the end
+/// starts the runs of pipelines with a `pipeline` input on it.
+final class PipelineAdvancer: Service, Sendable {
+    struct ResourceKey: Hashable, Sendable {
+        var type: String
+        var workspace: String
+        var name: String
+    }
+
+    /// One run as this replica knows it.
+    struct Slot: Sendable {
+        var entry: PipelineRunStore.Entry
+        var spec: PipelineSpec?
+        /// When something is due on its own (a deadline, a retry, an unpublished attempt).
+        var nextCheck: Date?
+        var resources: Set<ResourceKey>
+    }
+
+    struct State {
+        var runs: [String: Slot] = [:]
+        var resources: [ResourceKey: AttemptCommands.ResourceDocuments] = [:]
+        var byResource: [ResourceKey: Set<String>] = [:]
+        /// Pipeline entities of this bucket, by `<workspace>.<name>`.
+        var pipelines: [String: EntityRecord] = [:]
+        var dirty: [String] = []
+        var dirtySet: Set<String> = []
+        var inFlight: Set<String> = []
+        /// Attempts whose late-started run this replica asked to cancel.
+        var lateCancels: Set<String> = []
+        var wasLeader = false
+        var lastQueueSweep = Date.distantPast
+    }
+
+    let context: DriverCompanionContext
+    let runtime: PipelineRuntime
+    let store: PipelineRunStore
+    let registry: ResourceTypeRegistry
+    let logger: Logger
+    /// Told of every change of a pipeline entity (the inputs follow applies and deletes).
+    let onPipelineChange: @Sendable (EntityRecord?, String) -> Void
+    private let state = Mutex(State())
+    private let doorbell = Doorbell()
+    private let specs = Mutex<[String: PipelineSpec]>([:])
+
+    init(
+        context: DriverCompanionContext, runtime: PipelineRuntime, registry: ResourceTypeRegistry,
+        onPipelineChange: @escaping @Sendable (EntityRecord?, String) -> Void = { _, _ in }
+    ) {
+        self.context = context
+        self.runtime = runtime
+        self.store = PipelineRunStore(bucket: context.bucket)
+        self.registry = registry
+        self.logger = context.logger
+        self.onPipelineChange = onPipelineChange
+    }
+
+    var settings: PipelineRuntime.Settings { runtime.settings }
+
+    /// The state bucket of each task type: the hosted deployment's, else the type's default.
+    var taskBuckets: [(type: String, bucket: String)] {
+        var types = registry.types.map(\.name)
+        for type in context.deployments.keys.sorted() where !types.contains(type) { types.append(type) }
+        return types.map { type in (type, context.deployments[type]?.stateBucket ?? DeploymentNames.builtIn(type: type).stateBucket) }
+    }
+
+    /// Where commands of `type` go: the hosted deployment's subject, else the type's default.
+    func commandSubject(_ type: String) -> String {
+        context.deployments[type]?.commandSubject ?? DeploymentNames.builtIn(type: type).commandSubject
+    }
+
+    // MARK: - Service
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                for (type, bucket) in self.taskBuckets {
+                    let own = bucket == self.context.bucket.name
+                    let follower = BucketFollower(
+                        name: bucket, known: own ? self.context.bucket : nil, jetStream: self.context.jetStream, logger: self.logger, retryAfter: .seconds(2)
+                    ) { [weak self] event in
+                        self?.apply(event, type: type, own: own)
+                    }
+                    group.addTask { await follower.run() }
+                }
+                for _ in 0..<max(1, self.settings.workers) {
+                    let bell = self.doorbell.stream()
+                    group.addTask { await self.work(bell) }
+                }
+                group.addTask { await self.tick() }
+                await group.waitForAll()
+            }
+        }
+        doorbell.close()
+    }
+
+    // MARK: - What the watches say
+
+    func apply(_ event: KeyValueWatchEvent, type: String, own: Bool) {
+        guard case .entry(let entry) = event else { return }
+        if own, entry.key.hasPrefix("run.") {
+            applyRun(entry)
+            return
+        }
+        guard let parsed = StateKeys.parse(entry.key) else { return }
+        let key = ResourceKey(type: type, workspace: parsed.workspace, name: parsed.name)
+        var pipelineChange: (EntityRecord?, String)?
+        let woken = state.withLock { state -> Bool in
+            var documents = state.resources[key] ?? AttemptCommands.ResourceDocuments()
+            let deleted = entry.operation != .put
+            switch parsed.kind {
+            case .entity:
+                documents.entity = deleted ? nil : try? StateCodec.decode(EntityRecord.self, entry.value, key: entry.key)
+                if own {
+                    let id = "\(parsed.workspace).\(parsed.name)"
+                    state.pipelines[id] = documents.entity
+                    pipelineChange = (documents.entity, id)
+                }
+            case .status:
+                documents.status = deleted ? nil : try? StateCodec.decode(StatusRecord.self, entry.value, key: entry.key)
+            }
+            state.resources[key] = documents.entity == nil && documents.status == nil ? nil : documents
+            var woken = false
+            for run in state.byResource[key] ?? [] {
+                Self.markDirty(&state, run)
+                woken = true
+            }
+            return woken
+        }
+        if let pipelineChange { onPipelineChange(pipelineChange.0, pipelineChange.1) }
+        if woken { doorbell.ring() }
+    }
+
+    private func applyRun(_ entry: KeyValueEntry) {
+        guard entry.operation == .put else {
+            state.withLock { state in Self.remove(&state, entry.key) }
+            return
+        }
+        let document: PipelineRunDocument
+        do {
+            document = try PipelineRunDocument.decode(entry.value, key: entry.key)
+        } catch {
+            logger.warning("An unreadable run document is left alone", metadata: ["error": "\(error)"])
+            return
+        }
+        store(PipelineRunStore.Entry(document: document, revision: entry.revision, key: entry.key))
+        doorbell.ring()
+    }
+
+    /// Takes in a run document (seen by the watch, or written here), newer revisions only.
+    private func store(_ entry: PipelineRunStore.Entry) {
+        let spec = self.spec(of: entry.document)
+        let now = Date()
+        state.withLock { state in
+            if let known = state.runs[entry.key], known.entry.revision >= entry.revision { return }
+            let run = entry.document.run
+            if run.state.isFinished, entry.document.downstreamPublished == true {
+                Self.remove(&state, entry.key)
+                return
+            }
+            var slot = Slot(entry: entry, spec: spec, nextCheck: nil, resources: [])
+            if !run.state.isFinished {
+                for taskRun in run.tasks.values {
+                    guard let attempt = taskRun.lastAttempt, !attempt.resourceType.isEmpty else { continue }
+                    slot.resources.insert(ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource))
+                }
+            }
+            slot.nextCheck = self.nextCheck(entry.document, spec: spec, now: now)
+            if let old = state.runs[entry.key] {
+                for resource in old.resources.subtracting(slot.resources) { state.byResource[resource]?.remove(entry.key) }
+            }
+            for resource in slot.resources { state.byResource[resource, default: []].insert(entry.key) }
+            let previous = state.runs[entry.key]?.entry.document.run.state
+            state.runs[entry.key] = slot
+            Self.markDirty(&state, entry.key)
+            // A run that ended or started makes room: the pipeline's queue is looked at again.
+            if previous != run.state, run.state.isFinished || previous == nil {
+                for (key, other) in state.runs where other.entry.document.run.state == .queued
+                    && other.entry.document.run.pipeline == run.pipeline && other.entry.document.run.workspace == run.workspace
+                {
+                    Self.markDirty(&state, key)
+                }
+            }
+        }
+    }
+
+    private static func remove(_ state: inout State, _ key: String) {
+        guard let slot = state.runs.removeValue(forKey: key) else { return }
+        for resource in slot.resources { state.byResource[resource]?.remove(key) }
+    }
+
+    private static func markDirty(_ state: inout State, _ key: String) {
+        if state.dirtySet.insert(key).inserted { state.dirty.append(key) }
+    }
+
+    /// When a run needs looking at without any change: its scheduler deadline, an unpublished
+    /// attempt's republish time, or (finished, runs downstream not started yet) a while after
+    /// its end.
+    func nextCheck(_ document: PipelineRunDocument, spec: PipelineSpec?, now: Date) -> Date? {
+        let run = document.run
+        if run.state.isFinished {
+            guard document.downstreamPublished != true else { return nil }
+            return (run.finishedAt ?? now).addingTimeInterval(settings.republishAfter.seconds)
+        }
+        guard run.state != .queued else { return nil }
+        var moments: [Date] = []
+        if let spec, let deadline = PipelineScheduler(spec: spec).nextDeadline(of: run) { moments.append(deadline) }
+        for taskRun in run.tasks.values {
+            if let attempt = taskRun.lastAttempt, attempt.outcome == nil, attempt.publishedAt == nil {
+                moments.append(attempt.queuedAt.addingTimeInterval(settings.republishAfter.seconds))
+            }
+        }
+        return moments.min()
+    }
+
+    func spec(of document: PipelineRunDocument) -> PipelineSpec? {
+        let digest = document.run.specDigest
+        if let known = specs.withLock({ $0[digest] }) { return known }
+        guard case .success(let spec) = PipelineSpec.decode(document.spec, context: .structural(pipelineName: document.run.pipeline)) else {
+            logger.error("A run's spec cannot be read; the run is left as it is", metadata: ["run": "\(document.run.id)"])
+            return nil
+        }
+        specs.withLock { cache in
+            if cache.count > 1000 { cache.removeAll() }
+            cache[digest] = spec
+        }
+        return spec
+    }
+
+    // MARK: - Workers
+
+    private func work(_ bell: AsyncStream<Void>) async {
+        for await _ in bell {
+            while !Task.isCancelled, let key = takeDirty() {
+                await evaluate(key)
+                state.withLock { _ = $0.inFlight.remove(key) }
+            }
+        }
+    }
+
+    private func takeDirty() -> String? {
+        state.withLock { state in
+            guard let index = state.dirty.firstIndex(where: { !state.inFlight.contains($0) }) else { return nil }
+            let key = state.dirty.remove(at: index)
+            state.dirtySet.remove(key)
+            state.inFlight.insert(key)
+            return key
+        }
+    }
+
+    /// Marks what is due, and the leader's queues, dirty; rings.
+    private func tick() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: settings.tick)
+            let now = Date()
+            let leader = context.election.isLeader
+            let due = state.withLock { state -> Bool in
+                var any = false
+                for (key, slot) in state.runs {
+                    if let check = slot.nextCheck, check <= now {
+                        Self.markDirty(&state, key)
+                        any = true
+                    }
+                }
+                // A new leader, and every few seconds: the queues are looked at (a start missed
+                // by the previous leader, a run that ended while no leader was there).
+                if leader, !state.wasLeader || now.timeIntervalSince(state.lastQueueSweep) > 5 {
+                    state.lastQueueSweep = now
+                    for (key, slot) in state.runs where slot.entry.document.run.state == .queued {
+                        Self.markDirty(&state, key)
+                        any = true
+                    }
+                }
+                state.wasLeader = leader
+                return any
+            }
+            if due { doorbell.ring() }
+        }
+    }
+
+    // MARK: - Evaluating one run
+
+    func evaluate(_ key: String) async {
+        guard let slot = state.withLock({ $0.runs[key] }) else { return }
+        let run = slot.entry.document.run
+        switch run.state {
+        case .queued:
+            if context.election.isLeader { await admit(slot.entry) }
+        case .running, .cancelling:
+            await advance(slot.entry)
+        case .succeeded, .warning, .failed, .cancelled, .skipped:
+            if slot.entry.document.downstreamPublished != true, let check = slot.nextCheck, check <= Date() {
+                await startDownstream(slot.entry)
+            }
+        }
+    }
+
+    /// A prepared attempt command.
+    struct Publication {
+        var task: String
+        var attempt: Attempt
+        var envelope: CommandEnvelope
+    }
+
+    private func advance(_ start: PipelineRunStore.Entry) async {
+        var entry = start
+        for _ in 0..<10 {
+            guard let spec = spec(of: entry.document) else { return }
+            let scheduler = PipelineScheduler(spec: spec)
+            let now = Date()
+            let before = entry.document.run
+            var run = before
+            let documents = state.withLock { state in state.resources }
+
+            // What the task resources show.
+            for task in spec.allTasks {
+                guard let attempt = run.tasks[task.name]?.lastAttempt, attempt.outcome == nil, !attempt.resourceType.isEmpty else { continue }
+                let resource = documents[ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)]
+                if let observation = AttemptMapping.observation(commandID: attempt.commandID, entity: resource?.entity, status: resource?.status) {
+                    PipelineScheduler.observe(&run, task: task.name, commandID: attempt.commandID, observation, at: now)
+                }
+            }
+
+            // The rules, and the commands they ask for. Attempts recorded but not published
+            // long enough ago are published again.
+            var publications: [String: Publication] = [:]
+            var cancels: [(task: String, attempt: Attempt)] = []
+            var actions = scheduler.advance(&run, now: now)
+            for task in spec.allTasks {
+                guard let attempt = run.tasks[task.name]?.lastAttempt, attempt.outcome == nil, attempt.publishedAt == nil,
+                    now.timeIntervalSince(attempt.queuedAt) >= settings.republishAfter.seconds,
+                    !actions.contains(.publish(task: task.name, attempt: attempt))
+                else { continue }
+                actions.append(.publish(task: task.name, attempt: attempt))
+            }
+            while !actions.isEmpty {
+                var failed = false
+                for action in actions {
+                    switch action {
+                    case .cancel(let task, let attempt):
+                        cancels.append((task, attempt))
+                    case .publish(let task, let attempt):
+                        switch prepare(task: task, attempt: attempt, run: &run, spec: spec, documents: documents) {
+                        case .success(let publication):
+                            publications[publication.attempt.commandID] = publication
+                        case .failure(let problem):
+                            PipelineScheduler.observe(
+                                &run, task: task, commandID: attempt.commandID, AttemptObservation(started: false, outcome: .failed, error: problem.description), at: now)
+                            failed = true
+                        }
+                    }
+                }
+                // A failed attempt may decide its task, its stage, the run: the rules again.
+                actions = failed ? scheduler.advance(&run, now: now) : []
+            }
+
+            if run != before {
+                entry.document.run = run
+                let written: UInt64?
+                do {
+                    written = try await store.update(entry.document, key: entry.key, revision: entry.revision)
+                } catch {
+                    logger.warning("Could not record a run; looking again later", metadata: ["run": "\(run.id)", "error": "\(error)"])
+                    return
+                }
+                guard let revision = written else {
+                    // Another replica wrote it first: decide again from what it wrote.
+                    guard let fresh = try? await store.get(entry.key) else { return }
+                    entry = fresh
+                    store(fresh)
+                    continue
+                }
+                entry.revision = revision
+                store(entry)
+            }
+            await carryOut(publications: Array(publications.values), cancels: cancels, entry: &entry)
+            lateCancels(run: entry.document.run, documents: documents)
+            if !before.state.isFinished, entry.document.run.state.isFinished {
+                logger.info("Pipeline run ended", metadata: ["run": "\(run.id)", "pipeline": "\(run.workspace)/\(run.pipeline)", "result": "\(run.state.rawValue)"])
+                await startDownstream(entry)
+            }
+            return
+        }
+    }
+
+    /// The command of a new (or republished) attempt: its resource's type found where the task
+    /// names none, its spec filled in.
+    private func prepare(
+        task name: String, attempt: Attempt, run: inout PipelineRun, spec: PipelineSpec, documents: [ResourceKey: AttemptCommands.ResourceDocuments]
+    ) -> Result<Publication, AttemptCommands.Problem> {
+        guard let task = spec.task(named: name) else { return .failure(.init(description: "no task \(name) in the run's spec")) }
+        var attempt = attempt
+        if attempt.resourceType.isEmpty {
+            let found = documents.filter { $0.key.workspace == run.workspace && $0.key.name == attempt.resource && $0.value.entity.map { !$0.deleted } == true }
+                .map(\.key.type).sorted()
+            guard found.count == 1, let type = found.first else {
+                return .failure(
+                    .init(
+                        description: found.isEmpty
+                            ? "no resource \(attempt.resource) is applied in workspace \(run.workspace); apply it, or name its type"
+                            : "\(attempt.resource) is applied as several types (\(found.joined(separator: ", "))); name the type in the task"))
+            }
+            attempt.resourceType = type
+            if var taskRun = run.tasks[name], !taskRun.attempts.isEmpty {
+                taskRun.attempts[taskRun.attempts.count - 1].resourceType = type
+                run.tasks[name] = taskRun
+            }
+        }
+        let owned = documents[ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)]
+        do {
+            return .success(Publication(task: name, attempt: attempt, envelope: try AttemptCommands.envelope(for: task, attempt: attempt, run: run, owned: owned, registry: registry)))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Publishes the attempts' commands and the cancels, then records which were published, and
+    /// fails the attempts of a type no stream serves.
+    private func carryOut(publications: [Publication], cancels: [(task: String, attempt: Attempt)], entry: inout PipelineRunStore.Entry) async {
+        guard !publications.isEmpty || !cancels.isEmpty else { return }
+        var published: [(task: String, commandID: String)] = []
+        var unserved: [(task: String, commandID: String, reason: String)] = []
+        for publication in publications.sorted(by: { $0.attempt.commandID < $1.attempt.commandID }) {
+            let type = publication.attempt.resourceType
+            let subject = commandSubject(type)
+            do {
+                try await context.jetStream.publish(
+                    publication.envelope.encoded(), to: subject, options: JetStreamPublishOptions(messageID: publication.attempt.commandID))
+                published.append((publication.task, publication.attempt.commandID))
+                PipelineMetrics.attemptPublished(type: type)
+            } catch where error.code == .noResponders {
+                unserved.append((publication.task, publication.attempt.commandID, "no operator hosts \(type): no stream stores \(subject)"))
+            } catch {
+                // Published again after `republishAfter`, by this replica or another.
+                logger.warning("Could not publish an attempt; it is published again later", metadata: ["command": "\(publication.attempt.commandID)", "error": "\(error)"])
+            }
+        }
+        for (_, attempt) in cancels {
+            do {
+                let envelope = try AttemptCommands.cancel(attempt: attempt, workspace: entry.document.run.workspace)
+                try await context.jetStream.publish(envelope.encoded(), to: commandSubject(attempt.resourceType), options: JetStreamPublishOptions(messageID: "\(attempt.commandID)/cancel"))
+            } catch {
+                logger.warning("Could not publish a cancel", metadata: ["command": "\(attempt.commandID)", "error": "\(error)"])
+            }
+        }
+        guard !published.isEmpty || !unserved.isEmpty else { return }
+        let now = Date()
+        do {
+            if let written = try await store.modify(entry.key, { document in
+                var changed = false
+                for (task, commandID) in published where PipelineScheduler.markPublished(&document.run, task: task, commandID: commandID, at: now) { changed = true }
+                for (task, commandID, reason) in unserved {
+                    if PipelineScheduler.observe(&document.run, task: task, commandID: commandID, AttemptObservation(started: false, outcome: .apiError, error: reason), at: now) {
+                        changed = true
+                    }
+                }
+                return changed
+            }) {
+                entry = written
+                store(written)
+            }
+        } catch {
+            logger.warning("Could not record published attempts; they are published again later", metadata: ["run": "\(entry.document.run.id)", "error": "\(error)"])
+        }
+    }
+
+    /// An attempt decided (timed out, cancelled) whose run started at its resource only after
+    /// the cancel was sent: that run is cancelled too, once per replica.
+    private func lateCancels(run: PipelineRun, documents: [ResourceKey: AttemptCommands.ResourceDocuments]) {
+        for taskRun in run.tasks.values {
+            guard let attempt = taskRun.lastAttempt, attempt.cancelRequested else { continue }
+            let resource = documents[ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)]
+            guard let current = resource?.status?.currentRun, current.key == attempt.commandID, !current.isFinished else { continue }
+            guard state.withLock({ $0.lateCancels.insert(attempt.commandID).inserted }) else { continue }
+            let jetStream = context.jetStream
+            let subject = commandSubject(attempt.resourceType)
+            let logger = self.logger
+            Task {
+                do {
+                    let envelope = try AttemptCommands.cancel(attempt: attempt, workspace: run.workspace)
+                    try await jetStream.publish(envelope.encoded(), to: subject, options: JetStreamPublishOptions(messageID: "\(attempt.commandID)/cancel-late"))
+                } catch {
+                    logger.warning("Could not cancel a late run", metadata: ["command": "\(attempt.commandID)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    // MARK: - Queues (the leader)
+
+    /// Starts the oldest queued run of its pipeline if the concurrency policy lets it, read
+    /// afresh: the leader is the only writer of a pipeline's queue.
+    private func admit(_ entry: PipelineRunStore.Entry) async {
+        let queuedRun = entry.document.run
+        guard let spec = spec(of: entry.document) else { return }
+        do {
+            let runs = try await store.runs(workspace: queuedRun.workspace, pipeline: queuedRun.pipeline)
+            let queued = runs.filter { $0.document.run.state == .queued }
+            guard let head = queued.first, head.key == entry.key else {
+                if let head = queued.first { state.withLock { Self.markDirty(&$0, head.key) } }
+                return
+            }
+            let active = runs.map(\.document.run).filter { $0.state == .running || $0.state == .cancelling }
+            let now = Date()
+            let decision = PipelineAdmission.decide(spec.concurrency, active: active, queuedAhead: 0)
+            switch decision {
+            case .queue:
+                return
+            case .startCancelling(let older):
+                for id in older {
+                    try await store.modify(PipelineNames.runKey(workspace: queuedRun.workspace, pipeline: queuedRun.pipeline, run: id)) { document in
+                        guard !document.run.state.isFinished, document.run.cancel == nil else { return false }
+                        document.run.cancel = CancelRequest(mode: .stop, cause: .overlap, at: now, commandID: queuedRun.id)
+                        return true
+                    }
+                }
+            case .start, .skip:
+                break
+            }
+            let written = try await store.modify(entry.key) { document in
+                guard document.run.state == .queued else { return false }
+                if case .skip(let reason) = decision {
+                    document.run.state = .skipped
+                    document.run.finishedAt = now
+                    document.run.reason = "skipped: \(reason)"
+                    return true
+                }
+                document.run.state = .running
+                document.run.startedAt = now
+                document.run.reason = nil
+                return true
+            }
+            if let written {
+                store(written)
+                doorbell.ring()
+            }
+            if let next = queued.dropFirst().first { state.withLock { Self.markDirty(&$0, next.key) } }
+        } catch {
+            logger.warning("Could not look at a pipeline's queue", metadata: ["pipeline": "\(queuedRun.workspace)/\(queuedRun.pipeline)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: - Pipelines started by a run's end
+
+    /// Publishes a `run` of every pipeline with a `pipeline` input on this run's pipeline and
+    /// result (message id `<pipeline>/<input>/<upstream run id>`), then marks the run.
+    private func startDownstream(_ entry: PipelineRunStore.Entry) async {
+        let upstream = entry.document.run
+        guard upstream.state.isFinished, entry.document.downstreamPublished != true else { return }
+        let pipelines = state.withLock { $0.pipelines }
+        var failed = false
+        for (_, entity) in pipelines.sorted(by: { $0.key < $1.key }) where entity.workspace == upstream.workspace && !entity.deleted {
+            guard case .success(let spec) = PipelineSpec.decode(entity.spec, context: .structural(pipelineName: entity.name)) else { continue }
+            for input in spec.inputs {
+                guard case .pipeline(let name, let results) = input.source, name == upstream.pipeline, results.contains(upstream.state) else { continue }
+                do {
+                    let envelope = CommandEnvelope.run(
+                        ResourceReference(name: try ResourceName(entity.name), type: PipelineNames.type), workspace: try WorkspaceName(entity.workspace), input: input.name,
+                        event: ["input": .string(input.name), "pipeline": .string(upstream.pipeline), "run": .string(upstream.id), "result": .string(upstream.state.rawValue)])
+                    try await context.jetStream.publish(
+                        envelope.encoded(), to: context.names.commandSubject, options: JetStreamPublishOptions(messageID: "\(entity.name)/\(input.name)/\(upstream.id)"))
+                } catch {
+                    failed = true
+                    logger.warning("Could not start a downstream pipeline; trying again later", metadata: ["pipeline": "\(entity.name)", "error": "\(error)"])
+                }
+            }
+        }
+        guard !failed else { return }
+        do {
+            try await store.modify(entry.key) { document in
+                guard document.downstreamPublished != true else { return false }
+                document.downstreamPublished = true
+                return true
+            }
+            state.withLock { Self.remove(&$0, entry.key) }
+        } catch {
+            logger.warning("Could not mark a run's downstream pipelines started", metadata: ["run": "\(upstream.id)", "error": "\(error)"])
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,76 @@
+import FactoryEngine
+import Foundation
+import JSONSchema
+import NATSKit
+import Pipelines
+
+/// Run documents in the pipeline bucket (`run.<workspace>.<pipeline>.<runId>`), read and written
+/// with compare-and-set on the entry's revision.
+struct PipelineRunStore: Sendable {
+    let bucket: KeyValueBucket
+
+    struct Entry: Sendable {
+        var document: PipelineRunDocument
+        var revision: UInt64
+        var key: String
+    }
+
+    func get(_ key: String) async throws -> Entry? {
+        guard let entry = try await bucket.get(key), entry.operation == .put else { return nil }
+        return Entry(document: try PipelineRunDocument.decode(entry.value, key: key), revision: entry.revision, key: key)
+    }
+
+    /// Nil when the key has a value already.
+    func create(_ document: PipelineRunDocument, key: String) async throws -> UInt64? {
+        do {
+            return try await bucket.create(key, document.encoded())
+        } catch where error.code == .keyExists {
+            return nil
+        }
+    }
+
+    /// Nil when the entry is no longer at `revision`.
+    func update(_ document: PipelineRunDocument, key: String, revision: UInt64) async throws -> UInt64? {
+        do {
+            return try await bucket.update(key, document.encoded(), expectedRevision: revision)
+        } catch where error.code == .revisionConflict {
+            return nil
+        }
+    }
+
+    /// Read, change, compare-and-set, again on a lost race; nil from `change`: nothing to write.
+    @discardableResult
+    func modify(_ key: String, attempts: Int = 20, _ change: (inout PipelineRunDocument) throws -> Bool) async throws -> Entry? {
+        for _ in 0..<attempts {
+            guard var entry = try await get(key) else { return nil }
+            guard try change(&entry.document) else { return entry }
+            if let revision = try await update(entry.document, key: key, revision: entry.revision) {
+                entry.revision = revision
+                return entry
+            }
+        }
+        throw NATSError(code: .revisionConflict, operation: "modify \(bucket.name)/\(key)", message: "gave up after \(attempts) lost compare-and-set races")
+    }
+
+    /// Every run of one pipeline, read now (a watch of its keys up to the current values).
+    func runs(workspace: String, pipeline: String) async throws -> [Entry] {
+        try await entries(matching: PipelineNames.runPattern(workspace: workspace, pipeline: pipeline))
+    }
+
+    /// The current values of the keys matching `pattern`, decoded; unreadable ones left out.
+    func entries(matching pattern: String) async throws -> [Entry] {
+        let watcher = try await bucket.watch(pattern, options: KeyValueWatchOptions(ignoreDeletes: true))
+        defer { watcher.stop() }
+        var found: [Entry] = []
+        for try await event in watcher {
+            switch event {
+            case .entry(let entry):
+                guard entry.operation == .put, let document = try? PipelineRunDocument.decode(entry.value, key: entry.key) else { continue }
+                found.append(Entry(document: document, revision: entry.revision, key: entry.key))
+            case .initialValuesDone:
+                return found.sorted { ($0.document.run.createdAt, $0.document.run.id) < ($1.document.run.createdAt, $1.document.run.id) }
+            }
+        }
+        return found
+    }
+}

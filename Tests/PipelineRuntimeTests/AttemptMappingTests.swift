@@ -1,0 +1,89 @@
+import FactoryModel
+import FactoryState
+import Foundation
+import JSONSchema
+import Testing
+
+@testable import PipelineDriver
+@testable import Pipelines
+
+/// How the advancer reads a task resource's documents for one attempt (``AttemptMapping``):
+/// the status's runs by key, and a refusal or failure recorded for the attempt's command.
+@Suite("The companion's mapping of task statuses to attempt observations")
+struct AttemptMappingTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+    static let attempt = "20270115-080000-abc123/dbt-build/1"
+
+    static func entity(active: String? = nil) -> EntityRecord {
+        EntityRecord(
+            workspace: "public", name: "p--dbt-build", type: "dbtcloud", owner: nil, manifest: [:], specDigest: "d", generation: 1, deleted: false,
+            lastCommand: nil,
+            activeCommand: active.map { ActiveCommand(command: CommandReference(id: $0, sequence: 9, operation: "apply", receivedAt: now), owner: "a", heartbeatAt: now, stage: .triggering) },
+            createdAt: now, updatedAt: now)
+    }
+
+    static func run(_ key: String, _ phase: RunPhase, error: String? = nil) -> RunRecord {
+        var run = RunRecord(key: key, vendorRunID: "70001", reference: nil, phase: phase, vendorStatus: phase.rawValue, recordedAt: now, checkedAt: now)
+        run.error = error
+        return run
+    }
+
+    static func status(current: RunRecord? = nil, last: RunRecord? = nil, error: ErrorRecord? = nil) -> StatusRecord {
+        var status = StatusRecord(workspace: "public", name: "p--dbt-build", type: "dbtcloud", phase: .active, at: now)
+        status.currentRun = current
+        status.lastRun = last
+        status.lastError = error
+        return status
+    }
+
+    @Test("no status, or a status that knows nothing of the attempt: nothing observed")
+    func nothing() {
+        #expect(AttemptMapping.observation(commandID: Self.attempt, entity: nil, status: nil) == nil)
+        #expect(AttemptMapping.observation(commandID: Self.attempt, entity: Self.entity(), status: Self.status()) == nil)
+        // Another command's runs and errors are not this attempt's.
+        let other = Self.status(current: Self.run("other", .running), last: Self.run("older", .failed), error: ErrorRecord(reason: "vendorRejected", message: "no", commandID: "other", at: Self.now))
+        #expect(AttemptMapping.observation(commandID: Self.attempt, entity: Self.entity(), status: other) == nil)
+    }
+
+    @Test("the attempt's run current (queued or running at the vendor): started, with the vendor run id")
+    func started() {
+        for phase in [RunPhase.queued, .running] {
+            let observation = AttemptMapping.observation(commandID: Self.attempt, entity: Self.entity(), status: Self.status(current: Self.run(Self.attempt, phase)))
+            #expect(observation == AttemptObservation(started: true, vendorRunID: "70001"))
+        }
+    }
+
+    @Test("the attempt's run ended: the outcome by its phase, with the run's error")
+    func ended() {
+        let cases: [(RunPhase, Attempt.Outcome)] = [(.succeeded, .succeeded), (.warning, .warning), (.failed, .failed), (.cancelled, .cancelled), (.timedOut, .timedOut)]
+        for (phase, outcome) in cases {
+            let observation = AttemptMapping.observation(commandID: Self.attempt, entity: Self.entity(), status: Self.status(last: Self.run(Self.attempt, phase, error: phase == .succeeded ? nil : "boom")))
+            #expect(observation?.outcome == outcome, "\(phase)")
+            #expect(observation?.started == true && observation?.vendorRunID == "70001")
+            #expect(observation?.error == (phase == .succeeded ? nil : "boom"))
+        }
+        // An ended run found in the current slot (a status written by an older engine) counts too.
+        let current = AttemptMapping.observation(commandID: Self.attempt, entity: Self.entity(), status: Self.status(current: Self.run(Self.attempt, .failed)))
+        #expect(current?.outcome == .failed)
+    }
+
+    @Test("the command refused or failed for good without a run: api_error with the reason")
+    func apiError() {
+        let refused = ErrorRecord(reason: "schemaViolation", message: "/jobId: expected integer", commandID: Self.attempt, at: Self.now)
+        let observation = AttemptMapping.observation(commandID: Self.attempt, entity: Self.entity(), status: Self.status(error: refused))
+        #expect(observation?.outcome == .apiError && observation?.started == false)
+        #expect(observation?.error == "schemaViolation: /jobId: expected integer")
+        // Never applied (a refused apply of a new resource leaves no entity): the same.
+        #expect(AttemptMapping.observation(commandID: Self.attempt, entity: nil, status: Self.status(error: refused))?.outcome == .apiError)
+    }
+
+    @Test("a command still held by the engine, or retried, is not an outcome yet")
+    func retrying() {
+        let retrying = ErrorRecord(reason: "vendorUnavailable", message: "503 (attempt 2, retrying)", commandID: Self.attempt, at: Self.now)
+        #expect(AttemptMapping.observation(commandID: Self.attempt, entity: Self.entity(active: Self.attempt), status: Self.status(error: retrying)) == nil)
+        #expect(AttemptMapping.observation(commandID: Self.attempt, entity: Self.entity(), status: Self.status(error: retrying)) == nil)
+        let gaveUp = ErrorRecord(reason: "gaveUp", message: "gave up after 5 attempts", commandID: Self.attempt, at: Self.now)
+        #expect(AttemptMapping.observation(commandID: Self.attempt, entity: Self.entity(active: Self.attempt), status: Self.status(error: gaveUp)) == nil)
+        #expect(AttemptMapping.observation(commandID: Self.attempt, entity: Self.entity(), status: Self.status(error: gaveUp))?.outcome == .apiError)
+    }
+}
