@@ -140,6 +140,7 @@ let package = Package(
         .target(
             name: "HightouchSimulator",
             dependencies: [
+                "SimulatorKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -159,6 +160,7 @@ let package = Package(
         .target(
             name: "DBTCloudSimulator",
             dependencies: [
+                "SimulatorKit",
                 "JSONSchema",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -185,6 +187,7 @@ let package = Package(
         .target(
             name: "CensusSimulator",
             dependencies: [
+                "SimulatorKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // HTTPS (--tls-cert/--tls-key): HTTPServerBuilder.tls; NIOSSL's TLSConfiguration comes with it.
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -209,6 +212,7 @@ let package = Package(
         .target(
             name: "FivetranSimulator",
             dependencies: [
+                "SimulatorKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -5,6 +5,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
+import SimulatorKit
 import Synchronization
 import UnixSignals
 

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
+import SimulatorKit
 import Synchronization
 import UnixSignals
 

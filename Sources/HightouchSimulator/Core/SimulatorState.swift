@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - SimulatorState
 
 /// Everything the simulated workspace holds: objects, runs, knobs, tokens, rate-limit windows and
@@ -190,14 +192,6 @@ struct SimSlidingWindow: Sendable {
 }
 
 // MARK: - Helpers
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (seconds, attoseconds) = self.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
 
 extension String {
     func trimmingCharacters(in characters: String) -> String {
