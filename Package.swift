@@ -126,10 +126,17 @@ let package = Package(
             name: "SimulatorKit",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // Simulators serve HTTPS from PEM files (HTTPServerBuilder.tls).
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // A served application stops gracefully (its own ServiceGroup).
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // Every vendor's simulator behind one protocol, for process tests, chaos runs and benchmarks.
