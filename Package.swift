@@ -142,7 +142,7 @@ let package = Package(
         // Every vendor's simulator behind one protocol, for process tests, chaos runs and benchmarks.
         .target(
             name: "SimulatedVendors",
-            dependencies: ["SimulatorKit", "DBTCloudSimulator", "CensusSimulator", "FivetranSimulator", "JSONSchema"]
+            dependencies: ["SimulatorKit", "HightouchSimulator", "DBTCloudSimulator", "CensusSimulator", "FivetranSimulator", "JSONSchema"]
         ),
         .target(
             name: "HightouchSimulator",
@@ -395,8 +395,19 @@ let package = Package(
                 "FactoryModel",
                 "Hightouch",
                 "HightouchSimulator",
+                // Every vendor client against its simulator, beside VendorHTTP and plain AsyncHTTPClient floors.
+                "VendorHTTP",
+                "Fivetran",
+                "FivetranSimulator",
+                "DBTCloud",
+                "DBTCloudSimulator",
+                "Census",
+                "CensusSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 
@@ -407,6 +418,8 @@ let package = Package(
                 "NATSKit",
                 "NATSTestKit",
                 "HightouchSimulator",
+                "SimulatedVendors",
+                "JSONSchema",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -450,6 +463,13 @@ let package = Package(
                 "Hightouch",
                 "HightouchSimulator",
                 "VendorHTTP",
+                // The driver through the engine in memory against the simulator (foreign objects).
+                "HightouchDriver",
+                "FactoryEngine",
+                "FactoryEngineTestKit",
+                "FactoryState",
+                "FactoryModel",
+                "JSONSchema",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -293,6 +293,17 @@ public final class CensusSimulator: Sendable {
     public func triggerLog() -> [TriggerRecord] {
         self.engine.withState { state, _ in state.publicTriggerLog }
     }
+
+    /// Run `id`'s status now, as `GET /sync_runs/{id}` would show it (`queued`, `working`,
+    /// `completed`, `failed`, `skipped`); nil for a run the simulator never created.
+    public func runStatus(id: Int) -> String? {
+        self.engine.withState { state, now in
+            guard let location = state.runLocation[id], let runs = state.runsBySync[location.syncID], runs.indices.contains(location.position) else {
+                return nil
+            }
+            return runs[location.position].status(at: now)
+        }
+    }
 }
 
 // MARK: - Scoped use

@@ -1,11 +1,21 @@
 import Foundation
 import HightouchSimulator
 
-/// One chaos run: how many applies, how many replicas, and which faults hit them.
+/// One chaos run: how many applies, of which resource types, how many replicas, and which faults
+/// hit them.
 ///
 /// Every variant kills a random operator replica with SIGKILL every few seconds and restarts it;
-/// `nats` and `vendorFaults` add faults on top.
+/// `nats` and `vendorFaults` add faults on top. The Hightouch variants run `hightouch-operator`
+/// replicas (the seed's drop-in); `mixed` runs `factory-operator` replicas hosting every type.
 public struct ChaosScenario: Sendable {
+    /// Which operator executable the replicas are.
+    public enum Executable: String, Sendable {
+        /// `hightouch-operator`: Hightouch only, on the seed operator's names.
+        case hightouchOperator = "hightouch-operator"
+        /// `factory-operator` hosting `types` (OPERATOR_DRIVERS).
+        case factoryOperator = "factory-operator"
+    }
+
     /// What happens to NATS during the run.
     public enum NATSFault: String, Sendable, CaseIterable {
         /// One nats-server, left alone.
@@ -20,15 +30,32 @@ public struct ChaosScenario: Sendable {
     /// A deliberate fault in the run itself, to show that the checker catches it.
     public enum Sabotage: String, Sendable, CaseIterable {
         case none
-        /// A second run is triggered on some syncs behind the operator's back (a double trigger).
+        /// A second run is started on three resources' targets behind the operator's back, through
+        /// the vendor's public API (a double trigger): Hightouch syncs, or in a scenario hosting dbt
+        /// Cloud, dbt Cloud jobs (``ChaosScenario/sabotageType``).
         case extraTrigger = "extra-trigger"
         /// A resource's status is removed from KV after the run (a lost command's trace).
         case dropStatus = "drop-status"
     }
 
     public var name: String
-    /// Distinct resources applied, one apply command each.
+    /// Distinct resources applied, one apply command each, spread over `types` in turn.
     public var applies: Int
+    /// Resource types of the applies (each resource its own target at its vendor).
+    public var types: [String] = ["hightouch"]
+    /// The replicas' executable; `factoryOperator` for anything but Hightouch alone.
+    public var executable: Executable = .hightouchOperator
+    /// Every n-th resource of each type has its run forced to fail at its vendor (nil or 0: none;
+    /// 10 in `mixed`; the Hightouch simulator's outcome weights decide as well). The checker
+    /// expects those failed.
+    public var forcedFailureEvery: Int?
+    /// Per type, this many applies whose spec lacks its required field, published among the
+    /// others: each must be refused and dead-lettered once, with nothing sent to the vendor
+    /// (nil: none; 2 in `mixed`).
+    public var refusalsPerType: Int?
+    /// The type whose vendor `extraTrigger` runs behind the operator's back (nil: dbt Cloud when
+    /// the scenario hosts it, else the first type).
+    public var sabotageType: String?
     /// Operator replica processes.
     public var replicas: Int
     /// OPERATOR_MAX_WORKERS of each replica.
@@ -51,11 +78,13 @@ public struct ChaosScenario: Sendable {
     public var natsFaultAt: Double
     /// How long the killed nats-server (or cluster node) stays down.
     public var natsDowntime: Duration
-    /// 30 % 5xx throughout, plus 429 storms, latency spikes and a revoked token, in turn.
+    /// 30 % 5xx throughout, plus 429 storms, latency spikes, a revoked token and vendor objects
+    /// deleted behind the operator's back (where the operator owns them), in turn.
     public var vendorFaults: Bool
     /// Simulated run length.
     public var runDuration: Duration
-    /// Run outcome weights of the simulator (the checker expects whatever it decided).
+    /// Run outcome weights of the Hightouch simulator (the checker expects whatever it decided).
+    /// The other vendors' runs succeed, but for the forced failures.
     public var outcomes: [HightouchSimulator.RunOutcome: Double]
     /// OPERATOR_ACK_WAIT of the replicas.
     public var ackWait: Duration
@@ -71,6 +100,8 @@ public struct ChaosScenario: Sendable {
     public var sabotage: Sabotage
     /// The `hightouch-operator` executable.
     public var operatorBinary: String
+    /// The `factory-operator` executable (variants hosting several types).
+    public var factoryOperatorBinary: String = ChaosScenario.defaultOperatorBinary(named: "factory-operator")
     /// The nats-server executable (nil: NATSTestKit's lookup).
     public var natsServerBinary: String?
     /// Where logs and state files go (a fresh directory under it per run).
@@ -134,10 +165,31 @@ public struct ChaosScenario: Sendable {
         self.verbose = verbose
     }
 
-    /// The variants of issue 8, by name (what `factory-chaos` runs by default).
-    public static let variantNames = ["replica-kills", "nats-restart", "nats-cluster", "vendor-faults"]
-    /// Variants run only when named: the known limit of the protocol.
-    public static let extraVariantNames = ["replica-freeze"]
+    /// The variants of issue 8, and `mixed` (issues 14, 19), by name (what `factory-chaos` runs by
+    /// default).
+    public static let variantNames = ["replica-kills", "nats-restart", "nats-cluster", "vendor-faults", "mixed"]
+    /// Variants run only when named: the known limit of the protocol; the mixed run with vendor
+    /// faults at every vendor.
+    public static let extraVariantNames = ["replica-freeze", "mixed-vendor-faults"]
+    /// Every resource type `factory-operator` hosts, in OPERATOR_DRIVERS order.
+    public static let allTypes = ["hightouch", "http", "fivetran", "dbtcloud", "census"]
+
+    /// The executable the replicas run.
+    public var replicaBinary: String { executable == .factoryOperator ? factoryOperatorBinary : operatorBinary }
+
+    /// The type `extraTrigger` sabotages.
+    public var sabotagedType: String { sabotageType ?? (types.contains("dbtcloud") ? "dbtcloud" : types.first ?? "hightouch") }
+
+    /// This scenario hosting every type in `factory-operator` replicas, applies spread over them,
+    /// every tenth resource of each type forced to fail at its vendor.
+    public func mixed() -> ChaosScenario {
+        var scenario = self
+        scenario.types = Self.allTypes
+        scenario.executable = .factoryOperator
+        scenario.forcedFailureEvery = scenario.forcedFailureEvery ?? 10
+        scenario.refusalsPerType = scenario.refusalsPerType ?? 2
+        return scenario
+    }
 
     /// A named variant with this scenario's other settings.
     public func variant(_ name: String) -> ChaosScenario? {
@@ -150,6 +202,12 @@ public struct ChaosScenario: Sendable {
         case "vendor-faults": scenario.vendorFaults = true
         case "replica-freeze":
             scenario.freezeReplicas = true
+        case "mixed":
+            scenario = scenario.mixed()
+            scenario.nats = .restart
+        case "mixed-vendor-faults":
+            scenario = scenario.mixed()
+            scenario.vendorFaults = true
         default: return nil
         }
         return scenario
@@ -158,15 +216,23 @@ public struct ChaosScenario: Sendable {
     /// The hightouch-operator binary next to the running executable, or under `.build` of the
     /// package root (debug first), or `$OPERATOR_BINARY`.
     public static func defaultOperatorBinary(packageRoot: String? = nil) -> String {
+        defaultOperatorBinary(named: "hightouch-operator", packageRoot: packageRoot)
+    }
+
+    /// The executable `name` (`hightouch-operator`, `factory-operator`) named by
+    /// `$OPERATOR_BINARY` or `$FACTORY_OPERATOR_BINARY` respectively, else next to the running
+    /// executable, else under `.build` of the package root (debug first).
+    public static func defaultOperatorBinary(named name: String, packageRoot: String? = nil) -> String {
         let fileManager = FileManager.default
-        if let explicit = ProcessInfo.processInfo.environment["OPERATOR_BINARY"], !explicit.isEmpty { return explicit }
-        let beside = URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent().appendingPathComponent("hightouch-operator").path
+        let variable = name == "hightouch-operator" ? "OPERATOR_BINARY" : "FACTORY_OPERATOR_BINARY"
+        if let explicit = ProcessInfo.processInfo.environment[variable], !explicit.isEmpty { return explicit }
+        let beside = URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent().appendingPathComponent(name).path
         if fileManager.isExecutableFile(atPath: beside) { return beside }
         let root = packageRoot ?? fileManager.currentDirectoryPath
         for configuration in ["debug", "release"] {
-            let candidate = root + "/.build/\(configuration)/hightouch-operator"
+            let candidate = root + "/.build/\(configuration)/\(name)"
             if fileManager.isExecutableFile(atPath: candidate) { return candidate }
         }
-        return root + "/.build/debug/hightouch-operator"
+        return root + "/.build/debug/\(name)"
     }
 }

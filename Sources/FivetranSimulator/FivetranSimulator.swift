@@ -325,6 +325,20 @@ public final class FivetranSimulator: Sendable {
         self.engine.withState { state, _ in Counters(state.counters) }
     }
 
+    /// Every sync started (by the API or a schedule), oldest first, the last 10,000 at most:
+    /// Fivetran's syncs have no ids, so this is how a test or chaos run tells which sync of a
+    /// connector ended how. Zeroed with the counters.
+    public func syncLog() -> [SyncRecord] {
+        self.engine.withState { state, now in
+            state.counters.syncLog.map { record in
+                SyncRecord(
+                    connectorID: record.connectorID, kind: record.historical ? "resync" : "sync", outcome: record.outcome,
+                    startedAt: Date(timeIntervalSince1970: record.start), endsAt: Date(timeIntervalSince1970: record.end), ended: now >= record.end
+                )
+            }
+        }
+    }
+
     /// Zeroes the counters (connectors stay).
     public func resetCounters() {
         self.engine.withState { state, _ in state.resetCounters() }

@@ -102,12 +102,24 @@ public struct HightouchDriver: ResourceDriver {
     // MARK: - Ensure
 
     public func ensure(_ spec: Spec, known: Objects?) async throws(VendorFailure) -> Objects {
-        let modelID = try await ensureModel(spec.model, knownID: known?.modelID.map { HightouchID($0) })
-        let syncID = try await ensureSync(spec.sync, modelID: modelID, knownID: known?.syncID.map { HightouchID($0) })
-        return Objects(modelID: modelID.rawValue, modelSlug: spec.model.slug, syncID: syncID.rawValue, syncSlug: spec.sync.slug)
+        try await ensure(spec, known: known, context: .standard).objects
     }
 
-    private func ensureModel(_ model: HightouchModelCreate, knownID: HightouchID?) async throws(VendorFailure) -> HightouchID {
+    /// Known ids are updated in place: those objects are this resource's. An object found by slug
+    /// instead (no id recorded, or the recorded one is gone) is taken as this resource's only if it
+    /// already is what the spec would make it (a create whose answer was lost, a crash before the
+    /// ids were recorded, an earlier apply): otherwise it is someone else's, and it is refused
+    /// with `foreignObject`, unchanged, unless `context.adopt` asks to take it over.
+    public func ensure(_ spec: Spec, known: Objects?, context: EnsureContext) async throws(VendorFailure) -> Ensured<Objects> {
+        let model = try await ensureModel(spec.model, knownID: known?.modelID.map { HightouchID($0) }, adopt: context.adopt)
+        let sync = try await ensureSync(spec.sync, modelID: model.id, knownID: known?.syncID.map { HightouchID($0) }, adopt: context.adopt)
+        return Ensured(
+            objects: Objects(modelID: model.id.rawValue, modelSlug: spec.model.slug, syncID: sync.id.rawValue, syncSlug: spec.sync.slug),
+            adopted: [model.adopted, sync.adopted].compactMap { $0 }
+        )
+    }
+
+    private func ensureModel(_ model: HightouchModelCreate, knownID: HightouchID?, adopt: Bool) async throws(VendorFailure) -> (id: HightouchID, adopted: Adoption?) {
         let update = HightouchModelUpdate(
             name: model.name, isSchema: model.isSchema, primaryKey: model.primaryKey, raw: model.raw, table: model.table,
             visual: model.visual, custom: model.custom, dbt: model.dbt, folderID: model.folderID
@@ -116,7 +128,7 @@ public struct HightouchDriver: ResourceDriver {
             do {
                 let updated = try await client.updateModel(id: knownID, update)
                 try Self.checkImmutable(updated, against: model)
-                return updated.id
+                return (updated.id, nil)
             } catch let error as VendorError where error.code == .notFound {
                 // Deleted behind our back: create it again below.
             } catch let failure as VendorFailure {
@@ -126,15 +138,22 @@ public struct HightouchDriver: ResourceDriver {
             }
         }
         // Not known: create first (one call for a new resource), and look it up by slug only if
-        // it exists already (409: applied before, created by another replica, or by a request
-        // whose answer was lost).
+        // it exists already (409: applied before, created by another replica, by a request whose
+        // answer was lost, or by someone else).
         do {
             do {
-                return try await client.createModel(model).id
+                return (try await client.createModel(model).id, nil)
             } catch let error as VendorError where error.code == .conflict {
                 guard let existing = try await client.model(slug: model.slug) else { throw error }
                 try Self.checkImmutable(existing, against: model)
-                return try await client.updateModel(id: existing.id, update).id
+                let differences = Self.differences(existing, update)
+                // Already what the spec says: ours, or indistinguishable from ours; nothing to send.
+                if differences.isEmpty { return (existing.id, nil) }
+                guard adopt else {
+                    throw Self.foreignObject("model", slug: model.slug, id: existing.id, recorded: knownID, differences: differences)
+                }
+                let updated = try await client.updateModel(id: existing.id, update)
+                return (updated.id, Adoption(object: "model \(existing.id) (\(model.slug))", differences: differences))
             }
         } catch let failure as VendorFailure {
             throw failure
@@ -143,7 +162,7 @@ public struct HightouchDriver: ResourceDriver {
         }
     }
 
-    private func ensureSync(_ sync: HightouchSyncCreate, modelID: HightouchID, knownID: HightouchID?) async throws(VendorFailure) -> HightouchID {
+    private func ensureSync(_ sync: HightouchSyncCreate, modelID: HightouchID, knownID: HightouchID?, adopt: Bool) async throws(VendorFailure) -> (id: HightouchID, adopted: Adoption?) {
         var desired = sync
         desired.modelID = modelID
         let update = HightouchSyncUpdate(
@@ -155,7 +174,7 @@ public struct HightouchDriver: ResourceDriver {
             do {
                 let updated = try await client.updateSync(id: knownID, update)
                 try Self.checkImmutable(updated, against: desired)
-                return updated.id
+                return (updated.id, nil)
             } catch let error as VendorError where error.code == .notFound {
                 // Deleted behind our back: create it again below.
             } catch let failure as VendorFailure {
@@ -166,17 +185,67 @@ public struct HightouchDriver: ResourceDriver {
         }
         do {
             do {
-                return try await client.createSync(desired).id
+                return (try await client.createSync(desired).id, nil)
             } catch let error as VendorError where error.code == .conflict {
                 guard let existing = try await client.sync(slug: desired.slug) else { throw error }
                 try Self.checkImmutable(existing, against: desired)
-                return try await client.updateSync(id: existing.id, update).id
+                let differences = Self.differences(existing, desired)
+                // Already what the spec says: ours, or indistinguishable from ours; nothing to send.
+                if differences.isEmpty { return (existing.id, nil) }
+                let retired = Self.isRetired(existing, differences: differences)
+                guard retired || adopt else {
+                    throw Self.foreignObject("sync", slug: desired.slug, id: existing.id, recorded: knownID, differences: differences)
+                }
+                let updated = try await client.updateSync(id: existing.id, update)
+                return (updated.id, retired ? nil : Adoption(object: "sync \(existing.id) (\(desired.slug))", differences: differences))
             }
         } catch let failure as VendorFailure {
             throw failure
         } catch {
             throw Self.classify(error, doing: "ensure sync \(sync.slug)")
         }
+    }
+
+    /// What the update would change on a model found by slug: the fields it sends, as words.
+    static func differences(_ existing: HightouchModel, _ update: HightouchModelUpdate) -> [String] {
+        var differences: [String] = []
+        if let name = update.name, existing.name != name { differences.append("name") }
+        if let primaryKey = update.primaryKey, existing.primaryKey != primaryKey { differences.append("primary key") }
+        if let isSchema = update.isSchema, existing.isSchema != isSchema { differences.append("isSchema") }
+        let query =
+            (update.raw.map { existing.raw != $0 } ?? false) || (update.table.map { existing.table != $0 } ?? false)
+            || (update.visual.map { existing.visual != $0 } ?? false) || (update.custom.map { existing.custom != $0 } ?? false)
+            || (update.dbt.map { existing.dbt != $0 } ?? false)
+        if query { differences.append("query") }
+        if let folder = update.folderID, existing.folderID != folder { differences.append("folder") }
+        return differences
+    }
+
+    /// What the update would change on a sync found by slug (its model and destination cannot
+    /// change: `checkImmutable` refuses those first).
+    static func differences(_ existing: HightouchSync, _ desired: HightouchSyncCreate) -> [String] {
+        var differences: [String] = []
+        if existing.configuration != desired.configuration { differences.append("configuration") }
+        if existing.schedule != desired.schedule { differences.append("schedule") }
+        if existing.disabled != desired.disabled { differences.append("disabled") }
+        return differences
+    }
+
+    /// A sync disabled with no schedule and otherwise as the spec says is what `retire` (a
+    /// `delete` of this resource) leaves behind: re-applying the resource after its deleted state
+    /// was purged finds it, and takes it back as its own (enabled and scheduled again).
+    static func isRetired(_ existing: HightouchSync, differences: [String]) -> Bool {
+        existing.disabled && existing.schedule == nil && !differences.contains("configuration")
+    }
+
+    /// An object under the spec's slug that this resource did not record and that differs from
+    /// the spec: refused, nothing changed, the remedy named.
+    static func foreignObject(_ kind: String, slug: String, id: HightouchID, recorded: HightouchID?, differences: [String]) -> VendorFailure {
+        let recordedText = recorded.map { " (the \(kind) it recorded, \($0), is gone)" } ?? ""
+        return .foreignObject(
+            "\(kind) \(slug) at Hightouch is \(kind) \(id), which this resource did not create or record\(recordedText), and it differs from the spec in "
+                + "\(differences.joined(separator: ", ")); nothing was changed. Apply again with factoryctl apply --adopt to take it over, or use another slug"
+        )
     }
 
     /// Hightouch cannot change a model's source or query type, nor a sync's model or

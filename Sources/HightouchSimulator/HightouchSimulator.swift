@@ -288,15 +288,20 @@ public final class HightouchSimulator: Sendable {
 
     /// Deletes one sync and its runs, as someone deleting it in Hightouch's UI would.
     public func deleteSync(id: Int) throws {
-        let result: Result<Void, SimFailure> = self.engine.withState { state, _ in
+        let result: Result<Void, SimFailure> = self.engine.withState { state, now in
             do throws(SimFailure) {
-                try state.deleteSync(id: id)
+                try state.deleteSync(id: id, now: now)
                 return .success(())
             } catch {
                 return .failure(error)
             }
         }
         try result.get()
+    }
+
+    /// The id of the sync with `slug` now; nil when there is none.
+    public func syncID(slug: String) -> Int? {
+        self.engine.withState { state, _ in state.syncIDBySlug[slug] }
     }
 
     /// Removes every model, sync and run, restoring the seeded workspace (knobs and tokens stay).
@@ -308,6 +313,18 @@ public final class HightouchSimulator: Sendable {
     /// The accepted triggers, oldest first (the last 10,000 at most).
     public func triggerLog() -> [TriggerRecord] {
         self.engine.withState { state, _ in state.publicTriggerLog }
+    }
+
+    /// Run `id`'s status now, as `GET /syncs/{syncId}/runs` would show it (`queued`, `processing`,
+    /// `success`, `failed`, …); for a run deleted with its sync, the status it had then; nil for a
+    /// run the simulator never created.
+    public func runStatus(id: Int) -> String? {
+        self.engine.withState { state, now in
+            guard let location = state.runLocation[id], let runs = state.runsBySync[location.syncID], runs.indices.contains(location.position) else {
+                return state.retiredRunStatus[id]
+            }
+            return runs[location.position].status(at: now)
+        }
     }
 }
 

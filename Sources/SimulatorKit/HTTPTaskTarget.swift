@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -7,6 +8,15 @@ import Synchronization
 /// first answer, one effect), `GET /jobs/:id` is polled until done, and failures, a hang
 /// (`/hang`), a redirect loop (`/loop`) and an endless answer (`/endless`).
 public final class HTTPTaskTarget: Sendable {
+    /// One effect (a job created): the key it was created under, and the `target` member of the
+    /// request's JSON body, when it has a whole number there (how tests and chaos runs tell whose
+    /// job it is without trusting the key).
+    public struct Effect: Sendable, Hashable {
+        public var id: Int
+        public var key: String
+        public var target: Int?
+    }
+
     public struct State: Sendable {
         /// Idempotency key → the job id it created: a repeated key gets the first answer.
         public var jobsByKey: [String: Int] = [:]
@@ -17,7 +27,26 @@ public final class HTTPTaskTarget: Sendable {
         public var failuresLeft = 0
         public var pollsBeforeDone = 2
         public var jobOutcome = "done"
+        /// The outcome of the jobs of one body `target`, instead of `jobOutcome`.
+        public var outcomesByTarget: [Int: String] = [:]
         public var polls: [Int: Int] = [:]
+        /// Every effect, in order (`effects` of them).
+        public var effectLog: [Effect] = []
+
+        /// Effects per idempotency key: 1 for every key while the target keeps keys.
+        public var effectsByKey: [String: Int] { effectLog.reduce(into: [:]) { $0[$1.key, default: 0] += 1 } }
+        /// Effects per body `target` (effects without one are not counted).
+        public var effectsByTarget: [Int: Int] {
+            effectLog.reduce(into: [:]) { counts, effect in
+                if let target = effect.target { counts[target, default: 0] += 1 }
+            }
+        }
+
+        /// What job `id` ends as (`done`, `failed`, …) once polled enough; nil for no such job.
+        public func outcome(ofJob id: Int) -> String? {
+            guard let effect = effectLog.first(where: { $0.id == id }) else { return nil }
+            return effect.target.flatMap { outcomesByTarget[$0] } ?? jobOutcome
+        }
     }
 
     public let state = Mutex(State())
@@ -41,6 +70,8 @@ public final class HTTPTaskTarget: Sendable {
         let router = Router()
         router.post("jobs") { request, _ -> Response in
             let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value ?? ""
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let target = Self.target(in: body)
             let failing = self.state.withLock { state -> Bool in
                 state.requests += 1
                 state.keys.append(key)
@@ -57,6 +88,7 @@ public final class HTTPTaskTarget: Sendable {
                 state.effects += 1
                 let id = state.effects
                 state.jobsByKey[key] = id
+                state.effectLog.append(Effect(id: id, key: key, target: target))
                 return id
             }
             return Self.json(.created, #"{"id": \#(id), "state": "accepted"}"#)
@@ -65,7 +97,7 @@ public final class HTTPTaskTarget: Sendable {
             let id = context.parameters.get("id", as: Int.self) ?? 0
             let (count, limit, outcome) = self.state.withLock { state -> (Int, Int, String) in
                 state.polls[id, default: 0] += 1
-                return (state.polls[id] ?? 0, state.pollsBeforeDone, state.jobOutcome)
+                return (state.polls[id] ?? 0, state.pollsBeforeDone, state.outcome(ofJob: id) ?? state.jobOutcome)
             }
             return Self.json(.ok, #"{"id": \#(id), "state": "\#(count >= limit ? outcome : "running")"}"#)
         }
@@ -88,6 +120,14 @@ public final class HTTPTaskTarget: Sendable {
 
     public func stop() async {
         await server.stop()
+    }
+
+    /// The whole number in the JSON body's top-level `target` member, if any.
+    static func target(in body: ByteBuffer) -> Int? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+            let number = object["target"] as? NSNumber, let value = Int(exactly: number.doubleValue)
+        else { return nil }
+        return value
     }
 
     public static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {

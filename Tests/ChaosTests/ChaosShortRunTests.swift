@@ -2,8 +2,9 @@ import ChaosKit
 import Foundation
 import Testing
 
-/// The short chaos run of the default test suite (the full runs are `scripts/chaos`): real
-/// operator replica processes, SIGKILLs, a nats-server restart, then the checker's verdict.
+/// The short chaos runs of the default test suite (the full runs are `scripts/chaos`): real
+/// operator replica processes, SIGKILLs, a nats-server restart, then the checker's verdict; once
+/// with `hightouch-operator` replicas, once with `factory-operator` replicas hosting every type.
 @Suite("Chaos, short", .serialized, .timeLimit(.minutes(4)))
 struct ChaosShortRunTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -26,6 +27,51 @@ struct ChaosShortRunTests {
         #expect(report.triggers == 100)
         #expect(report.natsKills == 1)
         #expect(report.replicaKills >= 2, "the run was too short for the kills it should have seen")
+    }
+
+    static func mixedScenario(_ name: String) throws -> ChaosScenario {
+        var scenario = try Self.scenario(name).mixed()
+        scenario.factoryOperatorBinary = ChaosScenario.defaultOperatorBinary(named: "factory-operator", packageRoot: root)
+        try #require(FileManager.default.isExecutableFile(atPath: scenario.factoryOperatorBinary), "build factory-operator first (swift build)")
+        scenario.applies = 60
+        scenario.publishRate = 12
+        scenario.forcedFailureEvery = 5
+        scenario.refusalsPerType = 1
+        return scenario
+    }
+
+    @Test("60 applies over every type, factory-operator replicas, SIGKILLs and a nats-server restart: every command done once at its vendor, forced failures failed, bad specs refused, nothing left")
+    func shortMixedChaos() async throws {
+        let report = await ChaosRunner.run(try Self.mixedScenario("ci-mixed"))
+        print(ChaosReport.table([report]))
+        print(ChaosReport.typeTable([report]) ?? "")
+        #expect(report.anomalies.isEmpty, "\(report.anomalies.map(\.description).joined(separator: "\n"))\nlogs: \(report.runDirectory)")
+        #expect(report.types.map(\.type) == ChaosScenario.allTypes)
+        for figures in report.types {
+            #expect(figures.applies == 12 && figures.vendorRuns == 12, "\(figures)")
+            #expect(figures.forcedFailures == 2 && figures.failed >= 2, "\(figures)")
+            #expect(figures.refused == 1 && figures.deadLetters == 1, "\(figures)")
+        }
+        #expect(report.natsKills == 1)
+        #expect(report.replicaKills >= 2, "the run was too short for the kills it should have seen")
+    }
+
+    @Test("the checker catches an extra run of a dbt Cloud job started behind the operator's back in a mixed run")
+    func mixedSabotageIsCaught() async throws {
+        var scenario = try Self.mixedScenario("ci-mixed-sabotage")
+        scenario.applies = 15
+        scenario.nats = .none
+        scenario.replicaKills = false
+        scenario.refusalsPerType = 0
+        scenario.forcedFailureEvery = nil
+        scenario.sabotage = .extraTrigger
+        let report = await ChaosRunner.run(scenario)
+        let doubles = report.anomalies.filter { $0.kind == .doubleTrigger }
+        #expect(doubles.count == 3, "\(report.anomalies)")
+        #expect(report.anomalies.count == 3, "only the double triggers: \(report.anomalies)")
+        #expect(report.types.first { $0.type == "dbtcloud" }?.anomalies == 3)
+        #expect(doubles.allSatisfy { $0.detail.contains("dbtcloud") })
+        try? FileManager.default.removeItem(atPath: report.runDirectory)
     }
 
     @Test("the checker catches a double trigger made behind the operator's back")

@@ -43,6 +43,34 @@ struct CommandEnvelopeTests {
         #expect(json["resource"]?["resource"]?["spec"] == manifest.resource.spec)
     }
 
+    /// `"adopt": true` beside `op` (factoryctl apply --adopt): version 1 still, written only when
+    /// set (a plain apply's bytes and message id are unchanged), part of the message id.
+    @Test func adoptIsAnOptionalMemberOfApply() throws {
+        let workspace = try WorkspaceName("public")
+        let plain = CommandEnvelope.apply(try Fixtures.seedResource(), workspace: workspace)
+        let adopt = CommandEnvelope.apply(try Fixtures.seedResource(), workspace: workspace, adopt: true)
+        #expect(!plain.adopt && adopt.adopt)
+        let plainBytes = try Self.applyBytes()
+        #expect(plain.jsonValue["adopt"] == nil && plain.encoded() == plainBytes, "a plain apply is what it always was")
+        #expect(adopt.jsonValue["adopt"] == true && adopt.jsonValue["version"] == 1)
+        #expect(String(decoding: adopt.encoded(), as: UTF8.self).hasPrefix(#"{"version":1,"op":"apply","adopt":true,"workspace":"public","#))
+        #expect(adopt.deduplicationID != plain.deduplicationID, "an apply --adopt after a refused apply is not its duplicate")
+        let decoded = try CommandEnvelope(decoding: adopt.encoded())
+        #expect(decoded == adopt && decoded.adopt)
+        // false is accepted and is the plain apply.
+        let explicitFalse = try CommandEnvelope(decoding: try Self.applyJSON { $0["adopt"] = false })
+        #expect(explicitFalse == plain && explicitFalse.deduplicationID == plain.deduplicationID)
+        // Not a boolean: refused, naming the field.
+        for bad: JSONValue in ["true", 1, .null] {
+            let refused = try rejection(try Self.applyJSON { $0["adopt"] = bad })
+            #expect(refused.reason == .wrongType && refused.field == "/adopt", "\(refused)")
+        }
+        // On another op it means nothing and is dropped (as an older replica drops it on apply).
+        let run = try CommandEnvelope(decoding: Array(#"{"op":"run","adopt":true,"workspace":"public","resource":{"name":"p"}}"#.utf8))
+        #expect(!run.adopt && run.jsonValue["adopt"] == nil)
+        #expect(!CommandEnvelope(workspace: workspace, payload: .run(ResourceReference(name: try ResourceName("p"))), adopt: true).adopt)
+    }
+
     @Test func deleteAndRunNeedOnlyAName() throws {
         let delete = try CommandEnvelope(decoding: Array(#"{"op":"delete","workspace":"public","resource":{"name":"pipeline-01"}}"#.utf8))
         #expect(delete.payload == .delete(ResourceReference(name: try ResourceName("pipeline-01"))))

@@ -21,6 +21,14 @@ struct ApplyCommand: AsyncParsableCommand {
             command then carries an id derived from the content and that failure, so it is not a duplicate of \
             the failed one (and a second apply of the same manifest, for the same failure, still is).
 
+            ADOPT: an object found at the vendor under the names the spec gives (a Hightouch model or \
+            sync with the spec's slug) that the resource did not create or record is taken over only if it \
+            already matches the spec. One that differs (made or edited by someone else) is refused: nothing \
+            is changed at the vendor, STATUS becomes error with the reason foreignObject, and the operator \
+            waits. --adopt publishes the apply with "adopt": true, which takes such objects over, updates them \
+            to the spec and records the adoption (factoryctl get NAME -d, "Last drift repair", kind adopted). \
+            Its message id differs from the plain apply's, so it is not dropped as a duplicate of it.
+
             OWNER: the operator shows the manifest's top-level owner field in the table's OWNER column. \
             When a manifest has none, apply sets it to --owner (default: $USER). The owner is part of the \
             content, and changing only the owner does not trigger a run.
@@ -36,6 +44,9 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Owner recorded for manifests without an owner field (default: $USER).", valueName: "name"))
     var owner: String?
+
+    @Flag(help: "Take over vendor objects found under the spec's names (a Hightouch sync with its slug) that the resource did not create, updating them to the spec; without it they are refused (STATUS error, foreignObject).")
+    var adopt = false
 
     @Flag(help: "Validate and print what would be published, without connecting.")
     var dryRun = false
@@ -64,7 +75,7 @@ struct ApplyCommand: AsyncParsableCommand {
             let validator = CommandValidator(registry: registry)
             var envelopes: [CommandEnvelope] = []
             for document in report.documents {
-                let envelope = CommandEnvelope.apply(ManifestInput.withOwner(owner, document.manifest), workspace: workspace)
+                let envelope = CommandEnvelope.apply(ManifestInput.withOwner(owner, document.manifest), workspace: workspace, adopt: adopt)
                 do {
                     _ = try validator.validated(envelope)
                 } catch {
@@ -78,7 +89,8 @@ struct ApplyCommand: AsyncParsableCommand {
             }
             if dryRun {
                 for envelope in envelopes {
-                    Console.line("\(envelope.workspace)/\(envelope.resource.name): valid, Nats-Msg-Id \(envelope.deduplicationID); not published (--dry-run)")
+                    let adopting = adopt ? " (adopt: takes over vendor objects found under the spec's names)" : ""
+                    Console.line("\(envelope.workspace)/\(envelope.resource.name): valid, Nats-Msg-Id \(envelope.deduplicationID)\(adopting); not published (--dry-run)")
                 }
                 return
             }
@@ -88,11 +100,14 @@ struct ApplyCommand: AsyncParsableCommand {
                 for envelope in envelopes {
                     let redrive = await CommandPublication.redriveID(for: envelope, client: client)
                     let result = try await CommandPublication.publish(envelope, messageID: redrive?.id ?? envelope.deduplicationID, client: client)
+                    var line = result.line
                     if let redrive, !result.ack.duplicate {
-                        Console.line(result.line + " (again, to re-drive it after its error: \(redrive.reason))")
-                    } else {
-                        Console.line(result.line)
+                        line += " (again, to re-drive it after its error: \(redrive.reason))"
                     }
+                    if adopt, !result.ack.duplicate {
+                        line += "; adopt: vendor objects found under the spec's names are taken over and updated to the spec"
+                    }
+                    Console.line(line)
                     if let warning = await CommandPublication.staleDuplicateWarning(result, envelope: envelope, client: client) {
                         Console.note("warning: " + warning)
                     }

@@ -36,7 +36,13 @@ enum StatusDetail {
             lines.section("Last drift repair")
             lines.add("Found", drift.found, indent: 1)
             lines.add("Repair", drift.repair, indent: 1)
-            lines.add("By", drift.kind == "scheduled" ? "the scheduled drift check" : "command \(drift.commandId ?? "-")", indent: 1)
+            let command = "command \(drift.commandId ?? "-")"
+            switch drift.kind {
+            case "scheduled": lines.add("By", "the scheduled drift check", indent: 1)
+            // Objects someone else made, taken over because the apply asked.
+            case "adopted": lines.add("By", command + " (apply --adopt)", indent: 1)
+            default: lines.add("By", command, indent: 1)
+            }
             if let at = drift.at { lines.add("At", at, indent: 1) }
         }
         lines.add("Last command", command(view.lastCommand))

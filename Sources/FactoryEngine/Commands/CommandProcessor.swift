@@ -146,17 +146,28 @@ public final class CommandProcessor: Sendable {
         var entity = claimed
         // Decoded when the command was validated; the entity holds the same spec.
         let spec = try target.prepared ?? driver.prepare(spec: entity.document.spec)
-        let status = created ? nil : try await store.read(StatusRecord.self, key: target.statusKey)
+        var status = created ? nil : try await store.read(StatusRecord.self, key: target.statusKey)
         var objects = entity.document.activeCommand?.objects ?? status?.document.objects
         if entity.document.activeCommand?.stage == .received {
-            // Repeatable: a resumed command ensures again and finds what it created.
-            let ensured = try await driver.ensure(spec: spec, known: objects)
-            let baseline = try await driver.baseline(spec: spec, objects: ensured)
-            objects = ensured
+            // Repeatable: a resumed command ensures again and finds what it created (the driver
+            // takes an object that matches the spec as its own, so a lost create answer is taken
+            // silently; one that differs only with `adopt`). Recorded objects that vanished with
+            // someone else's under their names are drift, refused as on the drift paths; a new
+            // resource's slug collision is not.
+            let ensured = try await ensure(
+                target, spec: spec, known: objects, context: EnsureContext(adopt: target.command.envelope.adopt), drift: objects != nil
+            )
+            if !ensured.adopted.isEmpty {
+                // Recorded before the trigger, with the objects: a resumed command would find them
+                // matching the spec and not know it took them over.
+                status = try await recordAdoption(target, ensured)
+            }
+            let baseline = try await driver.baseline(spec: spec, objects: ensured.objects)
+            objects = ensured.objects
             entity = try await advance(target, entity) { active in
                 active.stage = .triggering
                 active.triggerIntentAt = Date()
-                active.objects = ensured
+                active.objects = ensured.objects
                 active.baseline = baseline
             }
         }
@@ -187,7 +198,9 @@ public final class CommandProcessor: Sendable {
             // The recorded objects vanished at the vendor (deleted out of band, or a vendor that
             // forgot them): ensured again from the desired spec, the repair recorded, and the run
             // triggered on them. The failed trigger created no run, so this is still one run.
-            let repaired = try await driver.ensure(spec: spec, known: objects)
+            // Someone else's object under their names is not taken over: refused, and the
+            // resource waits in `error` for `apply --adopt`.
+            let repaired = try await ensure(target, spec: spec, known: objects, context: .standard, drift: true).objects
             let commandID = target.reference.id
             let written = try await updateStatus(target) { status in
                 status.objects = repaired
@@ -198,6 +211,46 @@ public final class CommandProcessor: Sendable {
             OperatorMetrics.driftRepaired(type: type, kind: "onUse")
             logger.notice("Repaired vanished vendor objects", metadata: [LoggingKeys.resource: "\(target.label)", "found": "\(failure.message)"])
             return try await triggerAndFinish(target, entity, spec: spec, objects: repaired, status: written)
+        }
+    }
+
+    /// An apply took objects over (`adopt`): the status records them as the resource's, and the
+    /// adoption as its `lastDrift` (kind `adopted`), before anything is triggered on them.
+    private func recordAdoption(_ target: Target, _ ensured: Ensured<JSONValue>) async throws -> Versioned<StatusRecord> {
+        let commandID = target.reference.id
+        let found = ensured.adopted.map(\.description).joined(separator: "; ")
+        let written = try await updateStatus(target) { status in
+            status.objects = ensured.objects
+            status.lastDrift = DriftRecord(
+                found: found, repair: "taken over and updated to the spec, as the apply asked (adopt)", kind: "adopted", commandID: commandID, at: Date()
+            )
+        }
+        OperatorMetrics.driftRepaired(type: type, kind: "adopted")
+        logger.notice("Took over vendor objects that were not this resource's", metadata: [LoggingKeys.resource: "\(target.label)", LoggingKeys.command: "\(commandID)", "found": "\(found)"])
+        return written
+    }
+
+    /// The driver's ensure. `drift`: the recorded objects are being ensured again, so a refusal
+    /// to take over someone else's object under their names (`foreignObject`) is drift that is
+    /// not repaired: counted (`kind: foreign`) and logged. The command then fails with the
+    /// refusal, as any `.rejected` one.
+    private func ensure(
+        _ target: Target, spec: AnyResourceDriver.PreparedSpec, known: JSONValue?, context: EnsureContext, drift: Bool
+    ) async throws(VendorFailure) -> Ensured<JSONValue> {
+        do throws(VendorFailure) {
+            return try await driver.ensure(spec: spec, known: known, context: context)
+        } catch {
+            if drift, error.isForeignObject {
+                OperatorMetrics.driftRepaired(type: type, kind: "foreign")
+                logger.warning(
+                    "Refused to take over a vendor object that is not this resource's",
+                    metadata: [
+                        LoggingKeys.resource: "\(target.label)", LoggingKeys.command: "\(target.reference.id)",
+                        "op": "\(target.reference.operation)", "error": "\(error.message)",
+                    ]
+                )
+            }
+            throw error
         }
     }
 

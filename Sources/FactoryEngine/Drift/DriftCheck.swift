@@ -12,6 +12,12 @@ import Logging
 ///
 /// A resource with a command in progress is left to that command. The repair's status write is a
 /// compare-and-set, so a command that changes the resource meanwhile is never overwritten.
+///
+/// A repair never takes over someone else's object: when the driver finds one under the spec's
+/// names (a vanished sync replaced by hand), nothing is changed at the vendor; the resource goes to
+/// `error` with the refusal as its `lastError` (`foreignObject`), counted as kind `foreign`, and
+/// waits for the user (`factoryctl apply --adopt`, or another slug). Being in `error`, it is not
+/// checked again until a command makes it active.
 struct DriftCheck: Sendable {
     let deployment: Deployment
     let logger: Logger
@@ -40,9 +46,11 @@ struct DriftCheck: Sendable {
             let spec = try driver.prepare(spec: entity.spec)
             let findings = try await driver.drift(spec: spec, objects: objects)
             guard !findings.isEmpty else { return }
-            let repaired = try await driver.ensure(spec: spec, known: objects)
             let generation = entity.generation
             let found = findings.map(\.message).joined(separator: "; ")
+            guard let repaired = try await repair(spec: spec, objects: objects, found: found, workspace: workspace, name: name, generation: generation) else {
+                return
+            }
             try await store.modify(StatusRecord.self, key: StateKeys.status(workspace: workspace, name: name)) { current in
                 // A command changed the resource meanwhile: its own ensure stands.
                 guard var status = current, status.phase == .active, status.observedGeneration == generation else { return nil }
@@ -58,5 +66,44 @@ struct DriftCheck: Sendable {
         } catch {
             logger.warning("Drift check failed", metadata: [LoggingKeys.resource: "\(label)", "error": "\(error)"])
         }
+    }
+
+    /// Ensures the objects again; nil when the driver refused to take over someone else's object
+    /// (recorded by ``refuse``).
+    private func repair(
+        spec: AnyResourceDriver.PreparedSpec, objects: JSONValue, found: String, workspace: String, name: String, generation: Int
+    ) async throws -> JSONValue? {
+        let refusal: VendorFailure
+        do throws(VendorFailure) {
+            return try await deployment.hosted.driver.ensure(spec: spec, known: objects, context: .standard).objects
+        } catch {
+            guard error.isForeignObject else { throw error }
+            refusal = error
+        }
+        try await refuse(refusal, found: found, workspace: workspace, name: name, generation: generation)
+        return nil
+    }
+
+    /// The repair found someone else's object: the status says so (`error`, `lastError`
+    /// `foreignObject`) unless a command changed the resource meanwhile; counted and logged.
+    private func refuse(_ failure: VendorFailure, found: String, workspace: String, name: String, generation: Int) async throws {
+        let driver = deployment.hosted.driver
+        let message = "the scheduled drift check found: \(found); not repaired: \(failure.message)"
+        var recorded = false
+        try await deployment.store.modify(StatusRecord.self, key: StateKeys.status(workspace: workspace, name: name)) { current in
+            recorded = false
+            guard var status = current, status.phase == .active, status.observedGeneration == generation else { return nil }
+            recorded = true
+            status.phase = .error
+            status.lastError = ErrorRecord(reason: failure.reason, message: message, commandID: nil, at: Date())
+            status.updatedAt = Date()
+            return status
+        }
+        guard recorded else { return }
+        OperatorMetrics.driftRepaired(type: driver.type, kind: "foreign")
+        logger.warning(
+            "Refused to take over a vendor object that is not this resource's",
+            metadata: [LoggingKeys.resource: "\(workspace)/\(name)", "found": "\(found)", "error": "\(failure.message)"]
+        )
     }
 }

@@ -41,8 +41,14 @@ public struct AnyResourceDriver: Sendable, StatusDetailRows {
     /// The spec's run timeout; nil for none.
     public func runTimeout(spec: PreparedSpec) -> Duration? { box.runTimeout(spec: spec) }
 
+    /// The objects as stored; `context` says what the command asks beyond the spec (`adopt`).
+    public func ensure(spec: PreparedSpec, known: JSONValue?, context: EnsureContext) async throws(VendorFailure) -> Ensured<JSONValue> {
+        try await box.ensure(spec: spec, known: known, context: context)
+    }
+
+    /// An ensure that takes nothing over.
     public func ensure(spec: PreparedSpec, known: JSONValue?) async throws(VendorFailure) -> JSONValue {
-        try await box.ensure(spec: spec, known: known)
+        try await ensure(spec: spec, known: known, context: .standard).objects
     }
 
     public func baseline(spec: PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> JSONValue? {
@@ -87,7 +93,7 @@ private protocol ErasedDriver: Sendable {
     var canCancel: Bool { get }
     func decode(spec: JSONValue) throws(VendorFailure) -> any Sendable
     func runTimeout(spec: AnyResourceDriver.PreparedSpec) -> Duration?
-    func ensure(spec: AnyResourceDriver.PreparedSpec, known: JSONValue?) async throws(VendorFailure) -> JSONValue
+    func ensure(spec: AnyResourceDriver.PreparedSpec, known: JSONValue?, context: EnsureContext) async throws(VendorFailure) -> Ensured<JSONValue>
     func baseline(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> JSONValue?
     func trigger(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> AnyResourceDriver.FoundRun
     func runs(since point: ResumePoint<StoredBaseline>, spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> [AnyResourceDriver.FoundRun]
@@ -123,10 +129,11 @@ private struct DriverBox<Driver: ResourceDriver>: ErasedDriver {
         return driver.runTimeout(decoded)
     }
 
-    func ensure(spec: AnyResourceDriver.PreparedSpec, known: JSONValue?) async throws(VendorFailure) -> JSONValue {
+    func ensure(spec: AnyResourceDriver.PreparedSpec, known: JSONValue?, context: EnsureContext) async throws(VendorFailure) -> Ensured<JSONValue> {
         let decoded = try typed(spec)
         let known = try known.map { value throws(VendorFailure) in try self.decode(Driver.Objects.self, value, what: "vendor objects") }
-        return try await driver.ensure(decoded, known: known).driverJSON
+        let ensured = try await driver.ensure(decoded, known: known, context: context)
+        return Ensured(objects: ensured.objects.driverJSON, adopted: ensured.adopted)
     }
 
     func baseline(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> JSONValue? {

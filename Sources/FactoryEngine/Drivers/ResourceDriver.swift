@@ -39,6 +39,14 @@ public protocol ResourceDriver: Sendable {
     /// (nil for a new resource); for objects the operator does not own, checks they exist.
     func ensure(_ spec: Spec, known: Objects?) async throws(VendorFailure) -> Objects
 
+    /// `ensure(_:known:)` with what the command asks beyond the spec. A driver that can find an
+    /// object under the spec's names that this resource did not record (Hightouch: a sync under
+    /// the slug, made by someone else) implements this one: it refuses such an object that
+    /// differs from the spec with ``VendorFailure/foreignObject(_:)`` unless `context.adopt`, and
+    /// reports what it took over. The default calls `ensure(_:known:)` and takes nothing over, so
+    /// drivers whose objects cannot be someone else's need not change.
+    func ensure(_ spec: Spec, known: Objects?, context: EnsureContext) async throws(VendorFailure) -> Ensured<Objects>
+
     /// What the vendor shows just before a trigger; recorded with the intent, handed back to
     /// `runs(since:)`. Drivers whose runs have ids need none.
     func baseline(_ spec: Spec, objects: Objects) async throws(VendorFailure) -> Baseline
@@ -93,6 +101,10 @@ extension ResourceDriver where Baseline == NoBaseline {
 extension ResourceDriver {
     public var summary: String { descriptor.displayName }
 
+    public func ensure(_ spec: Spec, known: Objects?, context: EnsureContext) async throws(VendorFailure) -> Ensured<Objects> {
+        Ensured(objects: try await ensure(spec, known: known))
+    }
+
     public var canCancel: Bool { false }
 
     public func runTimeout(_ spec: Spec) -> Duration? { nil }
@@ -144,6 +156,55 @@ public struct TriggerContext: Sendable, Hashable {
     public init(commandID: String, intentAt: Date) {
         self.commandID = commandID
         self.intentAt = intentAt
+    }
+}
+
+/// What a command asks of an ensure beyond the spec.
+public struct EnsureContext: Sendable, Hashable {
+    /// Take over objects found at the vendor under the spec's names that this resource did not
+    /// record and that differ from the spec: update them to the spec and record them as this
+    /// resource's (`factoryctl apply --adopt`, the envelope's `"adopt": true`). Without it, such an
+    /// object is refused (``VendorFailure/foreignObject(_:)``) and left as it is.
+    public var adopt: Bool
+
+    public init(adopt: Bool = false) {
+        self.adopt = adopt
+    }
+
+    /// An ensure that takes nothing over: a plain apply, a `run` repairing vanished objects, the
+    /// scheduled drift check.
+    public static let standard = EnsureContext()
+}
+
+/// What an ensure did: the objects as they now are, and the objects it took over.
+public struct Ensured<Objects: Sendable>: Sendable {
+    public var objects: Objects
+    /// Objects that were not this resource's and differed from the spec, taken over because the
+    /// command asked (`EnsureContext.adopt`); empty otherwise. An object that already matched
+    /// the spec is not listed: it is this resource's own, or indistinguishable from it.
+    public var adopted: [Adoption]
+
+    public init(objects: Objects, adopted: [Adoption] = []) {
+        self.objects = objects
+        self.adopted = adopted
+    }
+}
+
+/// One object an ensure took over.
+public struct Adoption: Sendable, Hashable, CustomStringConvertible {
+    /// The object, for people: `sync 20002 (icebase-excel-01)`.
+    public var object: String
+    /// What differed from the spec before it was updated (`configuration`, `schedule`, …).
+    public var differences: [String]
+
+    public init(object: String, differences: [String]) {
+        self.object = object
+        self.differences = differences
+    }
+
+    /// `sync 20002 (icebase-excel-01): configuration, schedule differed from the spec`
+    public var description: String {
+        differences.isEmpty ? object : "\(object): \(differences.joined(separator: ", ")) differed from the spec"
     }
 }
 
@@ -222,4 +283,19 @@ public struct VendorFailure: Error, Sendable, Hashable, CustomStringConvertible 
     }
 
     public var description: String { "\(reason): \(message)" }
+}
+
+extension VendorFailure {
+    /// The reason of a refusal to take over an object someone else made under the spec's names.
+    public static let foreignObjectReason = "foreignObject"
+
+    /// An object found at the vendor under the spec's names that this resource did not record
+    /// and that differs from the spec: refused (`.rejected`), nothing changed at the vendor.
+    /// `message` names the object, what differs and the remedy (`factoryctl apply --adopt`).
+    public static func foreignObject(_ message: String) -> VendorFailure {
+        VendorFailure(kind: .rejected, reason: foreignObjectReason, message: message)
+    }
+
+    /// Whether this is a ``foreignObject(_:)`` refusal.
+    public var isForeignObject: Bool { kind == .rejected && reason == Self.foreignObjectReason }
 }

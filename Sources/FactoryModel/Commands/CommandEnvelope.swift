@@ -12,6 +12,13 @@ import JSONSchema
 /// resource manifest; `delete` and `run` need only the resource `name` (without `type`, the type
 /// is the one served on the subject the command is sent to; a full manifest is accepted too, and
 /// then `resource.type` is the type).
+///
+/// An `apply` may carry `"adopt": true` beside `op` (`factoryctl apply --adopt`): vendor objects
+/// found under the spec's names that the resource did not record are taken over even when they
+/// differ from the spec. Still version 1: a replica that predates the field ignores it, as it
+/// ignores every member it does not read, and does what it always did (it takes such objects
+/// over anyway). `false` is never written, so a plain apply's bytes and message id are what they
+/// were; a non-boolean is refused; on another op the member is ignored.
 public struct CommandEnvelope: Sendable, Hashable {
     /// The envelope version this build writes and the highest it reads.
     public static let currentVersion = 1
@@ -27,16 +34,21 @@ public struct CommandEnvelope: Sendable, Hashable {
     public var version: Int
     public var workspace: WorkspaceName
     public var payload: Payload
+    /// An `apply` that takes over vendor objects someone else made under the spec's names
+    /// (`"adopt": true`); written and read for `apply` only.
+    public var adopt: Bool
 
-    public init(version: Int = CommandEnvelope.currentVersion, workspace: WorkspaceName, payload: Payload) {
+    public init(version: Int = CommandEnvelope.currentVersion, workspace: WorkspaceName, payload: Payload, adopt: Bool = false) {
         self.version = version
         self.workspace = workspace
         self.payload = payload
+        if case .apply = payload { self.adopt = adopt } else { self.adopt = false }
     }
 
-    /// An `apply` of `manifest` in `workspace`.
-    public static func apply(_ manifest: ResourceManifest, workspace: WorkspaceName) -> CommandEnvelope {
-        CommandEnvelope(workspace: workspace, payload: .apply(manifest))
+    /// An `apply` of `manifest` in `workspace`; `adopt`: take over what is found under the spec's
+    /// names (`factoryctl apply --adopt`).
+    public static func apply(_ manifest: ResourceManifest, workspace: WorkspaceName, adopt: Bool = false) -> CommandEnvelope {
+        CommandEnvelope(workspace: workspace, payload: .apply(manifest), adopt: adopt)
     }
 
     /// A `delete` of `resource` in `workspace`.
@@ -84,12 +96,15 @@ public struct CommandEnvelope: Sendable, Hashable {
             if let type = reference.type { object["type"] = .string(type) }
             resource = .object(object)
         }
-        return [
+        var object: JSONObject = [
             "version": .number(JSONNumber(version)),
             "op": .string(operation.rawValue),
-            "workspace": .string(workspace.rawValue),
-            "resource": resource,
         ]
+        // Beside `op`, early in the bytes; only when set, so a plain apply is what it always was.
+        if adopt, operation == .apply { object["adopt"] = .bool(true) }
+        object["workspace"] = .string(workspace.rawValue)
+        object["resource"] = resource
+        return .object(object)
     }
 
     /// The command as compact JSON bytes. By default the fields come in envelope order (`version`,
@@ -159,6 +174,16 @@ public struct CommandEnvelope: Sendable, Hashable {
         guard let operation = CommandOperation(rawValue: opText) else {
             throw CommandRejection(reason: .unknownOp, message: "unknown op \"\(Self.abbreviate(opText))\"; expected apply, delete, run or cancel", field: "/op")
         }
+
+        // adopt: optional, a boolean; meaningful for apply only.
+        var adopt = false
+        if let adoptValue = object["adopt"] {
+            guard case .bool(let flag) = adoptValue else {
+                throw CommandRejection(reason: .wrongType, message: "expected adopt to be a boolean (true to take over vendor objects found under the spec's names), got \(adoptValue.typeName)", field: "/adopt")
+            }
+            adopt = flag && operation == .apply
+        }
+        self.adopt = adopt
 
         // workspace
         guard let workspaceValue = object["workspace"] else {

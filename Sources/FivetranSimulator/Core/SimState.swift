@@ -206,6 +206,8 @@ struct SimState: Sendable {
         )
         self.connectors[id] = connector
         self.counters.syncsStarted[id, default: 0] += 1
+        if self.counters.syncLog.count >= SimCounters.maxSyncLog { self.counters.syncLog.removeFirst(self.counters.syncLog.count / 2) }
+        self.counters.syncLog.append(SimSyncRecord(connectorID: id, historical: kind.isHistorical, start: start, end: start + max(0, knobs.syncDuration.seconds), outcome: outcome))
     }
 
     private static func drawOutcome(weights: [FivetranSimulator.SyncOutcome: Double], seed: UInt64, index: UInt64) -> FivetranSimulator.SyncOutcome {
@@ -286,6 +288,18 @@ struct SimCounters: Sendable {
     var rateLimited = 0
     var injectedFaults = 0
     var lostAnswers = 0
+    /// Every sync started, oldest first (the last `maxSyncLog` at most).
+    var syncLog: [SimSyncRecord] = []
+    static let maxSyncLog = 10_000
+}
+
+/// One sync as it started: whose, what kind, when it ends and how (fixed at its start).
+struct SimSyncRecord: Sendable {
+    var connectorID: String
+    var historical: Bool
+    var start: Double
+    var end: Double
+    var outcome: FivetranSimulator.SyncOutcome
 }
 
 // MARK: - DurationText

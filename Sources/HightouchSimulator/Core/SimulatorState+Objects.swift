@@ -330,8 +330,9 @@ extension SimulatorState {
 
     /// Removes a sync and its runs, as someone deleting it in Hightouch's UI would (the API has no
     /// DELETE; this serves the admin route and drift tests).
-    mutating func deleteSync(id: Int) throws(SimFailure) {
+    mutating func deleteSync(id: Int, now: Double) throws(SimFailure) {
         guard let sync = self.syncs.removeValue(forKey: id) else { throw .notFound("Sync", String(id)) }
+        for run in self.runsBySync[id] ?? [] { self.retiredRunStatus[run.id] = run.status(at: now) }
         self.syncOrder.removeAll { $0 == id }
         if self.syncIDBySlug[sync.slug] == id { self.syncIDBySlug.removeValue(forKey: sync.slug) }
         for key in self.syncIDsByModel.keys { self.syncIDsByModel[key]?.removeAll { $0 == id } }

@@ -36,6 +36,9 @@ struct SimulatorState: Sendable {
     var syncIDsByDestination: [Int: [Int]] = [:]
     var runsBySync: [Int: [SimRun]] = [:] { didSet { self.revision &+= 1 } }
     var runLocation: [Int: (syncID: Int, position: Int)] = [:]
+    /// How the runs of deleted syncs stood when their sync was deleted (no API shows them any
+    /// more; the admin side still answers what a deleted run had become, for checkers).
+    var retiredRunStatus: [Int: String] = [:]
     /// When the last run of each sync ends: a new run starts no earlier.
     var busyUntil: [Int: Double] = [:]
 

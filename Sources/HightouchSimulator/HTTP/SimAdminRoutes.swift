@@ -139,9 +139,9 @@ struct SimAdminRoutes {
             guard let id = context.parameters.get("id", as: Int.self) else {
                 return SimHTTP.failure(.notFound("Sync", context.parameters.get("id") ?? ""))
             }
-            let result: Result<Void, SimFailure> = engine.withState { state, _ in
+            let result: Result<Void, SimFailure> = engine.withState { state, now in
                 do throws(SimFailure) {
-                    try state.deleteSync(id: id)
+                    try state.deleteSync(id: id, now: now)
                     return .success(())
                 } catch {
                     return .failure(error)

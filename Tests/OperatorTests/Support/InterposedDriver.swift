@@ -42,6 +42,12 @@ struct InterposedDriver: ResourceDriver {
         return try await inner.ensure(spec, known: known)
     }
 
+    /// The context (`adopt`) reaches the real driver unless the test replaces the ensure.
+    func ensure(_ spec: Spec, known: Objects?, context: EnsureContext) async throws(VendorFailure) -> Ensured<Objects> {
+        if let ensure { return Ensured(objects: try await ensure(inner, spec, known)) }
+        return try await inner.ensure(spec, known: known, context: context)
+    }
+
     func trigger(_ spec: Spec, objects: Objects, context: TriggerContext) async throws(VendorFailure) -> TriggeredRun<RunReference> {
         if let trigger { return try await trigger(inner, spec, objects, context) }
         return try await inner.trigger(spec, objects: objects, context: context)
