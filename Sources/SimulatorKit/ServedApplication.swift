@@ -71,7 +71,7 @@ public final class ServedApplication: Sendable {
         handlingShutdownSignals: Bool = false,
         logger: Logger = Logger(label: "simulator-kit", factory: { _ in SwiftLogNoOpLogHandler() }),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in },
-        _ make: (_ onListening: @escaping @Sendable (Int) async -> Void) throws -> App
+        _ make: (_ onListening: @escaping @Sendable (Int) async -> Void) async throws -> App
     ) async throws {
         let alreadyServing = self.state.withLock { state in
             defer { state.serving = true }
@@ -85,7 +85,7 @@ public final class ServedApplication: Sendable {
                 state.group = nil
             }
         }
-        let app = try make { [weak self] port in
+        let app = try await make { [weak self] port in
             self?.state.withLock { $0.port = port }
             await onListening(port)
         }
@@ -173,6 +173,10 @@ extension ServedApplication {
     /// Serves `router` on `host`:`port` over `server` (HTTP/1.1 by default, or
     /// ``httpsServer(certificateChain:privateKey:)``) until stopped; see
     /// ``run(handlingShutdownSignals:logger:onListening:_:)``.
+    ///
+    /// - Parameter prepare: runs once this run is admitted (no other run serves), before the
+    ///   server binds: a simulator loads what it keeps there, and a refused second run loads
+    ///   nothing over the state the first one serves.
     public func run(
         router: Router<BasicRequestContext>,
         host: String,
@@ -180,10 +184,12 @@ extension ServedApplication {
         server: HTTPServerBuilder = .http1(),
         handlingShutdownSignals: Bool,
         logger: Logger,
-        onListening: @escaping @Sendable (Int) async -> Void
+        onListening: @escaping @Sendable (Int) async -> Void,
+        prepare: () async throws -> Void = {}
     ) async throws {
         try await self.run(handlingShutdownSignals: handlingShutdownSignals, logger: logger, onListening: onListening) { onListening in
-            Application(
+            try await prepare()
+            return Application(
                 router: router,
                 server: server,
                 configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
