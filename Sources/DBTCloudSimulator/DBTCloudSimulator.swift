@@ -158,7 +158,7 @@ public final class DBTCloudSimulator: Sendable {
 
     /// Moves simulated time forward (runs progress, timestamps jump).
     public func advanceClock(by duration: Duration) {
-        self.engine.withState { state, _ in state.clockOffset += max(0, duration.seconds) }
+        self.engine.withState { state, _ in state.clock.offset += max(0, duration.seconds) }
     }
 
     /// Stops simulated time where it is: runs stay in their state and a full rate-limit window

@@ -197,7 +197,7 @@ public final class FivetranSimulator: Sendable {
 
     /// Moves simulated time forward (syncs progress, timestamps jump).
     public func advanceClock(by duration: Duration) {
-        self.engine.withState { state, _ in state.clockOffset += max(0, duration.seconds) }
+        self.engine.withState { state, _ in state.clock.offset += max(0, duration.seconds) }
     }
 
     /// Stops simulated time where it is: syncs stay in their state and a full rate-limit window

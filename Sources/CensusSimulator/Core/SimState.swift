@@ -10,11 +10,9 @@ struct SimState: Sendable {
     var knobs: CensusSimulator.Knobs
     /// Accepted credentials, each with its `secret-token:` prefix.
     var tokens: Set<String>
-    /// Added to the wall clock (`/_admin/time/advance`).
-    var clockOffset: Double = 0
-    /// The wall clock when simulated time was frozen (`/_admin/time/freeze`), until it resumes:
-    /// meanwhile simulated time moves only when advanced.
-    var frozenWall: Double?
+    /// Simulated time: the wall clock plus the offset `/_admin/time/advance` adds, or frozen
+    /// (`/_admin/time/freeze`) until it resumes.
+    var clock = SimClock()
 
     var syncs: [Int: SimSync] = [:]
     var sources: [Int: SimConnection] = [:]
@@ -134,8 +132,7 @@ struct SimState: Sendable {
         var fresh = SimState(configuration: configuration, now: now)
         fresh.knobs = self.knobs
         fresh.tokens = self.tokens
-        fresh.clockOffset = self.clockOffset
-        fresh.frozenWall = self.frozenWall
+        fresh.clock = self.clock
         self = fresh
     }
 }
@@ -197,3 +194,4 @@ struct SimCounters: Sendable {
     var injectedFaults = 0
 }
 
+extension SimState: SimulatedState {}

@@ -10,11 +10,9 @@ struct SimState: Sendable {
     var accountID: Int
     var knobs: DBTCloudSimulator.Knobs
     var tokens: Set<String>
-    /// Added to the wall clock (`/_admin/time/advance`).
-    var clockOffset: Double = 0
-    /// The wall clock when simulated time was frozen (`/_admin/time/freeze`), until it resumes:
-    /// meanwhile simulated time moves only when advanced.
-    var frozenWall: Double?
+    /// Simulated time: the wall clock plus the offset `/_admin/time/advance` adds, or frozen
+    /// (`/_admin/time/freeze`) until it resumes.
+    var clock = SimClock()
     /// The base of runs' `href`, set once the server listens.
     var accessURL = "https://cloud.getdbt.com"
 
@@ -121,8 +119,7 @@ struct SimState: Sendable {
         var fresh = SimState(configuration: configuration, now: now)
         fresh.knobs = self.knobs
         fresh.tokens = self.tokens
-        fresh.clockOffset = self.clockOffset
-        fresh.frozenWall = self.frozenWall
+        fresh.clock = self.clock
         fresh.accessURL = self.accessURL
         self = fresh
     }
@@ -250,3 +247,5 @@ extension String {
         return String(self[first...last])
     }
 }
+
+extension SimState: SimulatedState {}
