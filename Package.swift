@@ -127,10 +127,17 @@ let package = Package(
             name: "SimulatorKit",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // Simulators serve HTTPS from PEM files (HTTPServerBuilder.tls).
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // A served application stops gracefully (its own ServiceGroup).
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // Every vendor's simulator behind one protocol, for process tests, chaos runs and benchmarks.
@@ -141,6 +148,7 @@ let package = Package(
         .target(
             name: "HightouchSimulator",
             dependencies: [
+                "SimulatorKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -160,6 +168,7 @@ let package = Package(
         .target(
             name: "DBTCloudSimulator",
             dependencies: [
+                "SimulatorKit",
                 "JSONSchema",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -186,6 +195,7 @@ let package = Package(
         .target(
             name: "CensusSimulator",
             dependencies: [
+                "SimulatorKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // HTTPS (--tls-cert/--tls-key): HTTPServerBuilder.tls; NIOSSL's TLSConfiguration comes with it.
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -210,6 +220,7 @@ let package = Package(
         .target(
             name: "FivetranSimulator",
             dependencies: [
+                "SimulatorKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOSSL
 import VendorHTTP
 
 // MARK: - CensusClient
@@ -88,8 +89,7 @@ public struct CensusClient: Sendable {
     /// - Parameters:
     ///   - configuration: endpoint, token, timeout, retries, rate limit and CA.
     ///   - httpClient: the AsyncHTTPClient to use; its lifetime is the caller's. `nil`: the shared
-    ///     client, or with ``Configuration/caCertificateFile`` one client per CA file for the
-    ///     life of the process.
+    ///     client. A ``Configuration/caCertificateFile`` is trusted per request, whichever client.
     ///   - logger: receives per-attempt lines at trace and debug level (never the token).
     ///   - rateLimiter: a limiter shared with other clients of the same token; `nil` creates one
     ///     from `configuration.rateLimit` (none if that is `nil`).
@@ -104,13 +104,13 @@ public struct CensusClient: Sendable {
         clock: any VendorClock = SystemVendorClock(),
         randomUnit: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) throws(CensusTLSError) {
-        let client: HTTPClient
-        if let httpClient {
-            client = httpClient
-        } else if let caFile = configuration.caCertificateFile {
-            client = try CensusHTTPClients.client(trustingCAFile: caFile)
-        } else {
-            client = .shared
+        var tls: TLSConfiguration?
+        if let caFile = configuration.caCertificateFile {
+            do throws(VendorTLS.Failure) {
+                tls = try VendorTLS.trusting(caFile: caFile, roots: .onlyGiven)
+            } catch {
+                throw CensusTLSError(path: caFile, reason: error.kind == .unreadable ? "not a readable PEM file (\(error.reason))" : error.reason)
+            }
         }
         self.configuration = configuration
         self.rateLimiter = rateLimiter ?? configuration.rateLimit.map { RateLimiter($0, clock: clock) }
@@ -123,9 +123,10 @@ public struct CensusClient: Sendable {
                 authorizationScheme: "Bearer",
                 userAgent: configuration.userAgent,
                 timeout: configuration.timeout,
-                retryPolicy: configuration.retryPolicy
+                retryPolicy: configuration.retryPolicy,
+                tlsConfiguration: tls
             ),
-            httpClient: client,
+            httpClient: httpClient ?? .shared,
             rateLimiter: self.rateLimiter,
             logger: logger,
             clock: clock,

@@ -1,4 +1,5 @@
 import Foundation
+import SimulatorKit
 
 // MARK: - Counters
 

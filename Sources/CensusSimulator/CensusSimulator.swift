@@ -1,13 +1,10 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
 import Logging
 import NIOCore
-import NIOSSL
-import ServiceLifecycle
+import SimulatorKit
 import Synchronization
-import UnixSignals
 
 // MARK: - CensusSimulator
 
@@ -25,14 +22,11 @@ public final class CensusSimulator: Sendable {
     public let configuration: Configuration
     let engine: SimEngine
     private let logger: Logger
-    private let lifecycle: Mutex<Lifecycle>
-
-    private struct Lifecycle {
-        var port: Int?
-        var task: Task<Void, Never>?
-        /// The service group serving while running: ``stop()`` shuts it down gracefully.
-        var group: ServiceGroup?
-    }
+    private let served = ServedApplication(
+        gracefulShutdownTimeout: .seconds(10),
+        alreadyRunning: CensusSimulatorError.alreadyRunning,
+        stoppedBeforeListening: CensusSimulatorError.stoppedBeforeListening
+    )
 
     /// - Parameters:
     ///   - configuration: address, base path, tokens, seeds, TLS files and starting knobs.
@@ -41,7 +35,6 @@ public final class CensusSimulator: Sendable {
         self.configuration = configuration
         self.engine = SimEngine(configuration: configuration)
         self.logger = logger ?? Logger(label: "census-simulator", factory: { _ in SwiftLogNoOpLogHandler() })
-        self.lifecycle = Mutex(Lifecycle())
     }
 
     // MARK: - Running
@@ -49,54 +42,23 @@ public final class CensusSimulator: Sendable {
     /// Serves until the task is cancelled or, with `handlingShutdownSignals`, until SIGINT/SIGTERM.
     ///
     /// - Parameter onListening: called with the bound port once the server accepts connections.
-    /// - Throws: ``CensusSimulatorError/tls(_:)`` when the certificate or key cannot be read.
+    /// - Throws: ``CensusSimulatorError/tls(_:)`` when the certificate or key cannot be read,
+    ///   ``CensusSimulatorError/alreadyRunning`` while it serves already, or the bind error.
     public func run(handlingShutdownSignals: Bool = false, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router(context: BasicRequestContext.self)
         SimRoutes(engine: self.engine).install(on: router)
-        let server: HTTPServerBuilder
+        var server = HTTPServerBuilder.http1()
         if let tls = self.configuration.tls {
-            server = try .tls(.http1(), tlsConfiguration: try Self.tlsConfiguration(tls))
-        } else {
-            server = .http1()
-        }
-        let app = Application(
-            router: router,
-            server: server,
-            configuration: ApplicationConfiguration(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: nil),
-            onServerRunning: { [weak self] channel in
-                let port = channel.localAddress?.port ?? 0
-                self?.lifecycle.withLock { $0.port = port }
-                await onListening(port)
-            },
-            logger: self.logger
-        )
-        // A group of our own, so that stop() can shut the server down gracefully.
-        var groupConfiguration = ServiceGroupConfiguration(
-            services: [app], gracefulShutdownSignals: handlingShutdownSignals ? [.sigterm, .sigint] : [], logger: self.logger
-        )
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
-        let group = ServiceGroup(configuration: groupConfiguration)
-        self.lifecycle.withLock { $0.group = group }
-        defer {
-            self.lifecycle.withLock { lifecycle in
-                lifecycle.port = nil
-                lifecycle.group = nil
+            do {
+                server = try ServedApplication.httpsServer(certificateChain: tls.certificateFile, privateKey: tls.keyFile)
+            } catch {
+                throw CensusSimulatorError.tls(error.problem)
             }
         }
-        try await group.run()
-    }
-
-    static func tlsConfiguration(_ files: TLSFiles) throws(CensusSimulatorError) -> TLSConfiguration {
-        do {
-            let chain = try NIOSSLCertificate.fromPEMFile(files.certificateFile)
-            guard !chain.isEmpty else { throw CensusSimulatorError.tls("\(files.certificateFile) holds no certificate") }
-            let key = try NIOSSLPrivateKey(file: files.keyFile, format: .pem)
-            return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-        } catch let error as CensusSimulatorError {
-            throw error
-        } catch {
-            throw .tls("cannot read the certificate \(files.certificateFile) or the key \(files.keyFile) as PEM: \(error)")
-        }
+        try await self.served.run(
+            router: router, host: self.configuration.host, port: self.configuration.port, server: server,
+            handlingShutdownSignals: handlingShutdownSignals, logger: self.logger, onListening: onListening
+        )
     }
 
     /// Starts serving in the background and returns the bound port (useful with port 0).
@@ -104,57 +66,18 @@ public final class CensusSimulator: Sendable {
     /// - Throws: ``CensusSimulatorError/alreadyRunning`` if started twice, or the bind or TLS error.
     @discardableResult
     public func start() async throws -> Int {
-        let (results, continuation) = AsyncStream.makeStream(of: Result<Int, any Error>.self)
-        let task = Task {
-            do {
-                try await self.run { port in continuation.yield(.success(port)) }
-                continuation.yield(.failure(CensusSimulatorError.stoppedBeforeListening))
-            } catch {
-                continuation.yield(.failure(error))
-            }
-            continuation.finish()
-        }
-        let alreadyRunning = self.lifecycle.withLock { lifecycle in
-            guard lifecycle.task == nil else { return true }
-            lifecycle.task = task
-            return false
-        }
-        if alreadyRunning {
-            task.cancel()
-            throw CensusSimulatorError.alreadyRunning
-        }
-        for await result in results {
-            do {
-                return try result.get()
-            } catch {
-                self.lifecycle.withLock { $0.task = nil }
-                throw error
-            }
-        }
-        throw CensusSimulatorError.stoppedBeforeListening
+        try await self.served.start(running: { onListening in try await self.run(onListening: onListening) })
     }
 
-    /// Stops a simulator started with ``start()`` and waits until it has closed its port.
+    /// Stops a simulator started with ``start()`` and waits until it has closed its port: gracefully,
+    /// the server stops accepting, serves the connections it has accepted and closes them once idle
+    /// (see ``ServedApplication``); what is left after 10 s is cancelled.
     public func stop() async {
-        let (task, group) = self.lifecycle.withLock { lifecycle in
-            defer { lifecycle.task = nil }
-            return (lifecycle.task, lifecycle.group)
-        }
-        // Gracefully: the server stops accepting, serves the connections it has accepted and
-        // closes them once idle. Cancelling the serving task instead traps in NIO ("Deinited
-        // NIOAsyncWriter without calling finish()") when a connection accepted at that moment
-        // was never handed to the server, e.g. a client retrying a refused TLS handshake
-        // (apple/swift-nio#3481). The group cancels what is left after 10 s.
-        if let group {
-            await group.triggerGracefulShutdown()
-        } else {
-            task?.cancel()
-        }
-        await task?.value
+        await self.served.stop()
     }
 
     /// The bound port while running.
-    public var port: Int? { self.lifecycle.withLock { $0.port } }
+    public var port: Int? { self.served.port }
 
     /// `http://host:port` (or `https://`) while running.
     public var baseURL: String? {
@@ -235,7 +158,7 @@ public final class CensusSimulator: Sendable {
 
     /// Moves simulated time forward (runs progress, timestamps jump).
     public func advanceClock(by duration: Duration) {
-        self.engine.withState { state, _ in state.clockOffset += max(0, duration.seconds) }
+        self.engine.withState { state, _ in state.clock.offset += max(0, duration.seconds) }
     }
 
     /// Stops simulated time where it is: runs stay in their state and a full rate-limit window

@@ -85,13 +85,11 @@ public struct DBTCloudClient: Sendable {
     public let rateLimiter: RateLimiter?
     let executor: VendorHTTPExecutor
     /// The HTTP client this client made for its CA file, kept alive as long as any copy is.
-    private let ownedHTTPClient: OwnedHTTPClient?
 
     /// - Parameters:
     ///   - configuration: endpoint, token, timeout, retries, rate limit and trusted CAs.
     ///   - httpClient: the AsyncHTTPClient to use (its lifetime is the caller's). `nil`: the shared
-    ///     client, or, when `configuration.caFile` is set, one made for it and shut down when the
-    ///     last copy of this client goes.
+    ///     client. `configuration.caFile` is trusted per request, whichever client.
     ///   - logger: receives per-attempt lines at trace and debug level (never the token).
     ///   - rateLimiter: a limiter shared with other clients of the same account; `nil` creates one
     ///     from `configuration.rateLimit` (none if that is `nil`).
@@ -109,17 +107,21 @@ public struct DBTCloudClient: Sendable {
     ) throws(VendorError) {
         self.configuration = configuration
         self.rateLimiter = rateLimiter ?? configuration.rateLimit.map { RateLimiter($0, clock: clock) }
-        let client: HTTPClient
-        if let httpClient {
-            client = httpClient
-            self.ownedHTTPClient = nil
-        } else if let caFile = configuration.caFile {
-            let owned = try OwnedHTTPClient(trusting: caFile)
-            client = owned.client
-            self.ownedHTTPClient = owned
-        } else {
-            client = .shared
-            self.ownedHTTPClient = nil
+        var tls: TLSConfiguration?
+        if let caFile = configuration.caFile {
+            do throws(VendorTLS.Failure) {
+                // Added to the system's roots, not instead of them: the same operator may reach the
+                // public multi-tenant host and a private endpoint.
+                tls = try VendorTLS.trusting(caFile: caFile, roots: .givenAndSystem)
+            } catch {
+                throw VendorError(
+                    code: .invalidArgument, vendor: "dbtcloud", route: "TLS set-up", path: caFile,
+                    message: error.kind == .noCertificate
+                        ? "the CA file \(caFile) holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                        : "the CA file \(caFile) cannot be read as PEM certificates",
+                    underlying: error.reason
+                )
+            }
         }
         self.executor = VendorHTTPExecutor(
             configuration: .init(
@@ -130,56 +132,16 @@ public struct DBTCloudClient: Sendable {
                 authorizationScheme: "Token",
                 userAgent: configuration.userAgent,
                 timeout: configuration.timeout,
-                retryPolicy: configuration.retryPolicy
+                retryPolicy: configuration.retryPolicy,
+                tlsConfiguration: tls
             ),
-            httpClient: client,
+            httpClient: httpClient ?? .shared,
             rateLimiter: self.rateLimiter,
             logger: logger,
             clock: clock,
             randomUnit: randomUnit,
             parseErrorBody: DBTCloudErrorBody.parse
         )
-    }
-}
-
-// MARK: - The HTTP client of a CA file
-
-/// An AsyncHTTPClient that trusts the certificates of one PEM file besides the system's roots,
-/// shut down when the last client using it goes (AsyncHTTPClient requires a shutdown; the
-/// shutdown keeps it alive until it has finished).
-final class OwnedHTTPClient: Sendable {
-    let client: HTTPClient
-
-    init(trusting caFile: String) throws(VendorError) {
-        let certificates: [NIOSSLCertificate]
-        do {
-            let bytes = try Data(contentsOf: URL(fileURLWithPath: caFile))
-            certificates = try NIOSSLCertificate.fromPEMBytes(Array(bytes))
-        } catch {
-            throw VendorError(
-                code: .invalidArgument, vendor: "dbtcloud", route: "TLS set-up", path: caFile,
-                message: "the CA file \(caFile) cannot be read as PEM certificates",
-                underlying: String(describing: error)
-            )
-        }
-        guard !certificates.isEmpty else {
-            throw VendorError(
-                code: .invalidArgument, vendor: "dbtcloud", route: "TLS set-up", path: caFile,
-                message: "the CA file \(caFile) holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
-            )
-        }
-        var tls = TLSConfiguration.makeClientConfiguration()
-        // Added to the system's roots, not instead of them: the same operator may reach the
-        // public multi-tenant host and a private endpoint.
-        tls.additionalTrustRoots = [.certificates(certificates)]
-        var configuration = HTTPClient.Configuration()
-        configuration.tlsConfiguration = tls
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-
-    deinit {
-        // Not awaited: the client keeps itself alive until its connections are closed.
-        _ = self.client.shutdown()
     }
 }
 

@@ -1,8 +1,6 @@
 import ArgumentParser
 import CensusSimulator
 import Foundation
-// SimOptionParsing answers in the Hightouch simulator's types (RateLimit).
-import HightouchSimulator
 import Logging
 
 // MARK: - SimCensusCommand
@@ -21,8 +19,9 @@ struct SimCensusCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Interface to listen on.")
-    var host = "127.0.0.1"
+    @OptionGroup var server: SimServerOptions
+
+    @OptionGroup var tls: SimTLSOptions
 
     @Option(help: "Port to listen on; 0 picks a free port (printed at start).")
     var port = 8080
@@ -36,29 +35,11 @@ struct SimCensusCommand: AsyncParsableCommand {
     @Option(name: .customLong("sync"), help: "A sync that exists at start, as ID or ID:LABEL (repeatable; default 61 and 62), reading source 4 and writing destination 15.")
     var syncs: [String] = []
 
-    @Option(help: "Require this value in the X-Simulator-Admin-Token header of /_admin requests.")
-    var adminToken: String?
-
-    @Option(help: "Seed of every random decision (run outcomes, record counts, injected faults, jitter).")
-    var seed: UInt64 = 1
-
-    @Option(help: "How long a run works, from start to end.")
-    var runDuration = "5s"
-
     @Option(help: "How long a run on an idle sync stays queued before it starts.")
     var queueDelay = "0s"
 
     @Option(help: "How long a run triggered while its sync is busy stays queued before it is due (and skipped if the sync is still busy).")
     var skipAfter = "1s"
-
-    @Option(help: "Latency added to every API answer.")
-    var latency = "0ms"
-
-    @Option(help: "Share of API requests answered with --error-status (0 to 1).")
-    var errorRate = 0.0
-
-    @Option(help: "Status of injected failures (500, or 502, 503, 504 as from a proxy).")
-    var errorStatus = 500
 
     @Option(help: "Weights of run outcomes, e.g. completed=8,failed=1 (also skipped).")
     var outcomes = "completed=1"
@@ -75,76 +56,50 @@ struct SimCensusCommand: AsyncParsableCommand {
     @Option(help: "API rate limit per token as REQUESTS/WINDOW (e.g. 100/10s), or 'off' (the default: Census documents none).")
     var rateLimit = "off"
 
-    @Option(help: "Serve HTTPS with this certificate chain (PEM); needs --tls-key.")
-    var tlsCert: String?
-
-    @Option(help: "The private key (PEM) of --tls-cert.")
-    var tlsKey: String?
-
-    @Option(help: "Log level of the server (trace, debug, info, notice, warning, error, critical).")
-    var logLevel = "info"
-
     func validate() throws {
         _ = try self.makeConfiguration()
-        guard Logger.Level(rawValue: self.logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got '\(self.logLevel)'.")
-        }
     }
 
     func run() async throws {
         let configuration = try self.makeConfiguration()
-        var logger = Logger(label: "census-simulator", factory: { label in StreamLogHandler.standardError(label: label) })
-        logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+        let logger = self.server.logger(label: "census-simulator")
         let simulator = CensusSimulator(configuration: configuration, logger: logger)
         let host = configuration.host
         let basePath = configuration.basePath
         let scheme = configuration.tls == nil ? "http" : "https"
         let summary = "\(configuration.tokens.count) token(s), syncs \(configuration.syncs.map { String($0.id) }.joined(separator: ", "))"
-        try await simulator.run(handlingShutdownSignals: true) { port in
-            let line = "Census simulator listening on \(scheme)://\(host):\(port)\(basePath) (\(summary); admin at \(scheme)://\(host):\(port)/_admin)\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+        try await SimServerOptions.serve(name: "Census", scheme: scheme, host: host, apiPath: basePath, summary: summary) {
+            try await simulator.run(handlingShutdownSignals: true, onListening: $0)
         }
     }
 
     func makeConfiguration() throws -> CensusSimulator.Configuration {
-        guard (0...65_535).contains(self.port) else { throw ValidationError("--port must be between 0 and 65535; got \(self.port).") }
-        guard (0...1).contains(self.errorRate) else { throw ValidationError("--error-rate must be between 0 and 1; got \(self.errorRate).") }
-        guard (500...599).contains(self.errorStatus) else { throw ValidationError("--error-status must be a 5xx status; got \(self.errorStatus).") }
+        try SimServerOptions.check(port: self.port)
+        try self.server.validate()
         guard (0...1).contains(self.failedRecordRate), (0...1).contains(self.invalidRecordRate) else {
             throw ValidationError("--failed-record-rate and --invalid-record-rate must be between 0 and 1.")
         }
-        var knobs = CensusSimulator.Knobs(seed: self.seed)
-        knobs.runDuration = try SimOptionParsing.duration(self.runDuration, option: "--run-duration")
+        var knobs = CensusSimulator.Knobs(seed: self.server.seed)
+        knobs.runDuration = try self.server.runDurationValue()
         knobs.queueDelay = try SimOptionParsing.duration(self.queueDelay, option: "--queue-delay")
         knobs.skipAfter = try SimOptionParsing.duration(self.skipAfter, option: "--skip-after")
-        knobs.latency = try SimOptionParsing.duration(self.latency, option: "--latency")
-        knobs.serverErrorRate = self.errorRate
-        knobs.serverErrorStatus = self.errorStatus
+        knobs.latency = try self.server.latencyValue()
+        knobs.serverErrorRate = self.server.errorRate
+        knobs.serverErrorStatus = self.server.errorStatus
         knobs.outcomeWeights = try Self.outcomeWeights(self.outcomes)
         knobs.failedRecordRate = self.failedRecordRate
         knobs.invalidRecordRate = self.invalidRecordRate
-        if let rate = try SimOptionParsing.rateLimit(self.rateLimit) {
+        if let rate = try SimOptionParsing.rateWindow(self.rateLimit, example: "100/10s") {
             knobs.rateLimit = CensusSimulator.RateLimit(requests: rate.requests, window: rate.window)
         }
         if let failureMessage { knobs.failureMessage = failureMessage }
-        var tls: CensusSimulator.TLSFiles?
-        switch (self.tlsCert, self.tlsKey) {
-        case (let certificate?, let key?):
-            for (option, path) in [("--tls-cert", certificate), ("--tls-key", key)] where !FileManager.default.isReadableFile(atPath: path) {
-                throw ValidationError("\(option) \(path) is not a readable file.")
-            }
-            tls = CensusSimulator.TLSFiles(certificateFile: certificate, keyFile: key)
-        case (nil, nil):
-            tls = nil
-        default:
-            throw ValidationError("--tls-cert and --tls-key go together: give both PEM files to serve HTTPS, or neither.")
-        }
+        let tls = try self.tls.files().map { CensusSimulator.TLSFiles(certificateFile: $0.certificate, keyFile: $0.key) }
         return CensusSimulator.Configuration(
-            host: self.host,
+            host: self.server.host,
             port: self.port,
             basePath: self.basePath,
             tokens: self.tokens.isEmpty ? ["secret-token:sim-token"] : self.tokens,
-            adminToken: self.adminToken,
+            adminToken: self.server.adminToken,
             syncs: self.syncs.isEmpty ? CensusSimulator.SeedSync.defaults : try self.syncs.map(Self.seedSync),
             tls: tls,
             knobs: knobs
@@ -153,18 +108,7 @@ struct SimCensusCommand: AsyncParsableCommand {
 
     /// `completed=8,failed=1`.
     static func outcomeWeights(_ text: String) throws -> [CensusSimulator.RunOutcome: Double] {
-        var weights: [CensusSimulator.RunOutcome: Double] = [:]
-        for part in text.split(separator: ",") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, let outcome = CensusSimulator.RunOutcome(rawValue: String(pair[0])), let weight = Double(pair[1]), weight >= 0 else {
-                throw ValidationError("--outcomes must list OUTCOME=WEIGHT pairs (completed, failed, skipped), e.g. completed=8,failed=1; got '\(text)'.")
-            }
-            weights[outcome] = weight
-        }
-        guard weights.values.contains(where: { $0 > 0 }) else {
-            throw ValidationError("--outcomes needs at least one positive weight; got '\(text)'.")
-        }
-        return weights
+        try SimOptionParsing.outcomeWeights(text, as: CensusSimulator.RunOutcome.self, names: "completed, failed, skipped", example: "completed=8,failed=1")
     }
 
     /// `ID` or `ID:LABEL`.

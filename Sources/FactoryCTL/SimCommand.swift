@@ -33,8 +33,7 @@ struct SimHightouchCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Interface to listen on.")
-    var host = "127.0.0.1"
+    @OptionGroup var server: SimServerOptions
 
     @Option(help: "Port to listen on; 0 picks a free port (printed at start).")
     var port = 8080
@@ -45,29 +44,11 @@ struct SimHightouchCommand: AsyncParsableCommand {
     @Option(name: .customLong("token"), help: "A bearer token the API accepts (repeat for several).")
     var tokens: [String] = []
 
-    @Option(help: "Require this value in the X-Simulator-Admin-Token header of /_admin requests.")
-    var adminToken: String?
-
-    @Option(help: "Seed of every random decision (run outcomes, row counts, injected faults, jitter).")
-    var seed: UInt64 = 1
-
-    @Option(help: "How long a run takes from start to end.")
-    var runDuration = "5s"
-
     @Option(help: "How long a run on an idle sync stays queued before it starts.")
     var queueDelay = "0s"
 
-    @Option(help: "Latency added to every API answer.")
-    var latency = "0ms"
-
     @Option(help: "Random extra latency of up to this much per answer.")
     var latencyJitter = "0ms"
-
-    @Option(help: "Share of API requests answered with --error-status (0 to 1).")
-    var errorRate = 0.0
-
-    @Option(help: "Status of injected failures (5xx).")
-    var errorStatus = 500
 
     @Option(help: "Weights of run outcomes, e.g. success=8,warning=1,failed=1 (also cancelled, interrupted).")
     var outcomes = "success=1"
@@ -87,31 +68,22 @@ struct SimHightouchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Keep the simulator's objects, runs and counters in this JSON file across restarts.", valueName: "path"))
     var stateFile: String?
 
-    @Option(help: "Log level of the server (trace, debug, info, notice, warning, error, critical).")
-    var logLevel = "info"
-
     func validate() throws {
         _ = try self.makeConfiguration()
-        guard Logger.Level(rawValue: self.logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got '\(self.logLevel)'.")
-        }
     }
 
     func run() async throws {
         let configuration = try self.makeConfiguration()
-        var logger = Logger(label: "hightouch-simulator", factory: { label in StreamLogHandler.standardError(label: label) })
-        logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+        let logger = self.server.logger(label: "hightouch-simulator")
         let simulator = HightouchSimulator(configuration: configuration, logger: logger)
         let host = configuration.host
         let basePath = configuration.basePath
         let tokens = configuration.tokens.count
         let state = configuration.stateFile.map { "; state in \($0)" } ?? ""
         do {
-            try await simulator.run(handlingShutdownSignals: true) { port in
-                let line = "Hightouch simulator listening on http://\(host):\(port)\(basePath) "
-                    + "(\(tokens) token(s); admin at http://\(host):\(port)/_admin\(state))\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
-            }
+            try await SimServerOptions.serve(
+                name: "Hightouch", scheme: "http", host: host, apiPath: basePath, summary: "\(tokens) token(s)", adminSuffix: state
+            ) { try await simulator.run(handlingShutdownSignals: true, onListening: $0) }
         } catch let error as HightouchSimulatorError {
             // A state file that cannot be used is the user's input: one line, exit 2.
             switch error {
@@ -125,31 +97,24 @@ struct SimHightouchCommand: AsyncParsableCommand {
     }
 
     func makeConfiguration() throws -> HightouchSimulator.Configuration {
-        guard (0...65_535).contains(self.port) else {
-            throw ValidationError("--port must be between 0 and 65535; got \(self.port).")
-        }
-        guard (0...1).contains(self.errorRate) else {
-            throw ValidationError("--error-rate must be between 0 and 1; got \(self.errorRate).")
-        }
-        guard (500...599).contains(self.errorStatus) else {
-            throw ValidationError("--error-status must be a 5xx status; got \(self.errorStatus).")
-        }
-        var knobs = HightouchSimulator.Knobs(seed: self.seed)
-        knobs.runDuration = try SimOptionParsing.duration(self.runDuration, option: "--run-duration")
+        try SimServerOptions.check(port: self.port)
+        try self.server.validate()
+        var knobs = HightouchSimulator.Knobs(seed: self.server.seed)
+        knobs.runDuration = try self.server.runDurationValue()
         knobs.queueDelay = try SimOptionParsing.duration(self.queueDelay, option: "--queue-delay")
-        knobs.latency = try SimOptionParsing.duration(self.latency, option: "--latency")
+        knobs.latency = try self.server.latencyValue()
         knobs.latencyJitter = try SimOptionParsing.duration(self.latencyJitter, option: "--latency-jitter")
-        knobs.serverErrorRate = self.errorRate
-        knobs.serverErrorStatus = self.errorStatus
+        knobs.serverErrorRate = self.server.errorRate
+        knobs.serverErrorStatus = self.server.errorStatus
         knobs.outcomeWeights = try SimOptionParsing.outcomeWeights(self.outcomes)
         knobs.rateLimit = try SimOptionParsing.rateLimit(self.rateLimit)
         if let failureMessage { knobs.failureMessage = failureMessage }
         return HightouchSimulator.Configuration(
-            host: self.host,
+            host: self.server.host,
             port: self.port,
             basePath: self.basePath,
             tokens: self.tokens.isEmpty ? ["sim-token"] : self.tokens,
-            adminToken: self.adminToken,
+            adminToken: self.server.adminToken,
             sources: HightouchSimulator.SeedObject.defaultSources
                 + (try self.sources.map { try SimOptionParsing.seedObject($0, option: "--source", defaultType: "postgres") }),
             destinations: HightouchSimulator.SeedObject.defaultDestinations

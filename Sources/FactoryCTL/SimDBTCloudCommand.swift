@@ -18,8 +18,9 @@ struct SimDBTCloudCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Interface to listen on.")
-    var host = "127.0.0.1"
+    @OptionGroup var server: SimServerOptions
+
+    @OptionGroup var tls: SimTLSOptions
 
     @Option(help: "Port to listen on; 0 picks a free port (printed at start).")
     var port = 8080
@@ -36,26 +37,8 @@ struct SimDBTCloudCommand: AsyncParsableCommand {
     )
     var jobs: [String] = []
 
-    @Option(help: "Require this value in the X-Simulator-Admin-Token header of /_admin requests.")
-    var adminToken: String?
-
-    @Option(help: "Seed of every random decision (run outcomes, failing steps, injected faults).")
-    var seed: UInt64 = 1
-
-    @Option(help: "How long a run takes on an idle job (queued, starting, then its steps).")
-    var runDuration = "5s"
-
     @Option(help: "Extra time a run stays queued.")
     var queueDelay = "0s"
-
-    @Option(help: "Latency added to every API answer.")
-    var latency = "0ms"
-
-    @Option(help: "Share of API requests answered with --error-status (0 to 1).")
-    var errorRate = 0.0
-
-    @Option(help: "Status of injected failures (5xx).")
-    var errorStatus = 500
 
     @Option(help: "Weights of run outcomes, e.g. success=8,error=1,cancelled=0.")
     var outcomes = "success=1"
@@ -66,79 +49,46 @@ struct SimDBTCloudCommand: AsyncParsableCommand {
     @Option(help: "API rate limit of the account as REQUESTS/WINDOW (e.g. 5000/1m), or 'off'.")
     var rateLimit = "5000/1m"
 
-    @Option(help: "Serve HTTPS with this PEM certificate chain (with --tls-key).")
-    var tlsCert: String?
-
-    @Option(help: "The PEM private key of --tls-cert.")
-    var tlsKey: String?
-
-    @Option(help: "Log level of the server (trace, debug, info, notice, warning, error, critical).")
-    var logLevel = "info"
-
     func validate() throws {
         _ = try self.makeConfiguration()
-        guard Logger.Level(rawValue: self.logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got '\(self.logLevel)'.")
-        }
     }
 
     func run() async throws {
         let configuration = try self.makeConfiguration()
-        var logger = Logger(label: "dbtcloud-simulator", factory: { label in StreamLogHandler.standardError(label: label) })
-        logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+        let logger = self.server.logger(label: "dbtcloud-simulator")
         let simulator = DBTCloudSimulator(configuration: configuration, logger: logger)
         let host = configuration.host
         let scheme = configuration.tls == nil ? "http" : "https"
         let account = configuration.accountID
         let jobs = configuration.jobs.map { String($0.id) }.joined(separator: ", ")
-        try await simulator.run(handlingShutdownSignals: true) { port in
-            let line = "dbt Cloud simulator listening on \(scheme)://\(host):\(port)/api/v2/accounts/\(account)/ "
-                + "(jobs \(jobs); admin at \(scheme)://\(host):\(port)/_admin)\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
-        }
+        try await SimServerOptions.serve(
+            name: "dbt Cloud", scheme: scheme, host: host, apiPath: "/api/v2/accounts/\(account)/", summary: "jobs \(jobs)"
+        ) { try await simulator.run(handlingShutdownSignals: true, onListening: $0) }
     }
 
     func makeConfiguration() throws -> DBTCloudSimulator.Configuration {
-        guard (0...65_535).contains(self.port) else {
-            throw ValidationError("--port must be between 0 and 65535; got \(self.port).")
-        }
+        try SimServerOptions.check(port: self.port)
+        try self.server.validate()
         guard self.account > 0 else {
             throw ValidationError("--account must be a positive account id; got \(self.account).")
         }
-        guard (0...1).contains(self.errorRate) else {
-            throw ValidationError("--error-rate must be between 0 and 1; got \(self.errorRate).")
-        }
-        guard (500...599).contains(self.errorStatus) else {
-            throw ValidationError("--error-status must be a 5xx status; got \(self.errorStatus).")
-        }
-        var knobs = DBTCloudSimulator.Knobs(seed: self.seed)
-        knobs.runDuration = try SimOptionParsing.duration(self.runDuration, option: "--run-duration")
+        var knobs = DBTCloudSimulator.Knobs(seed: self.server.seed)
+        knobs.runDuration = try self.server.runDurationValue()
         knobs.queueDelay = try SimOptionParsing.duration(self.queueDelay, option: "--queue-delay")
-        knobs.latency = try SimOptionParsing.duration(self.latency, option: "--latency")
-        knobs.serverErrorRate = self.errorRate
-        knobs.serverErrorStatus = self.errorStatus
+        knobs.latency = try self.server.latencyValue()
+        knobs.serverErrorRate = self.server.errorRate
+        knobs.serverErrorStatus = self.server.errorStatus
         knobs.outcomeWeights = try Self.outcomeWeights(self.outcomes)
         knobs.rateLimit = try Self.rateLimit(self.rateLimit)
         if let failureMessage { knobs.failureMessage = failureMessage }
 
-        var tls: DBTCloudSimulator.TLSFiles?
-        switch (self.tlsCert, self.tlsKey) {
-        case (let cert?, let key?):
-            for (option, path) in [("--tls-cert", cert), ("--tls-key", key)] where !FileManager.default.isReadableFile(atPath: path) {
-                throw ValidationError("\(option) \(path) is not a readable file.")
-            }
-            tls = DBTCloudSimulator.TLSFiles(certificateChain: cert, privateKey: key)
-        case (nil, nil):
-            tls = nil
-        default:
-            throw ValidationError("--tls-cert and --tls-key go together: give both PEM files to serve HTTPS, or neither.")
-        }
+        let tls = try self.tls.files().map { DBTCloudSimulator.TLSFiles(certificateChain: $0.certificate, privateKey: $0.key) }
         return DBTCloudSimulator.Configuration(
-            host: self.host,
+            host: self.server.host,
             port: self.port,
             accountID: self.account,
             tokens: self.tokens.isEmpty ? ["sim-token"] : self.tokens,
-            adminToken: self.adminToken,
+            adminToken: self.server.adminToken,
             jobs: self.jobs.isEmpty ? DBTCloudSimulator.Job.defaultJobs : try self.jobs.map(Self.job),
             tls: tls,
             knobs: knobs
@@ -156,31 +106,11 @@ struct SimDBTCloudCommand: AsyncParsableCommand {
 
     /// `success=8,error=1,cancelled=0`.
     static func outcomeWeights(_ text: String) throws -> [DBTCloudSimulator.RunOutcome: Double] {
-        var weights: [DBTCloudSimulator.RunOutcome: Double] = [:]
-        for part in text.split(separator: ",") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, let outcome = DBTCloudSimulator.RunOutcome(rawValue: String(pair[0])), let weight = Double(pair[1]), weight >= 0 else {
-                throw ValidationError("--outcomes must list OUTCOME=WEIGHT pairs (success, error, cancelled), e.g. success=8,error=1; got '\(text)'.")
-            }
-            weights[outcome] = weight
-        }
-        guard weights.values.contains(where: { $0 > 0 }) else {
-            throw ValidationError("--outcomes needs at least one positive weight; got '\(text)'.")
-        }
-        return weights
+        try SimOptionParsing.outcomeWeights(text, as: DBTCloudSimulator.RunOutcome.self, names: "success, error, cancelled", example: "success=8,error=1")
     }
 
     /// `5000/1m` or `off`.
     static func rateLimit(_ text: String) throws -> DBTCloudSimulator.RateLimit? {
-        if text == "off" || text == "none" { return nil }
-        let parts = text.split(separator: "/", maxSplits: 1)
-        guard parts.count == 2, let requests = Int(parts[0]), requests >= 1 else {
-            throw ValidationError("--rate-limit must be REQUESTS/WINDOW such as 5000/1m, or 'off'; got '\(text)'.")
-        }
-        let window = try SimOptionParsing.duration(String(parts[1]), option: "--rate-limit window")
-        guard window > .zero else {
-            throw ValidationError("--rate-limit window must be positive; got '\(text)'.")
-        }
-        return DBTCloudSimulator.RateLimit(requests: requests, window: window)
+        try SimOptionParsing.rateWindow(text, example: "5000/1m").map { DBTCloudSimulator.RateLimit(requests: $0.requests, window: $0.window) }
     }
 }

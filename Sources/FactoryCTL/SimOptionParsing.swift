@@ -18,17 +18,16 @@ enum SimOptionParsing {
         throw ValidationError("\(option) must be a duration such as 500ms, 10s, 1m or 2h; got '\(text)'.")
     }
 
-    /// `success=8,warning=1,failed=1`.
-    static func outcomeWeights(_ text: String) throws -> [HightouchSimulator.RunOutcome: Double] {
-        var weights: [HightouchSimulator.RunOutcome: Double] = [:]
+    /// `success=8,warning=1,failed=1`: weights of a simulator's outcomes, at least one positive.
+    /// `names` lists the outcomes and `example` shows a value in the error.
+    static func outcomeWeights<Outcome: RawRepresentable & Hashable>(
+        _ text: String, as _: Outcome.Type, names: String, example: String
+    ) throws -> [Outcome: Double] where Outcome.RawValue == String {
+        var weights: [Outcome: Double] = [:]
         for part in text.split(separator: ",") {
             let pair = part.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, let outcome = HightouchSimulator.RunOutcome(rawValue: String(pair[0])),
-                let weight = Double(pair[1]), weight >= 0
-            else {
-                throw ValidationError(
-                    "--outcomes must list OUTCOME=WEIGHT pairs (success, warning, failed, cancelled, interrupted), e.g. success=8,failed=1; got '\(text)'."
-                )
+            guard pair.count == 2, let outcome = Outcome(rawValue: String(pair[0])), let weight = Double(pair[1]), weight >= 0 else {
+                throw ValidationError("--outcomes must list OUTCOME=WEIGHT pairs (\(names)), e.g. \(example); got '\(text)'.")
             }
             weights[outcome] = weight
         }
@@ -36,6 +35,13 @@ enum SimOptionParsing {
             throw ValidationError("--outcomes needs at least one positive weight; got '\(text)'.")
         }
         return weights
+    }
+
+    /// Hightouch's outcomes.
+    static func outcomeWeights(_ text: String) throws -> [HightouchSimulator.RunOutcome: Double] {
+        try self.outcomeWeights(
+            text, as: HightouchSimulator.RunOutcome.self, names: "success, warning, failed, cancelled, interrupted", example: "success=8,failed=1"
+        )
     }
 
     /// `ID` or `ID:SLUG:TYPE`.
@@ -48,17 +54,22 @@ enum SimOptionParsing {
         return HightouchSimulator.SeedObject(id: id, name: slug, slug: slug, type: parts.count == 3 ? parts[2] : defaultType)
     }
 
-    /// `200/10s` or `off`.
-    static func rateLimit(_ text: String) throws -> HightouchSimulator.RateLimit? {
+    /// `REQUESTS/WINDOW` (`200/10s`) or `off`; `example` shows a value in the error.
+    static func rateWindow(_ text: String, example: String) throws -> (requests: Int, window: Duration)? {
         if text == "off" || text == "none" { return nil }
         let parts = text.split(separator: "/", maxSplits: 1)
         guard parts.count == 2, let requests = Int(parts[0]), requests >= 1 else {
-            throw ValidationError("--rate-limit must be REQUESTS/WINDOW such as 200/10s, or 'off'; got '\(text)'.")
+            throw ValidationError("--rate-limit must be REQUESTS/WINDOW such as \(example), or 'off'; got '\(text)'.")
         }
         let window = try self.duration(String(parts[1]), option: "--rate-limit window")
         guard window > .zero else {
             throw ValidationError("--rate-limit window must be positive; got '\(text)'.")
         }
-        return HightouchSimulator.RateLimit(requests: requests, window: window)
+        return (requests, window)
+    }
+
+    /// Hightouch's rate limit: `200/10s` or `off`.
+    static func rateLimit(_ text: String) throws -> HightouchSimulator.RateLimit? {
+        try self.rateWindow(text, example: "200/10s").map { HightouchSimulator.RateLimit(requests: $0.requests, window: $0.window) }
     }
 }

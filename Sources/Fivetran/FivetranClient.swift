@@ -98,7 +98,17 @@ public struct FivetranClient: Sendable {
     ) throws(VendorError) {
         var tls: TLSConfiguration?
         if let pem = configuration.trustedCertificatesPEM {
-            tls = try Self.trusting(pem: pem)
+            do throws(VendorTLS.Failure) {
+                tls = try VendorTLS.trusting(pem: pem, roots: .onlyGiven)
+            } catch {
+                throw VendorError(
+                    code: .invalidArgument, vendor: "fivetran", route: "configuration", path: "",
+                    message: error.kind == .noCertificate
+                        ? "the trusted CA text holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                        : "the trusted CA certificates are not readable PEM",
+                    underlying: error.reason
+                )
+            }
         }
         // Basic auth: base64("key:secret"), built once; the executor only ever writes it into the
         // Authorization header.
@@ -130,28 +140,6 @@ public struct FivetranClient: Sendable {
             randomUnit: randomUnit,
             parseErrorBody: FivetranErrorBody.parse
         )
-    }
-
-    /// A client TLS configuration that trusts the certificates in `pem` (and only those).
-    private static func trusting(pem: String) throws(VendorError) -> TLSConfiguration {
-        let certificates: [NIOSSLCertificate]
-        do {
-            certificates = try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8))
-        } catch {
-            throw VendorError(
-                code: .invalidArgument, vendor: "fivetran", route: "configuration", path: "",
-                message: "the trusted CA certificates are not readable PEM", underlying: "\(error)"
-            )
-        }
-        guard !certificates.isEmpty else {
-            throw VendorError(
-                code: .invalidArgument, vendor: "fivetran", route: "configuration", path: "",
-                message: "the trusted CA text holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
-            )
-        }
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .certificates(certificates)
-        return tls
     }
 }
 

@@ -1,12 +1,10 @@
 import Foundation
 import Hummingbird
-import HummingbirdTLS
+import HummingbirdCore
 import Logging
 import NIOCore
-import NIOSSL
-import ServiceLifecycle
+import SimulatorKit
 import Synchronization
-import UnixSignals
 
 // MARK: - FivetranSimulator
 
@@ -27,14 +25,11 @@ public final class FivetranSimulator: Sendable {
     public let configuration: Configuration
     let engine: SimEngine
     private let logger: Logger
-    private let lifecycle: Mutex<Lifecycle>
-
-    private struct Lifecycle {
-        var port: Int?
-        var task: Task<Void, Never>?
-        /// The service group serving while running: ``stop()`` shuts it down gracefully.
-        var group: ServiceGroup?
-    }
+    private let served = ServedApplication(
+        gracefulShutdownTimeout: .seconds(10),
+        alreadyRunning: FivetranSimulatorError.alreadyRunning,
+        stoppedBeforeListening: FivetranSimulatorError.stoppedBeforeListening
+    )
 
     /// - Parameters:
     ///   - configuration: address, credentials, seed connectors, TLS and starting knobs.
@@ -43,7 +38,6 @@ public final class FivetranSimulator: Sendable {
         self.configuration = configuration
         self.engine = SimEngine(configuration: configuration)
         self.logger = logger ?? Logger(label: "fivetran-simulator", factory: { _ in SwiftLogNoOpLogHandler() })
-        self.lifecycle = Mutex(Lifecycle())
     }
 
     // MARK: - Running
@@ -52,60 +46,25 @@ public final class FivetranSimulator: Sendable {
     ///
     /// - Parameter onListening: called with the bound port once the server accepts connections.
     /// - Throws: ``FivetranSimulatorError/unreadableTLSFiles(_:)`` if the certificate or key cannot
-    ///   be read, or the bind error.
+    ///   be read, ``FivetranSimulatorError/alreadyRunning`` while it serves already, or the bind error.
     public func run(
         handlingShutdownSignals: Bool = false,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let router = Router(context: BasicRequestContext.self)
         SimRoutes(engine: self.engine).install(on: router)
-        let address = ApplicationConfiguration(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: nil)
-        let onServerRunning: @Sendable (any Channel) async -> Void = { [weak self] channel in
-            let port = channel.localAddress?.port ?? 0
-            self?.lifecycle.withLock { $0.port = port }
-            await onListening(port)
-        }
-        let app =
-            if let files = self.configuration.tls {
-                Application(
-                    router: router, server: try .tls(tlsConfiguration: try Self.serverTLS(files)), configuration: address,
-                    onServerRunning: onServerRunning, logger: self.logger
-                )
-            } else {
-                Application(router: router, configuration: address, onServerRunning: onServerRunning, logger: self.logger)
+        var server = HTTPServerBuilder.http1()
+        if let files = self.configuration.tls {
+            do {
+                server = try ServedApplication.httpsServer(certificateChain: files.certificateChainPath, privateKey: files.privateKeyPath)
+            } catch {
+                throw FivetranSimulatorError.unreadableTLSFiles(error.problem)
             }
-        // A group of our own, so that stop() can shut the server down gracefully.
-        var groupConfiguration = ServiceGroupConfiguration(
-            services: [app], gracefulShutdownSignals: handlingShutdownSignals ? [.sigterm, .sigint] : [], logger: self.logger
+        }
+        try await self.served.run(
+            router: router, host: self.configuration.host, port: self.configuration.port, server: server,
+            handlingShutdownSignals: handlingShutdownSignals, logger: self.logger, onListening: onListening
         )
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
-        let group = ServiceGroup(configuration: groupConfiguration)
-        self.lifecycle.withLock { $0.group = group }
-        defer {
-            self.lifecycle.withLock { lifecycle in
-                lifecycle.port = nil
-                lifecycle.group = nil
-            }
-        }
-        try await group.run()
-    }
-
-    /// The server side of HTTPS from PEM files.
-    private static func serverTLS(_ files: TLSFiles) throws -> TLSConfiguration {
-        do {
-            let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChainPath)
-            guard !chain.isEmpty else {
-                throw FivetranSimulatorError.unreadableTLSFiles("\(files.certificateChainPath) holds no PEM certificate")
-            }
-            let key = try NIOSSLPrivateKey(file: files.privateKeyPath, format: .pem)
-            return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-        } catch let error as FivetranSimulatorError {
-            throw error
-        } catch {
-            throw FivetranSimulatorError.unreadableTLSFiles(
-                "certificate \(files.certificateChainPath), key \(files.privateKeyPath): \(error)"
-            )
-        }
     }
 
     /// Starts serving in the background and returns the bound port (useful with port 0).
@@ -113,57 +72,18 @@ public final class FivetranSimulator: Sendable {
     /// - Throws: ``FivetranSimulatorError/alreadyRunning`` if started twice, or the bind error.
     @discardableResult
     public func start() async throws -> Int {
-        let (results, continuation) = AsyncStream.makeStream(of: Result<Int, any Error>.self)
-        let task = Task {
-            do {
-                try await self.run { port in continuation.yield(.success(port)) }
-                continuation.yield(.failure(FivetranSimulatorError.stoppedBeforeListening))
-            } catch {
-                continuation.yield(.failure(error))
-            }
-            continuation.finish()
-        }
-        let alreadyRunning = self.lifecycle.withLock { lifecycle in
-            guard lifecycle.task == nil else { return true }
-            lifecycle.task = task
-            return false
-        }
-        if alreadyRunning {
-            task.cancel()
-            throw FivetranSimulatorError.alreadyRunning
-        }
-        for await result in results {
-            do {
-                return try result.get()
-            } catch {
-                self.lifecycle.withLock { $0.task = nil }
-                throw error
-            }
-        }
-        throw FivetranSimulatorError.stoppedBeforeListening
+        try await self.served.start(running: { onListening in try await self.run(onListening: onListening) })
     }
 
-    /// Stops a simulator started with ``start()`` and waits until it has closed its port.
+    /// Stops a simulator started with ``start()`` and waits until it has closed its port: gracefully,
+    /// the server stops accepting, serves the connections it has accepted and closes them once idle
+    /// (see ``ServedApplication``); what is left after 10 s is cancelled.
     public func stop() async {
-        let (task, group) = self.lifecycle.withLock { lifecycle in
-            defer { lifecycle.task = nil }
-            return (lifecycle.task, lifecycle.group)
-        }
-        // Gracefully: the server stops accepting, serves the connections it has accepted and
-        // closes them once idle. Cancelling the serving task instead traps in NIO ("Deinited
-        // NIOAsyncWriter without calling finish()") when a connection accepted at that moment
-        // was never handed to the server, e.g. a client retrying a refused TLS handshake
-        // (apple/swift-nio#3481). The group cancels what is left after 10 s.
-        if let group {
-            await group.triggerGracefulShutdown()
-        } else {
-            task?.cancel()
-        }
-        await task?.value
+        await self.served.stop()
     }
 
     /// The bound port while running.
-    public var port: Int? { self.lifecycle.withLock { $0.port } }
+    public var port: Int? { self.served.port }
 
     /// `http://host:port` (or `https://`) while running; the API is under `/v1`.
     public var baseURL: String? {
@@ -277,7 +197,7 @@ public final class FivetranSimulator: Sendable {
 
     /// Moves simulated time forward (syncs progress, timestamps jump).
     public func advanceClock(by duration: Duration) {
-        self.engine.withState { state, _ in state.clockOffset += max(0, duration.seconds) }
+        self.engine.withState { state, _ in state.clock.offset += max(0, duration.seconds) }
     }
 
     /// Stops simulated time where it is: syncs stay in their state and a full rate-limit window

@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - Configuration
 
 extension HightouchSimulator {

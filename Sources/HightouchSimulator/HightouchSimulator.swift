@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import SimulatorKit
 import Synchronization
 
 // MARK: - HightouchSimulator
@@ -20,16 +21,12 @@ public final class HightouchSimulator: Sendable {
     public let configuration: Configuration
     let engine: SimulatorEngine
     private let logger: Logger
-    private let lifecycle: Mutex<Lifecycle>
-
-    private struct Lifecycle {
-        var port: Int?
-        var task: Task<Void, Never>?
-        /// Inside ``run(handlingShutdownSignals:onListening:)``: a second one must not load the
-        /// state file over the state the first one serves.
-        var serving = false
-        var lastWriteFailure: HightouchSimulatorError?
-    }
+    private let served = ServedApplication(
+        gracefulShutdownTimeout: .seconds(10),
+        alreadyRunning: HightouchSimulatorError.alreadyRunning,
+        stoppedBeforeListening: HightouchSimulatorError.stoppedBeforeListening
+    )
+    private let lastWriteFailure = Mutex<HightouchSimulatorError?>(nil)
 
     /// - Parameters:
     ///   - configuration: address, base path, tokens, seed objects and starting knobs.
@@ -38,7 +35,6 @@ public final class HightouchSimulator: Sendable {
         self.configuration = configuration
         self.engine = SimulatorEngine(configuration: configuration)
         self.logger = logger ?? Logger(label: "hightouch-simulator", factory: { _ in SwiftLogNoOpLogHandler() })
-        self.lifecycle = Mutex(Lifecycle())
     }
 
     // MARK: - Running
@@ -49,59 +45,44 @@ public final class HightouchSimulator: Sendable {
     /// after changes while it serves, and once more after it has stopped.
     ///
     /// - Parameter onListening: called with the bound port once the server accepts connections.
-    /// - Throws: ``HightouchSimulatorError/stateFile(path:problem:)`` or
+    /// - Throws: ``HightouchSimulatorError/alreadyRunning`` while it serves already (nothing is
+    ///   loaded then), ``HightouchSimulatorError/stateFile(path:problem:)`` or
     ///   ``HightouchSimulatorError/stateFileNotWritable(path:reason:)`` for a state file that cannot be
     ///   used, the server's error, or the last write's error.
     public func run(
         handlingShutdownSignals: Bool = false,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
-        let alreadyServing = self.lifecycle.withLock { lifecycle in
-            defer { lifecycle.serving = true }
-            return lifecycle.serving
-        }
-        if alreadyServing { throw HightouchSimulatorError.alreadyRunning }
-        defer { self.lifecycle.withLock { $0.serving = false } }
         let stateStore = self.configuration.stateFile.map { SimStateStore(path: $0, engine: self.engine, logger: self.logger) }
-        try await stateStore?.load()
         let router = Router(context: BasicRequestContext.self)
         SimulatorRoutes(engine: self.engine).install(on: router)
-        let app = Application(
-            router: router,
-            configuration: ApplicationConfiguration(
-                address: .hostname(self.configuration.host, port: self.configuration.port),
-                serverName: nil
-            ),
-            onServerRunning: { [weak self] channel in
-                let port = channel.localAddress?.port ?? 0
-                self?.lifecycle.withLock { $0.port = port }
-                await onListening(port)
-            },
-            logger: self.logger
-        )
-        defer { self.lifecycle.withLock { $0.port = nil } }
-        let saver = stateStore.map { store in Task { await store.keepSaving() } }
+        var saver: Task<Void, Never>?
         var serverError: (any Error)?
         do {
-            if handlingShutdownSignals {
-                try await app.runService()
-            } else {
-                try await app.run()
-            }
+            try await self.served.run(
+                router: router, host: self.configuration.host, port: self.configuration.port,
+                handlingShutdownSignals: handlingShutdownSignals, logger: self.logger, onListening: onListening,
+                prepare: {
+                    // Only once admitted: a second run must not load the file over the state the
+                    // first one serves.
+                    try await stateStore?.load()
+                    saver = stateStore.map { store in Task { await store.keepSaving() } }
+                }
+            )
         } catch {
             serverError = error
         }
-        if let stateStore {
-            saver?.cancel()
-            await saver?.value
+        if let stateStore, let saver {
+            saver.cancel()
+            await saver.value
             // The server no longer answers: everything it acknowledged is in the state, and this
             // write keeps it (request counters included, which change without a revision).
             do {
                 try await stateStore.save(force: true)
-                self.lifecycle.withLock { $0.lastWriteFailure = nil }
+                self.lastWriteFailure.withLock { $0 = nil }
             } catch {
                 self.logger.error("Cannot write the state file", metadata: ["simulator.state_file": "\(stateStore.path)", "error": "\(error)"])
-                self.lifecycle.withLock { $0.lastWriteFailure = error }
+                self.lastWriteFailure.withLock { $0 = error }
                 if serverError == nil { throw error }
             }
         }
@@ -122,54 +103,25 @@ public final class HightouchSimulator: Sendable {
     /// - Throws: ``HightouchSimulatorError/alreadyRunning`` if started twice, or the bind error.
     @discardableResult
     public func start() async throws -> Int {
-        let (results, continuation) = AsyncStream.makeStream(of: Result<Int, any Error>.self)
-        let task = Task {
-            do {
-                try await self.run { port in continuation.yield(.success(port)) }
-                continuation.yield(.failure(HightouchSimulatorError.stoppedBeforeListening))
-            } catch {
-                continuation.yield(.failure(error))
-            }
-            continuation.finish()
-        }
-        let alreadyRunning = self.lifecycle.withLock { lifecycle in
-            guard lifecycle.task == nil else { return true }
-            lifecycle.task = task
-            return false
-        }
-        if alreadyRunning {
-            task.cancel()
-            throw HightouchSimulatorError.alreadyRunning
-        }
-        for await result in results {
-            do {
-                return try result.get()
-            } catch {
-                self.lifecycle.withLock { $0.task = nil }
-                throw error
-            }
-        }
-        throw HightouchSimulatorError.stoppedBeforeListening
+        try await self.served.start(running: { onListening in try await self.run(onListening: onListening) })
     }
 
     /// Stops a simulator started with ``start()`` and waits until it has closed its port (and, with
-    /// a ``Configuration/stateFile``, written it a last time: see ``stateFileFailure``).
+    /// a ``Configuration/stateFile``, written it a last time: see ``stateFileFailure``). Gracefully,
+    /// as the other simulators: the server stops accepting, serves the connections it has accepted
+    /// and closes them once idle; what is left after 10 s is cancelled. (Cancelling the serving
+    /// task at once can trap in NIO: see ``ServedApplication``.)
     public func stop() async {
-        let task = self.lifecycle.withLock { lifecycle in
-            defer { lifecycle.task = nil }
-            return lifecycle.task
-        }
-        task?.cancel()
-        await task?.value
+        await self.served.stop()
     }
 
     /// The bound port while running.
-    public var port: Int? { self.lifecycle.withLock { $0.port } }
+    public var port: Int? { self.served.port }
 
     /// Why the state file's last write, when the server stopped, failed; `nil` if it succeeded (or
     /// there is no state file). ``stop()`` does not throw, so a caller that must not lose the state
     /// silently looks here after it.
-    public var stateFileFailure: HightouchSimulatorError? { self.lifecycle.withLock { $0.lastWriteFailure } }
+    public var stateFileFailure: HightouchSimulatorError? { self.lastWriteFailure.withLock { $0 } }
 
     /// `http://host:port` while running.
     public var baseURL: String? {

@@ -1,3 +1,5 @@
+import VendorHTTP
+
 // MARK: - CensusSyncRunStatus
 
 /// The status of a sync run (`data.status`, not the envelope's `status`): `queued → working →`
@@ -5,7 +7,7 @@
 ///
 /// A word the API adds later (or `preparing`, which it used before `queued` in 2023) is kept in
 /// ``unknown(_:)``; it is not terminal, and callers decide how to treat it.
-public enum CensusSyncRunStatus: Sendable, Hashable, Codable, CustomStringConvertible, CaseIterable {
+public enum CensusSyncRunStatus: VendorStatusWord, CaseIterable {
     case queued, working, completed, failed, skipped
     case unknown(String)
 
@@ -44,16 +46,5 @@ public enum CensusSyncRunStatus: Sendable, Hashable, Codable, CustomStringConver
         case .completed, .failed, .skipped: true
         case .queued, .working, .unknown: false
         }
-    }
-
-    public var description: String { self.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(self.rawValue)
     }
 }

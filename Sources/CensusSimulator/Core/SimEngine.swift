@@ -1,59 +1,21 @@
 import Foundation
-import Synchronization
+import SimulatorKit
 
 // MARK: - SimEngine
 
-/// Holds the simulated workspace behind one lock. Every operation takes the lock once, does a
-/// short synchronous piece of work and releases it; no `await` happens under the lock.
-final class SimEngine: Sendable {
-    let configuration: CensusSimulator.Configuration
-    private let state: Mutex<SimState>
+/// Holds the simulated workspace behind one lock: SimulatorKit's engine (every operation takes the
+/// lock once with the simulated "now", the clock's offset, freeze and resume), with this
+/// simulator's own operations below.
+typealias SimEngine = SimStateEngine<SimState, CensusSimulator.Configuration>
 
-    init(configuration: CensusSimulator.Configuration) {
-        self.configuration = configuration
-        self.state = Mutex(SimState(configuration: configuration, now: Date().timeIntervalSince1970))
-    }
-
-    /// Runs `body` on the state with the simulated "now" (wall clock plus the admin offset, or
-    /// the instant it was frozen at plus the offset).
-    func withState<Result: Sendable>(_ body: (inout SimState, Double) -> Result) -> Result {
-        let wall = Date().timeIntervalSince1970
-        return self.state.withLock { state in body(&state, (state.frozenWall ?? wall) + state.clockOffset) }
-    }
-
-    /// Stops simulated time where it is (no-op if stopped already); returns the simulated "now".
-    @discardableResult
-    func freezeClock() -> Double {
-        let wall = Date().timeIntervalSince1970
-        return self.state.withLock { state in
-            if state.frozenWall == nil { state.frozenWall = wall }
-            return (state.frozenWall ?? wall) + state.clockOffset
-        }
-    }
-
-    /// Lets simulated time run with the wall clock again from where it stopped: the offset
-    /// absorbs the time it was frozen, so nothing jumps. Returns the simulated "now".
-    @discardableResult
-    func resumeClock() -> Double {
-        let wall = Date().timeIntervalSince1970
-        return self.state.withLock { state in
-            if let frozen = state.frozenWall {
-                state.clockOffset -= wall - frozen
-                state.frozenWall = nil
-            }
-            return wall + state.clockOffset
-        }
+extension SimStateEngine where State == SimState, Configuration == CensusSimulator.Configuration {
+    convenience init(configuration: CensusSimulator.Configuration) {
+        self.init(configuration: configuration) { configuration, now in SimState(configuration: configuration, now: now) }
     }
 
     /// Runs an API operation that may fail with an API error answer.
     func perform(_ body: (inout SimState, Double) throws(SimFailure) -> SimJSON) -> Result<SimJSON, SimFailure> {
-        self.withState { state, now in
-            do throws(SimFailure) {
-                return .success(try body(&state, now))
-            } catch {
-                return .failure(error)
-            }
-        }
+        self.perform(failing: SimFailure.self, body)
     }
 
     func admit(authorization: String?) -> SimState.Admission {

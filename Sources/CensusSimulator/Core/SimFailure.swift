@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - SimFailure
 
 /// An API error answer: a status, the body Census sends for it, and `Retry-After` for a 429.

@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - SimRun
 
 /// One sync run. Its whole timeline is fixed when it is triggered (when it is due, how it ends,

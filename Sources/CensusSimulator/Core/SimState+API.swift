@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - The API's answers
 
 extension SimState {
@@ -131,12 +133,5 @@ extension SimState {
     func listRuns(syncID: Int, paging: Paging, now: Double, nextURL: (Int) -> String) throws(SimFailure) -> SimJSON {
         guard self.syncs[syncID] != nil else { throw .notFound("Sync", String(syncID)) }
         return Self.page((self.runsBySync[syncID] ?? []).map { $0.json(at: now) }, paging: paging, nextURL: nextURL)
-    }
-}
-
-extension SimObject {
-    init(_ members: [(String, SimJSON)]) {
-        self.init()
-        for (key, value) in members { self[key] = value }
     }
 }

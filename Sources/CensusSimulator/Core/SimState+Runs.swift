@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - Triggers
 
 extension SimState {

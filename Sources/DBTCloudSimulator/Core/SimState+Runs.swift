@@ -1,4 +1,5 @@
 import JSONSchema
+import SimulatorKit
 
 // MARK: - Triggers
 

@@ -1,4 +1,5 @@
 import JSONSchema
+import SimulatorKit
 
 // MARK: - SimState
 
@@ -9,11 +10,9 @@ struct SimState: Sendable {
     var accountID: Int
     var knobs: DBTCloudSimulator.Knobs
     var tokens: Set<String>
-    /// Added to the wall clock (`/_admin/time/advance`).
-    var clockOffset: Double = 0
-    /// The wall clock when simulated time was frozen (`/_admin/time/freeze`), until it resumes:
-    /// meanwhile simulated time moves only when advanced.
-    var frozenWall: Double?
+    /// Simulated time: the wall clock plus the offset `/_admin/time/advance` adds, or frozen
+    /// (`/_admin/time/freeze`) until it resumes.
+    var clock = SimClock()
     /// The base of runs' `href`, set once the server listens.
     var accessURL = "https://cloud.getdbt.com"
 
@@ -120,8 +119,7 @@ struct SimState: Sendable {
         var fresh = SimState(configuration: configuration, now: now)
         fresh.knobs = self.knobs
         fresh.tokens = self.tokens
-        fresh.clockOffset = self.clockOffset
-        fresh.frozenWall = self.frozenWall
+        fresh.clock = self.clock
         fresh.accessURL = self.accessURL
         self = fresh
     }
@@ -204,35 +202,6 @@ struct SimCounters: Sendable {
     var droppedAnswers = 0
 }
 
-// MARK: - SimSlidingWindow
-
-/// The admitted requests of the account: at most `capacity` in any `window`.
-struct SimSlidingWindow: Sendable {
-    /// Admission times in simulated seconds since 1970.
-    private var times: [Double] = []
-    private var oldest = 0
-    private var capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = capacity
-    }
-
-    /// Admits a request (nil), or says how long until one would be admitted.
-    mutating func admit(at now: Double, capacity: Int, window: Duration) -> Duration? {
-        if capacity != self.capacity { self = SimSlidingWindow(capacity: capacity) }
-        if self.times.count < capacity {
-            self.times.append(now)
-            return nil
-        }
-        let freeAt = self.times[self.oldest] + window.seconds
-        // In whole microseconds, the precision of simulated time: a window of exactly 1 s waits
-        // exactly 1 s, not a rounding error more (Retry-After rounds up).
-        guard freeAt <= now else { return .microseconds(Int64(((freeAt - now) * 1_000_000).rounded())) }
-        self.times[self.oldest] = now
-        self.oldest = (self.oldest + 1) % capacity
-        return nil
-    }
-}
 
 // MARK: - SimForcedOutcome
 
@@ -278,3 +247,5 @@ extension String {
         return String(self[first...last])
     }
 }
+
+extension SimState: SimulatedState {}

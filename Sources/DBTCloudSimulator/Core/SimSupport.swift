@@ -1,4 +1,5 @@
 import JSONSchema
+import SimulatorKit
 
 // MARK: - SimFailure
 
@@ -87,23 +88,13 @@ enum SimEnvelope {
 enum SimTime {
     /// `2021-12-07 10:32:24.326116+00:00`: Python's `str()` of an aware datetime, as runs carry.
     static func format(_ seconds: Double) -> String {
-        let totalMicroseconds = Int64((seconds * 1_000_000).rounded(.down))
-        var days = totalMicroseconds / 86_400_000_000
-        var microseconds = totalMicroseconds % 86_400_000_000
-        if microseconds < 0 {
-            microseconds += 86_400_000_000
-            days -= 1
-        }
-        let (year, month, day) = Self.civil(fromDays: Int(days))
-        let second = microseconds / 1_000_000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2)) \(pad(Int(second / 3_600), 2)):\(pad(Int(second / 60 % 60), 2)):\(pad(Int(second % 60), 2))"
-            + ".\(pad(Int(microseconds % 1_000_000), 6))+00:00"
+        SimTimestamp.format(seconds, .python)
     }
 
     /// `00:01:50`.
     static func clock(_ seconds: Double) -> String {
         let whole = max(0, Int(seconds.rounded(.down)))
-        return "\(pad(whole / 3_600, 2)):\(pad(whole / 60 % 60, 2)):\(pad(whole % 60, 2))"
+        return "\(String(whole / 3_600).leftPadded(to: 2)):\(String(whole / 60 % 60).leftPadded(to: 2)):\(String(whole % 60).leftPadded(to: 2))"
     }
 
     /// `1 minute, 50 seconds`, `12 seconds`, `0 seconds`.
@@ -114,62 +105,26 @@ enum SimTime {
             .map { "\($0.1) \($0.0)\($0.1 == 1 ? "" : "s")" }
         return parts.isEmpty ? "0 seconds" : parts.joined(separator: ", ")
     }
-
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
-    }
-
-    // Howard Hinnant's civil-from-days (proleptic Gregorian calendar).
-    private static func civil(fromDays days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
 }
 
-// MARK: - SimRandom
+// MARK: - Randomness
 
-/// Deterministic randomness: every decision is a hash of (seed, what, index), so results repeat for
-/// a seed whatever the interleaving of other requests.
-enum SimRandom {
-    enum Stream: UInt64 {
-        case outcome = 1, failingStep, fault, sha
-    }
+extension SimRandomStream {
+    static let outcome = SimRandomStream(1)
+    static let failingStep = SimRandomStream(2)
+    static let fault = SimRandomStream(3)
+    static let sha = SimRandomStream(4)
+}
 
-    /// A uniform number in `0..<1`.
-    static func unit(seed: UInt64, _ stream: Stream, _ index: UInt64) -> Double {
-        Double(Self.mix(seed, stream, index) >> 11) / Double(1 << 53)
-    }
-
-    /// A uniform integer in `range`.
-    static func integer(seed: UInt64, _ stream: Stream, _ index: UInt64, in range: ClosedRange<Int>) -> Int {
-        let span = UInt64(range.upperBound - range.lowerBound + 1)
-        return range.lowerBound + Int(Self.mix(seed, stream, index) % span)
-    }
-
+extension SimRandom {
     /// 40 hex digits (a git SHA), derived from the seed and the index.
     static func sha(seed: UInt64, _ index: UInt64) -> String {
         var text = ""
         for part in 0..<3 {
-            let value = Self.mix(seed, .sha, index &* 3 &+ UInt64(part))
+            let value = Self.bits(seed: seed, .sha, index &* 3 &+ UInt64(part))
             text += String(value, radix: 16).leftPadded(to: 16)
         }
         return String(text.prefix(40))
-    }
-
-    /// SplitMix64 finaliser over the combined inputs.
-    private static func mix(_ seed: UInt64, _ stream: Stream, _ index: UInt64) -> UInt64 {
-        var z = seed &+ stream.rawValue &* 0x9E37_79B9_7F4A_7C15 &+ index &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
@@ -186,12 +141,4 @@ extension JSONValue {
     static func double(_ value: Double) -> JSONValue { JSONNumber(value).map { .number($0) } ?? .null }
     static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
     static func optional(_ value: Int?) -> JSONValue { value.map { .int($0) } ?? .null }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (seconds, attoseconds) = self.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import JSONSchema
+import SimulatorKit
 
 // MARK: - SimAdminRoutes
 
@@ -108,7 +109,7 @@ struct SimAdminRoutes {
                 }
                 let seconds = number.doubleValue
                 let now = engine.withState { state, now in
-                    state.clockOffset += seconds
+                    state.clock.offset += seconds
                     return now + seconds
                 }
                 return SimHTTP.json(200, .object(["now": .string(SimTime.format(now))]))

@@ -1,5 +1,6 @@
 import Hummingbird
 import JSONSchema
+import SimulatorKit
 
 // MARK: - SimAPIMiddleware
 

@@ -1,9 +1,11 @@
+import VendorHTTP
+
 // MARK: - FivetranSyncState
 
 /// `status.sync_state` of a connector: `scheduled` (idle, waiting for its next sync), `syncing`,
 /// `paused`, `rescheduled` (a sync was deferred until `status.rescheduled_for`). A word Fivetran
 /// adds later is kept in ``unknown(_:)``.
-public enum FivetranSyncState: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum FivetranSyncState: VendorStatusWord {
     case scheduled, syncing, paused, rescheduled
     case unknown(String)
 
@@ -26,24 +28,13 @@ public enum FivetranSyncState: Sendable, Hashable, Codable, CustomStringConverti
         case .unknown(let word): word
         }
     }
-
-    public var description: String { self.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(self.rawValue)
-    }
 }
 
 // MARK: - FivetranSetupState
 
 /// `status.setup_state`: `connected` (set up properly), `incomplete` (the setup tests never
 /// passed), `broken` (the setup is broken now).
-public enum FivetranSetupState: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum FivetranSetupState: VendorStatusWord {
     case connected, incomplete, broken
     case unknown(String)
 
@@ -64,24 +55,13 @@ public enum FivetranSetupState: Sendable, Hashable, Codable, CustomStringConvert
         case .unknown(let word): word
         }
     }
-
-    public var description: String { self.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(self.rawValue)
-    }
 }
 
 // MARK: - FivetranScheduleType
 
 /// `schedule_type`: `auto` (Fivetran syncs every `sync_frequency` minutes) or `manual` (only the
 /// API's sync calls start a sync, rescheduled ones included).
-public enum FivetranScheduleType: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum FivetranScheduleType: VendorStatusWord {
     case auto, manual
     case unknown(String)
 
@@ -100,23 +80,12 @@ public enum FivetranScheduleType: Sendable, Hashable, Codable, CustomStringConve
         case .unknown(let word): word
         }
     }
-
-    public var description: String { self.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(self.rawValue)
-    }
 }
 
 // MARK: - FivetranSetupTestStatus
 
 /// The status of one setup test: `PASSED`, `FAILED`, `WARNING` or `SKIPPED`.
-public enum FivetranSetupTestStatus: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum FivetranSetupTestStatus: VendorStatusWord {
     case passed, failed, warning, skipped
     case unknown(String)
 
@@ -138,16 +107,5 @@ public enum FivetranSetupTestStatus: Sendable, Hashable, Codable, CustomStringCo
         case .skipped: "SKIPPED"
         case .unknown(let word): word
         }
-    }
-
-    public var description: String { self.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(self.rawValue)
     }
 }

@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - SimSync
 
 /// One sync of a connector. Its end and outcome are fixed when it starts, so the connector's

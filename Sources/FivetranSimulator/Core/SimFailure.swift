@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - SimFailure
 
 /// An API error answer: a status, Fivetran's `{"code": ..., "message": ...}` body, and for a

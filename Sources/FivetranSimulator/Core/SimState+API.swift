@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - The API's operations
 
 extension SimState {

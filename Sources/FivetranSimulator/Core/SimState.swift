@@ -1,4 +1,5 @@
 import Foundation
+import SimulatorKit
 
 // MARK: - SimState
 
@@ -9,11 +10,9 @@ import Foundation
 struct SimState: Sendable {
     var knobs: FivetranSimulator.Knobs
     var credentials: Set<FivetranSimulator.Credential>
-    /// Added to the wall clock (`/_admin/time/advance`).
-    var clockOffset: Double = 0
-    /// The wall clock when simulated time was frozen (`/_admin/time/freeze`), until it resumes:
-    /// meanwhile simulated time moves only when advanced.
-    var frozenWall: Double?
+    /// Simulated time: the wall clock plus the offset `/_admin/time/advance` adds, or frozen
+    /// (`/_admin/time/freeze`) until it resumes.
+    var clock = SimClock()
 
     var connectors: [String: SimConnector] = [:]
     var connectorOrder: [String] = []
@@ -133,8 +132,7 @@ struct SimState: Sendable {
         var fresh = SimState(configuration: configuration, now: now)
         fresh.knobs = self.knobs
         fresh.credentials = self.credentials
-        fresh.clockOffset = self.clockOffset
-        fresh.frozenWall = self.frozenWall
+        fresh.clock = self.clock
         fresh.counters = self.counters
         self = fresh
     }
@@ -312,3 +310,5 @@ enum DurationText {
         return "\(seconds)-second"
     }
 }
+
+extension SimState: SimulatedState {}

@@ -1,4 +1,5 @@
 import Hummingbird
+import SimulatorKit
 
 // MARK: - SimAdminRoutes
 
@@ -153,7 +154,7 @@ struct SimAdminRoutes {
                     throw .invalidInput("seconds (a non-negative number) is required.")
                 }
                 let now = engine.withState { state, now in
-                    state.clockOffset += seconds
+                    state.clock.offset += seconds
                     return now + seconds
                 }
                 return SimHTTP.json(200, .object(["now": .string(SimTimestamp.format(now))]))

@@ -1,4 +1,5 @@
 import Hummingbird
+import SimulatorKit
 
 // MARK: - SimAPIMiddleware
 

@@ -1,9 +1,11 @@
+import VendorHTTP
+
 // MARK: - HightouchSyncRunStatus
 
 /// The status of a sync run (`SyncRunStatus`): `queued → querying → processing → reporting →`
 /// `success | warning | failed | cancelled | interrupted`. A value the API adds later is kept in
 /// ``unknown(_:)`` and treated as still running, so a follower keeps polling instead of giving up.
-public enum HightouchSyncRunStatus: Sendable, Hashable, Codable, CustomStringConvertible, CaseIterable {
+public enum HightouchSyncRunStatus: VendorStatusWord, CaseIterable {
     case queued, querying, processing, reporting
     case success, warning, failed, cancelled, interrupted
     case unknown(String)
@@ -56,15 +58,4 @@ public enum HightouchSyncRunStatus: Sendable, Hashable, Codable, CustomStringCon
 
     /// Whether the run ended and delivered its rows (`success`, or `warning`: some rows failed).
     public var isSuccessful: Bool { self == .success || self == .warning }
-
-    public var description: String { self.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(self.rawValue)
-    }
 }

@@ -1,8 +1,10 @@
+import VendorHTTP
+
 // MARK: - HightouchSyncStatus
 
 /// The overall status of a sync (`SyncStatus`): the run statuses plus `disabled` and `pending`.
 /// Values the API adds later are kept in ``unknown(_:)``.
-public enum HightouchSyncStatus: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum HightouchSyncStatus: VendorStatusWord {
     case disabled, pending, cancelled, failed, queued, success, warning, querying, processing, reporting, interrupted
     case unknown(String)
 
@@ -38,16 +40,5 @@ public enum HightouchSyncStatus: Sendable, Hashable, Codable, CustomStringConver
         case .interrupted: "interrupted"
         case .unknown(let value): value
         }
-    }
-
-    public var description: String { self.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(self.rawValue)
     }
 }

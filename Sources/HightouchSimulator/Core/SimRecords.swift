@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - SimSource
 
 /// A source or destination (both read-only through the API).
@@ -151,8 +153,4 @@ struct SimFailure: Error, Sendable {
     static func unauthenticated(_ details: String) -> SimFailure {
         SimFailure(status: 401, body: .object(["message": "Authentication error", "details": .string(details)]))
     }
-}
-
-extension SimJSON: ExpressibleByStringLiteral {
-    init(stringLiteral value: String) { self = .string(value) }
 }

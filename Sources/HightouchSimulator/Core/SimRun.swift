@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - SimRowCounts
 
 /// Added, changed and removed rows.

@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - SimValidator
 
 /// Checks a request body the way the API's validation layer does (tsoa): required fields, JSON

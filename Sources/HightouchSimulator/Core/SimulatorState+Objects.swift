@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - Paging
 
 /// `limit`, `offset` and `orderBy` of a list request, already validated.

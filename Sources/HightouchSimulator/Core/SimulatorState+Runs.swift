@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - Triggers and runs
 
 extension SimulatorState {

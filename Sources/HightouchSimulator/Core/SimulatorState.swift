@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - SimulatorState
 
 /// Everything the simulated workspace holds: objects, runs, knobs, tokens, rate-limit windows and
@@ -49,6 +51,8 @@ struct SimulatorState: Sendable {
     var forcedBySlug: [String: SimForcedOutcome] = [:]
 
     var rateWindows: [String: SimSlidingWindow] = [:]
+    /// Where the continuous clock's seconds count from in the rate-limit windows.
+    static let rateClockOrigin = ContinuousClock.now
     var requestSequence: UInt64 = 0
     /// Kept in the state file, but counting a request (a read too) does not bump the revision:
     /// request counts are written with the next change, and on stop.
@@ -100,8 +104,10 @@ struct SimulatorState: Sendable {
         }
 
         if let limit = knobs.rateLimit {
+            // On the continuous clock (the rate limit is real time, not simulated time), in seconds
+            // since the first request the process saw.
             let admitted = self.rateWindows[token, default: SimSlidingWindow(capacity: limit.requests)]
-                .admit(at: instant, capacity: limit.requests, window: limit.window)
+                .admit(at: (instant - Self.rateClockOrigin).seconds, capacity: limit.requests, window: limit.window) == nil
             if !admitted {
                 self.counters.rateLimited += 1
                 let seconds = limit.window.seconds
@@ -166,41 +172,8 @@ struct SimCounters: Sendable {
     var injectedFaults = 0
 }
 
-// MARK: - SimSlidingWindow
-
-/// The admitted requests of one token: at most `capacity` in any `window`.
-struct SimSlidingWindow: Sendable {
-    private var times: [ContinuousClock.Instant] = []
-    private var oldest = 0
-    private var capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        self.times.reserveCapacity(capacity)
-    }
-
-    mutating func admit(at now: ContinuousClock.Instant, capacity: Int, window: Duration) -> Bool {
-        if capacity != self.capacity { self = SimSlidingWindow(capacity: capacity) }
-        if self.times.count < capacity {
-            self.times.append(now)
-            return true
-        }
-        guard self.times[self.oldest] <= now - window else { return false }
-        self.times[self.oldest] = now
-        self.oldest = (self.oldest + 1) % capacity
-        return true
-    }
-}
 
 // MARK: - Helpers
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (seconds, attoseconds) = self.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
 
 extension String {
     func trimmingCharacters(in characters: String) -> String {

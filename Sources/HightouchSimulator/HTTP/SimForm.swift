@@ -1,3 +1,5 @@
+import SimulatorKit
+
 // MARK: - SimForm
 
 /// Reads an `application/x-www-form-urlencoded` body into a JSON object of strings, for the

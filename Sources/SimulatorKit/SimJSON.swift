@@ -2,74 +2,92 @@ import Foundation
 
 // MARK: - SimJSON
 
-/// The simulator's own JSON value: it parses request bodies into it and writes answers from it.
-/// Independent of the client's types on purpose, so the simulator checks the client instead of
-/// agreeing with it by construction.
-enum SimJSON: Sendable, Hashable {
+/// A simulator's own JSON value: request bodies are parsed into it and checked field by field as
+/// the vendor's API would check them, answers are written from it. Independent of the clients'
+/// types on purpose, so a simulator checks a client instead of agreeing with it by construction.
+public enum SimJSON: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
     case array([SimJSON])
-    /// Members in insertion order, so answers list fields in the order Census documents them.
+    /// Members in insertion order, so answers list fields in the order the vendor's API does.
     case object(SimObject)
 
+    public static func int(_ value: Int) -> SimJSON { .number(Double(value)) }
+    public static func optionalInt(_ value: Int?) -> SimJSON { value.map { .number(Double($0)) } ?? .null }
+    public static func optionalString(_ value: String?) -> SimJSON { value.map { .string($0) } ?? .null }
+
     /// Parses `bytes`, or returns `nil` if they are not JSON.
-    static func parse(_ bytes: some Collection<UInt8>) -> SimJSON? {
+    public static func parse(_ bytes: some Collection<UInt8>) -> SimJSON? {
         try? JSONDecoder().decode(SimJSON.self, from: Data(bytes))
     }
 
-    static func int(_ value: Int) -> SimJSON { .number(Double(value)) }
-    static func optionalInt(_ value: Int?) -> SimJSON { value.map { .number(Double($0)) } ?? .null }
-    static func optionalString(_ value: String?) -> SimJSON { value.map { .string($0) } ?? .null }
-
-    var objectValue: SimObject? {
+    public var objectValue: SimObject? {
         if case .object(let object) = self { return object }
         return nil
     }
 
-    var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let string) = self { return string }
         return nil
     }
 
-    var numberValue: Double? {
+    public var numberValue: Double? {
         if case .number(let number) = self { return number }
         return nil
     }
 
-    var arrayValue: [SimJSON]? {
+    public var arrayValue: [SimJSON]? {
         if case .array(let elements) = self { return elements }
         return nil
     }
 
-    var isNull: Bool {
+    public var isNull: Bool {
         if case .null = self { return true }
         return false
+    }
+
+    /// The JSON type's name, for validation messages.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .number: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
     }
 }
 
 extension SimJSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByNilLiteral {
-    init(stringLiteral value: String) { self = .string(value) }
-    init(booleanLiteral value: Bool) { self = .bool(value) }
-    init(nilLiteral: ()) { self = .null }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(nilLiteral: ()) { self = .null }
 }
 
 // MARK: - SimObject
 
 /// A JSON object that keeps its members' order.
-struct SimObject: Sendable, Hashable, ExpressibleByDictionaryLiteral {
-    private(set) var members: [(key: String, value: SimJSON)] = []
+public struct SimObject: Sendable, Hashable, ExpressibleByDictionaryLiteral {
+    public private(set) var members: [(key: String, value: SimJSON)] = []
 
-    init() {}
+    public init() {}
 
-    init(dictionaryLiteral elements: (String, SimJSON)...) {
-        for (key, value) in elements { self[key] = value }
+    public init(dictionaryLiteral elements: (String, SimJSON)...) {
+        self.init(elements)
     }
 
-    var keys: [String] { self.members.map(\.key) }
+    /// The members in order; a repeated key keeps its first place and its last value.
+    public init(_ members: [(String, SimJSON)]) {
+        for (key, value) in members { self[key] = value }
+    }
 
-    subscript(key: String) -> SimJSON? {
+    public var keys: [String] { self.members.map(\.key) }
+    public var isEmpty: Bool { self.members.isEmpty }
+
+    public subscript(key: String) -> SimJSON? {
         get { self.members.first { $0.key == key }?.value }
         set {
             if let index = self.members.firstIndex(where: { $0.key == key }) {
@@ -80,11 +98,12 @@ struct SimObject: Sendable, Hashable, ExpressibleByDictionaryLiteral {
         }
     }
 
-    static func == (lhs: SimObject, rhs: SimObject) -> Bool {
+    /// Equal members, whatever their order.
+    public static func == (lhs: SimObject, rhs: SimObject) -> Bool {
         lhs.members.count == rhs.members.count && lhs.members.allSatisfy { rhs[$0.key] == $0.value }
     }
 
-    func hash(into hasher: inout Hasher) {
+    public func hash(into hasher: inout Hasher) {
         hasher.combine(self.members.count)
         for key in self.keys.sorted() { hasher.combine(key) }
     }
@@ -100,7 +119,8 @@ extension SimJSON: Decodable {
         init?(intValue: Int) { nil }
     }
 
-    init(from decoder: any Decoder) throws {
+    /// Objects come with their keys sorted (JSONDecoder does not keep the sender's order).
+    public init(from decoder: any Decoder) throws {
         if let container = try? decoder.container(keyedBy: AnyKey.self) {
             var object = SimObject()
             for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
@@ -128,17 +148,57 @@ extension SimJSON: Decodable {
     }
 }
 
+// MARK: - Encoding
+
+extension SimJSON: Encodable {
+    private struct MemberKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// For files a simulator keeps: objects keep their members' order, whole numbers stay whole.
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .null:
+            var container = encoder.singleValueContainer()
+            try container.encodeNil()
+        case .bool(let bool):
+            var container = encoder.singleValueContainer()
+            try container.encode(bool)
+        case .number(let number):
+            var container = encoder.singleValueContainer()
+            if number.rounded() == number, abs(number) < 9_007_199_254_740_992 {
+                try container.encode(Int64(number))
+            } else {
+                try container.encode(number)
+            }
+        case .string(let string):
+            var container = encoder.singleValueContainer()
+            try container.encode(string)
+        case .array(let elements):
+            var container = encoder.unkeyedContainer()
+            for element in elements { try container.encode(element) }
+        case .object(let object):
+            var container = encoder.container(keyedBy: MemberKey.self)
+            for member in object.members { try container.encode(member.value, forKey: MemberKey(stringValue: member.key)) }
+        }
+    }
+}
+
 // MARK: - Writing
 
 extension SimJSON {
     /// Compact JSON text.
-    var text: String {
+    public var text: String {
         var output = ""
         self.write(into: &output)
         return output
     }
 
-    private func write(into output: inout String) {
+    /// Appends the compact JSON text to `output`.
+    public func write(into output: inout String) {
         switch self {
         case .null: output += "null"
         case .bool(let bool): output += bool ? "true" : "false"
