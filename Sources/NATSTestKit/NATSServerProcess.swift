@@ -101,6 +101,11 @@ public final class NATSServerProcess: Sendable {
 
     /// Starts a server and waits until it is ready.
     public static func start(_ configuration: Configuration = Configuration()) async throws -> NATSServerProcess {
+        try await start(configuration, firstPickedPort: nil)
+    }
+
+    /// `firstPickedPort` stands in for the first free port picked, so a test can hand it a taken one.
+    static func start(_ configuration: Configuration, firstPickedPort: Int?) async throws -> NATSServerProcess {
         let executable = try resolveExecutable(configuration.executable)
         let workDirectory = try makeTemporaryDirectory(prefix: configuration.directoryPrefix)
         let storeDirectory = configuration.storeDirectory ?? (workDirectory + "/store")
@@ -111,8 +116,20 @@ public final class NATSServerProcess: Sendable {
             storeDirectory: storeDirectory,
             ownsStore: configuration.storeDirectory == nil
         )
-        try await server.launch()
-        return server
+        if configuration.port == nil, let firstPickedPort { server.state.withLock { $0.port = firstPickedPort } }
+        // A port picked here can be taken by another listener before the server binds it (tests
+        // start servers in parallel): pick another and try again. A configured port is kept.
+        var attempt = 1
+        while true {
+            do {
+                try await server.launch()
+                return server
+            } catch Failure.didNotStart(let detail) where configuration.port == nil && attempt < 5 && detail.contains("address already in use") {
+                attempt += 1
+                let port = try FreePort.pick()
+                server.state.withLock { $0.port = port }
+            }
+        }
     }
 
     /// The client port.
