@@ -446,6 +446,8 @@ let package = Package(
                 "DBTCloudSimulator",
                 "Census",
                 "CensusSimulator",
+                // The pipeline benchmark's HTTP task target.
+                "SimulatorKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
