@@ -140,35 +140,21 @@ final class PipelineStack: @unchecked Sendable {
         var metricPorts: [Int] = []
         for index in 0..<replicas {
             let metricPort = try FreePort.pick()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["operator", "sync", "--electionStateFile", directory.appendingPathComponent("election-\(index).json").path]
-            var environment = ProcessInfo.processInfo.environment
-            environment.merge([
-                "NATS_URL": server.url, "OPERATOR_DRIVERS": "http,pipeline", "OPERATOR_MAX_WORKERS": "\(workers)",
-                "OPERATOR_RECONCILE_WORKERS_INTERVAL": "1s", "METRIC_PORT": "\(metricPort)", "LOG_LEVEL": "warning",
-                "OPERATOR_INSTANCE_ID": "bench-\(index)", "ELECTION_CLUSTER_SIZE": "\(replicas)", "LINEAGE_ENABLED": "false",
-                "PIPELINE_WORKERS": "32",
-            ]) { _, new in new }
-            process.environment = environment
-            let log = directory.appendingPathComponent("replica-\(index).log")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
+            let process = try ReplicaProcesses.launch(
+                binary: binary, index: index,
+                environment: [
+                    "NATS_URL": server.url, "OPERATOR_DRIVERS": "http,pipeline", "OPERATOR_MAX_WORKERS": "\(workers)",
+                    "OPERATOR_RECONCILE_WORKERS_INTERVAL": "1s", "METRIC_PORT": "\(metricPort)", "LOG_LEVEL": "warning",
+                    "OPERATOR_INSTANCE_ID": "bench-\(index)", "ELECTION_CLUSTER_SIZE": "\(replicas)", "LINEAGE_ENABLED": "false",
+                    "PIPELINE_WORKERS": "32",
+                ],
+                directory: directory)
             processes.append(process)
             metricPorts.append(metricPort)
         }
         let client = try await NATSConnection.connect(NATSConfiguration(servers: [server.url], name: "bench-pipelines"))
         let stack = PipelineStack(server: server, target: target, targetURL: targetURL, client: client, jetStream: try await client.jetStream(), processes: processes, directory: directory)
-        let deadline = ContinuousClock.now.advanced(by: .seconds(90))
-        for metricPort in metricPorts {
-            while (try? await Stack.get("http://127.0.0.1:\(metricPort)/readyz").0) != 200 {
-                guard ContinuousClock.now < deadline else { throw BenchmarkFailure("replicas did not become ready; logs in \(directory.path)") }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
+        try await ReplicaProcesses.waitReady(metricPorts: metricPorts, timeout: .seconds(90), directory: directory)
         return stack
     }
 
@@ -399,30 +385,13 @@ final class PipelineStack: @unchecked Sendable {
     // MARK: - Processes
 
     func cpuSeconds() -> (replicas: Double, server: Double) {
-        func seconds(_ pid: Int32) -> Double {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-            return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-        }
-        return (processes.map { seconds($0.processIdentifier) }.reduce(0, +), server.processIdentifier.map(seconds) ?? 0)
+        (processes.map { ReplicaProcesses.cpuSeconds($0.processIdentifier) }.reduce(0, +), server.processIdentifier.map(ReplicaProcesses.cpuSeconds) ?? 0)
     }
 
-    func residentBytes() -> Int {
-        processes.reduce(0) { total, process in
-            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
-            let kilobytes = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-            return total + kilobytes * 1024
-        }
-    }
+    func residentBytes() -> Int { ReplicaProcesses.residentBytes(processes) }
 
     func stop() async {
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        for process in processes {
-            let deadline = ContinuousClock.now.advanced(by: .seconds(15))
-            while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
+        await ReplicaProcesses.stop(processes)
         await client.close()
         await target.stop()
         await server.stop()
