@@ -105,6 +105,16 @@ struct PipelineLineageTests {
             let syncStart = try #require(events.first { $0.job == "hightouch.lineage-demo--sync" })
             #expect(syncStart.json["job"]?["facets"]?["jobType"]?["integration"] == "HIGHTOUCH")
             #expect(syncStart.json["outputs"]?[0]?["namespace"] == "factory://hightouch/destinations/80565", "the task's datasets as any Hightouch run's")
+
+            // factoryctl lineage of the pipeline: its runs, its tasks' jobs and their datasets.
+            let table = try await stack.factoryctl(["lineage", "lineage-demo", "-w", "public", "--resource-type", "pipeline"])
+            #expect(table.status == 0, "\(table.output)")
+            for expected in [
+                "Job:         factory://public pipeline.lineage-demo (FACTORY DAG)", pipelineRunID, "Tasks:", "  hightouch.lineage-demo--sync (HIGHTOUCH SYNC)  runs: 1",
+                "  http.lineage-demo--hook (HTTP TASK)  runs: 1", "Upstream:\n  factory://hightouch/23474", "Downstream:\n  factory://hightouch/destinations/80565",
+            ] {
+                #expect(table.output.contains(expected), "factoryctl lineage shows no \(expected):\n\(table.output)")
+            }
         }
     }
 }
