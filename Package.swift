@@ -664,6 +664,8 @@ let package = Package(
             name: "PipelineRuntimeTests",
             dependencies: [
                 "PipelineDriver",
+                "Lineage",
+                "LineageTestKit",
                 "Pipelines",
                 "FactoryEngine",
                 "FactoryState",

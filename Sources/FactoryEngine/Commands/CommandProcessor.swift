@@ -436,18 +436,20 @@ public final class CommandProcessor: Sendable {
                         LoggingKeys.resource: "\(target.label)", LoggingKeys.run: "\(adopted.observation.vendorRunID ?? key)", LoggingKeys.command: "\(key)",
                     ]
                 )
-                return record(key: key, adopted, spec: spec, intent: intent)
+                return record(target, adopted, spec: spec, intent: intent)
             }
         }
         let options = target.command.envelope.options
         let context = TriggerContext(commandID: key, intentAt: intent, event: options.event, input: options.input, workspace: target.workspace, name: target.name)
         let triggered = try await driver.trigger(spec: spec, objects: objects, context: context)
-        return record(key: key, triggered, spec: spec, intent: intent)
+        return record(target, triggered, spec: spec, intent: intent)
     }
 
-    /// The run as the status records it; its deadline counts from the intent.
-    private func record(key: String, _ found: AnyResourceDriver.FoundRun, spec: AnyResourceDriver.PreparedSpec, intent: Date) -> RunRecord {
-        var run = RunRecord(key: key, reference: found.reference, observation: found.observation, at: Date())
+    /// The run as the status records it, with the parent its command names; its deadline counts
+    /// from the intent.
+    private func record(_ target: Target, _ found: AnyResourceDriver.FoundRun, spec: AnyResourceDriver.PreparedSpec, intent: Date) -> RunRecord {
+        var run = RunRecord(key: target.reference.id, reference: found.reference, observation: found.observation, at: Date())
+        run.parent = target.command.envelope.options.parent
         if let timeout = driver.runTimeout(spec: spec) {
             run.deadline = intent.addingTimeInterval(timeout.seconds)
         }
