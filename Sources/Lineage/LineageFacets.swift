@@ -155,23 +155,6 @@ public struct LineageParent: Sendable, Hashable {
     }
 }
 
-/// A task attempt's command id, `<pipelineRunId>/<task>/<attempt>`, taken apart.
-public struct PipelineTaskCommandID: Sendable, Hashable {
-    public var pipelineRunID: String
-    public var task: String
-    public var attempt: Int
-
-    public init?(_ commandID: String) {
-        let parts = commandID.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count >= 3, let attempt = Int(parts[parts.count - 1]), attempt >= 1, !parts[parts.count - 2].isEmpty else { return nil }
-        let run = parts[0..<(parts.count - 2)].joined(separator: "/")
-        guard !run.isEmpty else { return nil }
-        pipelineRunID = run
-        task = String(parts[parts.count - 2])
-        self.attempt = attempt
-    }
-}
-
 /// Job and dataset names per the OpenLineage naming conventions, and this project's own
 /// namespaces where a vendor names a thing by id only.
 public enum LineageNaming {
