@@ -380,7 +380,10 @@ public final class CommandProcessor: Sendable {
             let message = "\(driver.descriptor.displayName) runs cannot be cancelled through its API; run \(run.displayID) goes on"
             return try await refuseCancel(target, claimed, reason: "cancelUnsupported", message: message)
         }
-        try await driver.cancel(run, objects: objects, spec: spec, mode: options.mode ?? .stop)
+        if let ended = try await cancelUnlessEnded(run, objects: objects, spec: spec, mode: options.mode ?? .stop) {
+            // The driver saw the run ended before the status did (its follower lags a moment).
+            return try await refuseCancel(target, claimed, reason: ended.reason, message: ended.message)
+        }
         if let observation = try? await driver.observe(run, objects: objects, spec: spec) {
             let key = run.key
             let now = Date()
@@ -397,6 +400,17 @@ public final class CommandProcessor: Sendable {
         }
         try await release(target, claimed)
         return CommandResult(.ack, "cancelled", "run \(run.displayID)")
+    }
+
+    /// The driver's cancel; the driver's ``VendorFailure/runEnded(_:)`` refusal returned, not thrown.
+    private func cancelUnlessEnded(_ run: RunRecord, objects: JSONValue, spec: @escaping AnyResourceDriver.SpecSource, mode: CancelMode) async throws(VendorFailure) -> VendorFailure? {
+        do {
+            try await driver.cancel(run, objects: objects, spec: spec, mode: mode)
+            return nil
+        } catch {
+            guard error.reason == VendorFailure.runEndedReason else { throw error }
+            return error
+        }
     }
 
     /// A cancel that cannot do anything: why, on the status's `lastError` (its phase unchanged),
