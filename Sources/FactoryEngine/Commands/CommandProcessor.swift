@@ -487,7 +487,8 @@ public final class CommandProcessor: Sendable {
     /// The compare-and-set loop around ``ClaimPolicy``.
     private func claim(_ target: Target) async throws -> Claim {
         let key = target.entityKey
-        let request = target.claimRequest(instanceID: settings.instanceID, takeoverAfter: settings.takeoverAfter)
+        var request = target.claimRequest(instanceID: settings.instanceID, takeoverAfter: settings.takeoverAfter)
+        request.everyRunCommandRuns = driver.descriptor.everyRunCommandRuns
         for _ in 0..<20 {
             let current = try await store.read(EntityRecord.self, key: key)
             let now = Date()
@@ -548,7 +549,9 @@ public final class CommandProcessor: Sendable {
             throw OwnershipLost(description: "\(target.label): the command is no longer active")
         }
         next.activeCommand = nil
-        next.lastCommand = target.reference
+        // An older run that took effect after a newer command (a driver whose every run command
+        // runs) leaves the newer one as the last: commands before it stay superseded.
+        if let last = next.lastCommand, last.sequence > target.reference.sequence {} else { next.lastCommand = target.reference }
         next.updatedAt = Date()
         guard try await store.update(next, key: target.entityKey, revision: entity.revision) != nil else {
             throw OwnershipLost(description: "\(target.label): another replica took the command over")
