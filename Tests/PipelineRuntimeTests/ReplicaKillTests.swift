@@ -32,9 +32,14 @@ struct ReplicaKillTests {
             try await stack.waitForStatus("survivor", type: "pipeline") { $0.phase == .active }
             let command = try await stack.run("survivor")
             let midway = try await stack.waitForRun(command: command, of: "survivor") { $0.tasks["dbt-build"]?.lastAttempt?.vendorRunID != nil }
-            // The replica whose log names the dbt Cloud attempt's command handles it (else the first).
+            // The replica whose log names the dbt Cloud attempt's command handled it (it logs the
+            // command once triggered, a moment after the run document shows the vendor run).
             let attempt = Attempt.commandID(run: midway.id, task: "dbt-build", attempt: 1)
-            let victim = stack.replicas.keys.sorted().first { stack.replicas[$0]?.log.contains(attempt) == true } ?? "replica-a"
+            func handler() -> String? { stack.replicas.keys.sorted().first { stack.replicas[$0]?.log.contains(attempt) == true } }
+            let named = ContinuousClock.now.advanced(by: .seconds(3))
+            while handler() == nil, ContinuousClock.now < named { try await Task.sleep(for: .milliseconds(50)) }
+            let victim = handler() ?? "replica-a"
+            #expect(stack.dbtCloud.runLog().last?.phase == nil, "the dbt Cloud run is still running when the replica is killed")
             await stack.kill(victim)
 
             let run = try await stack.waitForRun(command: command, of: "survivor", timeout: .seconds(120))
