@@ -97,3 +97,33 @@ public enum FreePort {
         return descriptor
     }
 }
+
+/// A listening TCP socket on a free loopback port, held until released: a port some other
+/// listener already has (tests of "address already in use").
+public final class LoopbackListener: Sendable {
+    private let descriptor: Int32
+    public let port: Int
+
+    public init() throws {
+        for _ in 0..<20 {
+            let port = try FreePort.pick()
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port)).bigEndian
+            address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound == 0, listen(descriptor, 1) == 0 {
+                self.descriptor = descriptor
+                self.port = port
+                return
+            }
+            close(descriptor)
+        }
+        throw POSIXError(.EADDRINUSE)
+    }
+
+    deinit { close(descriptor) }
+}

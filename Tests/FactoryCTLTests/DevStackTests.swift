@@ -160,7 +160,7 @@ extension BinaryTests {
 
         @Test("a busy NATS port is reported with the option to change it, before anything starts")
         func busyPort() async throws {
-            let listener = try Listener()
+            let listener = try LoopbackListener()
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factoryctl-dev-test-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             let outcome = try await CLIProcess.run(["dev", "--nats-port", "\(listener.port)", "--dir", directory.path], timeout: .seconds(30))
@@ -183,25 +183,4 @@ extension BinaryTests {
             return pids
         }
     }
-}
-
-/// A TCP listener on a free port, held until released.
-final class Listener {
-    let descriptor: Int32
-    let port: Int
-
-    init() throws {
-        port = try FreePort.pick()
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port)).bigEndian
-        address.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(descriptor, 1) == 0 else { throw POSIXError(.EADDRINUSE) }
-    }
-
-    deinit { close(descriptor) }
 }
