@@ -358,6 +358,24 @@ let package = Package(
             ]
         ),
 
+        // The web console (`factoryctl console`, issue 17): a Hummingbird server of static pages,
+        // JSON and Server-Sent Events fed by shared KV watches.
+        .target(
+            name: "FactoryConsole",
+            dependencies: [
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                "NATSKit",
+                "Pipelines",
+                "SimulatorKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Static")]
+        ),
+
         // MARK: - Executables
         .target(
             name: "OperatorApp",
@@ -413,6 +431,8 @@ let package = Package(
                 "FactoryState",
                 // Pipeline specs (validate) and run documents (run, runs, get --run, watch).
                 "Pipelines",
+                // `console`: the web console.
+                "FactoryConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -698,6 +718,27 @@ let package = Package(
             ],
             // Run by the interoperability tests with the project's Python environment.
             exclude: ["Interop/nats_py_client.py"]
+        ),
+        // The web console in headless Chromium (chromedriver's WebDriver API) against a real
+        // nats-server and a `factory-operator` process.
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "FactoryConsole",
+                "FactoryCTL",
+                "FactoryOperator",
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                "NATSKit",
+                "NATSTestKit",
+                "Pipelines",
+                "SimulatorKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "ChaosTests",
