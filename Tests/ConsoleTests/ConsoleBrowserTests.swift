@@ -3,6 +3,7 @@ import FactoryState
 import Foundation
 import JSONSchema
 import NATSKit
+import NATSTestKit
 import NIOHTTP1
 import Pipelines
 import SimulatorKit
@@ -222,6 +223,31 @@ struct ConsoleBrowserTests {
             #expect(stack.target.state.withLock { $0.effects } == runsBefore + 1)
             let bad = try await stack.post(console + "/api/actions/run", body: #"{"workspace":"public","type":"http","name":"Not A Name"}"#, headers: [("Origin", console), token])
             #expect(bad.status == 400, "\(bad)")
+        }
+    }
+
+    @Test("NATS down: every page shows a banner; back: the banner goes and the page is live again (the watches started again)")
+    func natsDown() async throws {
+        try await withConsoleStack { stack, driver in
+            stack.target.state.withLock { $0.pollsBeforeDone = 0 }
+            try await stack.apply("ping", type: "http", spec: stack.httpSpec(5))
+            try await stack.waitForStatus("ping", type: "http") { $0.phase == .active }
+            let console = try await stack.startConsole(allowActions: false, name: "readonly")
+            try await driver.open(console + "/")
+            try await driver.wait("the resources table", "return !!document.querySelector('[data-resource=\"public/http/ping\"]') && document.getElementById('banner').hidden")
+            try await driver.execute("window.__sameDocument = 'yes'; return true")
+
+            await stack.server.shutdown()
+            try await driver.wait("the banner", "return !document.getElementById('banner').hidden && document.getElementById('banner').textContent.includes('NATS is unreachable')")
+            try await Self.screenshot(driver, "nats-down")
+
+            try await stack.server.restart()
+            try await driver.wait("the banner to go", timeout: .seconds(60), "return document.getElementById('banner').hidden")
+            try await stack.waitUntilProvisioned()
+            try await stack.apply("pong", type: "http", spec: stack.httpSpec(6))
+            try await driver.wait("a resource applied after the outage, in the same document", timeout: .seconds(60), """
+                return window.__sameDocument === 'yes' && !!document.querySelector('[data-resource="public/http/pong"]')
+                """)
         }
     }
 }

@@ -149,7 +149,7 @@ function runSection(title, run) {
   return el('section', { class: 'panel', 'data-run': title },
     el('h2', {}, title),
     rows([
-      ['ID', run.id], ['Status', el('span', {}, badge(run.status), ` (${run.runtime})`)],
+      ['ID', run.id], ['Status', el('span', {}, el('span', { class: `badge ${tone(run.phase || run.runtime)}` }, run.status), ` (${run.runtime})`)],
       ['Progress', run.progress === undefined || run.progress === null ? undefined :
         el('span', {}, el('progress', { max: 1, value: run.progress, 'aria-label': `${Math.round(run.progress * 100)}% done` }), ` ${Math.round(run.progress * 100)}%`)],
       ['Summary', run.summary], ...extra,
@@ -435,6 +435,9 @@ function banner(text) {
 function listen() {
   const live = document.getElementById('live');
   const source = new EventSource('/api/events');
+  // A browser keeps at most six HTTP/1.1 connections to a host: a page left must give its stream
+  // back at once, or the seventh page waits for a connection.
+  window.addEventListener('pagehide', () => source.close());
   let hellos = 0;
   const nats = (event) => {
     const data = JSON.parse(event.data);
