@@ -375,6 +375,17 @@ let package = Package(
             ],
             resources: [.copy("Static")]
         ),
+        // Headless Chromium through chromedriver's WebDriver API: the console's browser tests and benchmark.
+        .target(
+            name: "BrowserKit",
+            dependencies: [
+                "JSONSchema",
+                "NATSTestKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
 
         // MARK: - Executables
         .target(
@@ -460,6 +471,10 @@ let package = Package(
                 "DBTCloudSimulator",
                 "Census",
                 "CensusSimulator",
+                // The console with many resources and a large run, in Chromium (`console`).
+                "BrowserKit",
+                "FactoryState",
+                "Pipelines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -724,6 +739,7 @@ let package = Package(
         .testTarget(
             name: "ConsoleTests",
             dependencies: [
+                "BrowserKit",
                 "FactoryConsole",
                 "FactoryCTL",
                 "FactoryOperator",

@@ -1,3 +1,4 @@
+import BrowserKit
 import FactoryModel
 import FactoryState
 import Foundation

@@ -158,7 +158,8 @@ struct DevConsole {
         let settings = try ConnectionSettings(flags: ConnectionSettings.Flags(server: natsURL), environment: [:])
         let client = try await FactoryClient.connect(settings)
         let configuration = ConsoleConfiguration(host: "127.0.0.1", port: port, buckets: ConsoleCommand.buckets(settings), allowActions: false, token: nil)
-        let logger = Logger(label: "factoryctl-dev-console")
+        var logger = Logger(label: "factoryctl-dev-console")
+        logger.logLevel = .warning  // the short log stays short
         let state = ConsoleState(buckets: configuration.buckets, logger: logger)
         state.start(connection: client.connection, timeout: settings.timeout)
         do {

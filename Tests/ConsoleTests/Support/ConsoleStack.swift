@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BrowserKit
 import FactoryModel
 import FactoryState
 import Foundation

@@ -5,20 +5,25 @@ import NATSTestKit
 import NIOCore
 import NIOHTTP1
 
-/// Headless Chromium driven through chromedriver's W3C WebDriver HTTP API. Debian's `chromium`
-/// and `chromium-driver` (scripts/bootstrap installs them) are required.
-final class WebDriver: @unchecked Sendable {
+/// Headless Chromium driven through chromedriver's W3C WebDriver HTTP API, for the console's
+/// browser tests and benchmark. Debian's `chromium` and `chromium-driver` (scripts/bootstrap
+/// installs them) are required.
+public final class WebDriver: @unchecked Sendable {
     // @unchecked: the process is started once, then only read and signalled.
     let process: Process
-    let base: String
+    public let base: String
     let profile: URL
-    private(set) var session = ""
+    public private(set) var session = ""
 
-    static let chromedriver = "/usr/bin/chromedriver"
-    static let chromium = "/usr/bin/chromium"
+    public static let chromedriver = "/usr/bin/chromedriver"
+    public static let chromium = "/usr/bin/chromium"
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     private init(process: Process, base: String, profile: URL) {
@@ -28,7 +33,7 @@ final class WebDriver: @unchecked Sendable {
     }
 
     /// Starts chromedriver on a free port and opens a session at 1280x800.
-    static func start() async throws -> WebDriver {
+    public static func start(width: Int = 1280, height: Int = 800) async throws -> WebDriver {
         guard FileManager.default.isExecutableFile(atPath: chromedriver), FileManager.default.isExecutableFile(atPath: chromium) else {
             throw Failure(description: "\(chromedriver) or \(chromium) is missing: run scripts/bootstrap (it installs Debian's chromium and chromium-driver)")
         }
@@ -53,7 +58,7 @@ final class WebDriver: @unchecked Sendable {
                     "browserName": "chrome",
                     "goog:chromeOptions": [
                         "binary": .string(chromium),
-                        "args": ["--headless=new", "--no-sandbox", "--window-size=1280,800", "--disable-gpu", "--disable-dev-shm-usage", .string("--user-data-dir=\(profile.path)")],
+                        "args": ["--headless=new", "--no-sandbox", .string("--window-size=\(width),\(height)"), "--disable-gpu", "--disable-dev-shm-usage", .string("--user-data-dir=\(profile.path)")],
                     ],
                 ]
             ]
@@ -64,12 +69,12 @@ final class WebDriver: @unchecked Sendable {
         return driver
     }
 
-    func stop() {
+    public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: profile)
     }
 
-    func close() async {
+    public func close() async {
         if !session.isEmpty {
             _ = try? await raw(.DELETE, "\(base)/session/\(session)", nil)
             session = ""
@@ -85,48 +90,48 @@ final class WebDriver: @unchecked Sendable {
 
     // MARK: - Commands
 
-    func open(_ url: String) async throws {
+    public func open(_ url: String) async throws {
         _ = try await call(.POST, "/session/\(session)/url", ["url": .string(url)])
     }
 
     /// Runs `script` (a function body) in the page; its return value.
     @discardableResult
-    func execute(_ script: String, _ arguments: [JSONValue] = []) async throws -> JSONValue {
+    public func execute(_ script: String, _ arguments: [JSONValue] = []) async throws -> JSONValue {
         try await call(.POST, "/session/\(session)/execute/sync", ["script": .string(script), "args": .array(arguments)])
     }
 
-    func element(_ selector: String) async throws -> String {
+    public func element(_ selector: String) async throws -> String {
         let value = try await call(.POST, "/session/\(session)/element", ["using": "css selector", "value": .string(selector)])
         guard let id = value["element-6066-11e4-a52e-4f735466cecf"]?.stringValue else { throw Failure(description: "no element \(selector)") }
         return id
     }
 
-    func click(_ selector: String) async throws {
+    public func click(_ selector: String) async throws {
         _ = try await call(.POST, "/session/\(session)/element/\(try await element(selector))/click", [:])
     }
 
-    func type(_ text: String, into selector: String) async throws {
+    public func type(_ text: String, into selector: String) async throws {
         let id = try await element(selector)
         _ = try await call(.POST, "/session/\(session)/element/\(id)/clear", [:])
         _ = try await call(.POST, "/session/\(session)/element/\(id)/value", ["text": .string(text)])
     }
 
     /// The text of an open alert, or nil when none is open.
-    func alertText() async throws -> String? {
+    public func alertText() async throws -> String? {
         let (status, body) = try await raw(.GET, "\(base)/session/\(session)/alert/text", nil)
         if status == 404 || body["value"]?["error"]?.stringValue == "no such alert" { return nil }
         return body["value"]?.stringValue
     }
 
     /// A PNG of the viewport.
-    func screenshot() async throws -> Data {
+    public func screenshot() async throws -> Data {
         let value = try await call(.GET, "/session/\(session)/screenshot")
         guard let text = value.stringValue, let data = Data(base64Encoded: text) else { throw Failure(description: "no screenshot") }
         return data
     }
 
     /// Waits (up to `timeout`) until `script` returns true; throws with the last value otherwise.
-    func wait(_ what: String, timeout: Duration = .seconds(30), _ script: String) async throws {
+    public func wait(_ what: String, timeout: Duration = .seconds(30), _ script: String) async throws {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         var last: JSONValue = .null
         while ContinuousClock.now < deadline {
@@ -141,13 +146,13 @@ final class WebDriver: @unchecked Sendable {
     // MARK: - HTTP
 
     @discardableResult
-    func call(_ method: HTTPMethod, _ path: String, _ body: JSONValue? = nil) async throws -> JSONValue {
+    public func call(_ method: HTTPMethod, _ path: String, _ body: JSONValue? = nil) async throws -> JSONValue {
         let (status, answer) = try await raw(method, base + path, body)
         guard (200..<300).contains(status) else { throw Failure(description: "WebDriver \(method) \(path): \(status) \(answer.serialized())") }
         return answer["value"] ?? .null
     }
 
-    func raw(_ method: HTTPMethod, _ url: String, _ body: JSONValue?) async throws -> (Int, JSONValue) {
+    public func raw(_ method: HTTPMethod, _ url: String, _ body: JSONValue?) async throws -> (Int, JSONValue) {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Content-Type", value: "application/json")
