@@ -33,6 +33,11 @@ public final class ConsoleServer: Sendable {
         self.logger = logger
     }
 
+    /// Fails, saying what to do, when the web files are not beside the executable.
+    public static func checkWebFiles() throws {
+        _ = try ConsoleAssets.load()
+    }
+
     /// The address it serves on, once listening.
     public var address: String? {
         boundPort.withLock { $0 }.map { "http://\(Self.urlHost(configuration.host)):\($0)" }
@@ -320,10 +325,29 @@ struct ConsoleAssets: Sendable {
 
     let contents: [String: [UInt8]]
 
+    /// SwiftPM's bundle of this module's resources, beside the executable. Looked up by hand:
+    /// `Bundle.module` stops the process when the bundle is missing (a binary copied without it).
+    static let bundleName = "FactoryOperator_FactoryConsole"
+
+    static func staticDirectory() -> URL? {
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
+        let places = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(), executable]
+        let layouts = ["\(bundleName).resources/Static", "\(bundleName).bundle/Contents/Resources/Static", "\(bundleName).bundle/Static"]
+        for place in places {
+            for layout in layouts {
+                let candidate = place.appendingPathComponent(layout)
+                if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("app.html").path) { return candidate }
+            }
+        }
+        return nil
+    }
+
     static func load() throws -> ConsoleAssets {
         var contents: [String: [UInt8]] = [:]
-        guard let directory = Bundle.module.url(forResource: "Static", withExtension: nil) else {
-            throw ConsoleError(.unavailable, "the console's web files (Static) are missing from the bundle beside factoryctl; rebuild it (swift build)")
+        guard let directory = staticDirectory() else {
+            throw ConsoleError(
+                .unavailable,
+                "the console's web files are missing: \(bundleName).resources must be beside factoryctl (copy it with the binary, or rebuild with swift build)")
         }
         for file in files {
             do {

@@ -58,10 +58,14 @@ struct ConsoleCommand: AsyncParsableCommand {
             } catch {
                 throw CLIError.invalidInput(error.message)
             }
-            let client = try await FactoryClient.connect(settings)
+            do {
+                try ConsoleServer.checkWebFiles()
+            } catch {
+                throw CLIError.failed("\(error)")
+            }
             let logger = Logger(label: "factoryctl-console")
             let state = ConsoleState(buckets: configuration.buckets, logger: logger)
-            state.start(connection: client.connection, timeout: settings.timeout)
+            let client = try await FactoryClient.connect(settings)
             let backend = ConsoleClientBackend(client: client, lineageStream: stream ?? environment["LINEAGE_STREAM"] ?? "factory-lineage")
             let server: ConsoleServer
             do {
@@ -70,6 +74,7 @@ struct ConsoleCommand: AsyncParsableCommand {
                 await client.close()
                 throw CLIError.failed("\(error)")
             }
+            state.start(connection: client.connection, timeout: settings.timeout)
             do {
                 try await server.run { address in
                     Console.line("console: \(address) (\(allowActions ? "actions allowed with the token" : "read-only")); Ctrl-C stops it")
