@@ -116,6 +116,17 @@ public final class WebDriver: @unchecked Sendable {
         _ = try await call(.POST, "/session/\(session)/element/\(id)/value", ["text": .string(text)])
     }
 
+    public static let tabKey = "\u{E004}"
+    public static let enterKey = "\u{E007}"
+
+    /// Presses and releases `key` (a WebDriver key code such as ``tabKey``) on the focused element.
+    public func press(_ key: String) async throws {
+        let actions: JSONValue = [
+            "actions": [["type": "key", "id": "keyboard", "actions": [["type": "keyDown", "value": .string(key)], ["type": "keyUp", "value": .string(key)]]]]
+        ]
+        _ = try await call(.POST, "/session/\(session)/actions", actions)
+    }
+
     /// The text of an open alert, or nil when none is open.
     public func alertText() async throws -> String? {
         let (status, body) = try await raw(.GET, "\(base)/session/\(session)/alert/text", nil)

@@ -191,12 +191,17 @@ public final class ConsoleServer: Sendable {
         }
     }
 
-    /// The origins a state-changing request may come from: the console's own address.
-    func allowedOrigins() -> Set<String> {
+    /// The origins a state-changing request may come from: the console's own address. On a
+    /// loopback address, exactly that; on any other (`--host 0.0.0.0` behind a name), the address
+    /// the browser asked for (`Host`), so the page of another site is still refused.
+    func allowedOrigins(host requested: String?) -> Set<String> {
         guard let port = boundPort.withLock({ $0 }) else { return [] }
-        var hosts = [Self.urlHost(configuration.host)]
-        if ["127.0.0.1", "localhost", "::1"].contains(configuration.host) { hosts = ["127.0.0.1", "localhost", "[::1]"] }
-        return Set(hosts.map { "http://\($0):\(port)" })
+        if ["127.0.0.1", "localhost", "::1"].contains(configuration.host) {
+            return Set(["127.0.0.1", "localhost", "[::1]"].map { "http://\($0):\(port)" })
+        }
+        var origins: Set<String> = ["http://\(Self.urlHost(configuration.host)):\(port)"]
+        if let requested, !requested.isEmpty { origins.insert("http://\(requested)") }
+        return origins
     }
 
     // MARK: - Responses
@@ -293,7 +298,7 @@ struct ActionGuard: RouterMiddleware {
         guard server.configuration.allowActions, let token = server.configuration.token else {
             return ConsoleServer.failure(ConsoleError(.forbidden, "this console is read-only: start it with --allow-actions --console-token T to run and cancel from the page"))
         }
-        guard let origin = request.headers[.origin], server.allowedOrigins().contains(origin) else {
+        guard let origin = request.headers[.origin], server.allowedOrigins(host: request.head.authority).contains(origin) else {
             return ConsoleServer.failure(ConsoleError(.forbidden, "refused: the request's Origin (\(request.headers[.origin] ?? "none")) is not this console's address"))
         }
         guard let given = request.headers[ConsoleAssets.tokenHeader], Self.constantTimeEqual(Array(given.utf8), Array(token.utf8)) else {

@@ -79,7 +79,7 @@ struct ConsoleBrowserTests {
         try await stack.jetStream.publish(event.serializedBytes(), to: "factory.lineage", options: JetStreamPublishOptions(messageID: "console-test-lineage-1"))
     }
 
-    @Test("every page loads; a running pipeline's DAG changes state live; HTML in an error is text; unreadable documents and unknown URLs are shown as such")
+    @Test("every page loads; links work by keyboard; a running pipeline's DAG changes state live; HTML in an error is text; unreadable documents and unknown URLs are shown as such")
     func pages() async throws {
         try await withConsoleStack { stack, driver in
             stack.target.state.withLock { $0.pollsBeforeDone = 1_000_000 }
@@ -100,6 +100,18 @@ struct ConsoleBrowserTests {
             let unreadable = try await driver.execute("return document.querySelector('[data-unreadable-key=\"status.public.broken\"]').textContent")
             #expect(unreadable.stringValue?.contains("unreadable") == true && unreadable.stringValue?.contains("status.public.broken") == true, "\(unreadable)")
             try await Self.screenshot(driver, "resources")
+
+            // By keyboard alone: Tab to the link of ping (a focus outline shows where), Enter opens it.
+            var focused = ""
+            for _ in 0..<30 where focused != "ping" {
+                try await driver.press(WebDriver.tabKey)
+                focused = try await driver.execute("return document.activeElement?.tagName === 'A' ? document.activeElement.textContent : ''").stringValue ?? ""
+            }
+            #expect(focused == "ping", "Tab never reached the link of ping")
+            let outline = try await driver.execute("return getComputedStyle(document.activeElement).outlineStyle")
+            #expect(outline.stringValue == "solid", "no visible focus on the link: \(outline)")
+            try await driver.press(WebDriver.enterKey)
+            try await driver.wait("the page of ping, opened by keyboard", "return location.pathname === '/resources/public/http/ping' && document.querySelector('h1')?.textContent.startsWith('ping')")
 
             // A pipeline run started from the page: refused without the token, accepted with it.
             try await driver.open(console + "/resources/public/pipeline/nightly")

@@ -100,7 +100,7 @@ async function resourcesPage() {
   const data = await getJSON('/api/resources');
   const distinct = (key) => [...new Set(data.resources.map((r) => r[key]))].sort();
   const select = (key, label, values) => el('label', {}, label,
-    el('select', { 'data-filter': key, onchange: (e) => { filters[key] = e.target.value; draw(); } },
+    el('select', { id: `filter-${key}`, 'data-filter': key, onchange: (e) => { filters[key] = e.target.value; draw(); } },
       el('option', { value: '' }, 'all'), values.map((v) => el('option', { value: v, selected: filters[key] === v }, v))));
   const body = el('tbody');
   const count = el('p', { class: 'count', role: 'status' });
@@ -119,7 +119,7 @@ async function resourcesPage() {
     }));
     count.textContent = `${shown.length} of ${data.resources.length} resources` + (shown.length > 2000 ? ' (the first 2000 shown; filter to see the rest)' : '');
   };
-  const search = el('input', { type: 'search', value: filters.text, 'aria-label': 'Filter by name', placeholder: 'name contains…',
+  const search = el('input', { type: 'search', id: 'filter-text', value: filters.text, 'aria-label': 'Filter by name', placeholder: 'name contains…',
     oninput: (e) => { filters.text = e.target.value; draw(); } });
   show(
     el('h1', {}, 'Resources'),
@@ -408,12 +408,19 @@ function route() {
 async function load() {
   lastLoad = Date.now();
   try {
-    const focused = document.activeElement && document.activeElement.id;
+    // A live reload redraws the page: the focused control (by id) keeps the focus and the caret.
+    const active = document.activeElement;
+    const focused = active && active.id;
+    const caret = active && typeof active.selectionStart === 'number' ? [active.selectionStart, active.selectionEnd] : null;
     const page = await refresh();
     wants = page.wants;
     throttle = page.throttle;
     document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
-    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+    const again = focused && document.getElementById(focused);
+    if (again) {
+      again.focus();
+      if (caret && typeof again.setSelectionRange === 'function') { try { again.setSelectionRange(caret[0], caret[1]); } catch (_) { /* not a text field */ } }
+    }
   } catch (error) {
     failed(error);
   }
