@@ -112,7 +112,7 @@ async function resourcesPage() {
     body.replaceChildren(...shown.slice(0, 2000).map((r) => {
       const last = r.currentRun || r.lastRun;
       return el('tr', { 'data-resource': `${r.workspace}/${r.resourceType}/${r.name}` },
-        el('td', {}, el('a', { href: resourceHref(r) }, r.name)), el('td', {}, r.resourceType), el('td', {}, r.workspace),
+        el('td', {}, el('a', { href: resourceHref(r) }, r.name)), el('td', {}, r.resourceType), el('td', { class: 'hide-narrow' }, r.workspace),
         el('td', {}, badge(r.status)), el('td', {}, badge(r.runtime)),
         el('td', { class: 'hide-narrow' }, last ? time(last.finishedAt || last.startedAt || last.createdAt || last.recordedAt || last.checkedAt) : '-'),
         el('td', { class: 'hide-narrow' }, r.owner || '-'));
@@ -129,7 +129,8 @@ async function resourcesPage() {
       el('label', {}, 'Name', search)),
     count,
     el('div', { class: 'tablewrap' }, el('table', {},
-      el('thead', {}, el('tr', {}, ['Name', 'Type', 'Workspace', 'Status', 'Runtime'].map((h) => el('th', { scope: 'col' }, h)),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Name'), el('th', { scope: 'col' }, 'Type'), el('th', { scope: 'col', class: 'hide-narrow' }, 'Workspace'),
+        ['Status', 'Runtime'].map((h) => el('th', { scope: 'col' }, h)),
         el('th', { scope: 'col', class: 'hide-narrow' }, 'Last run'), el('th', { scope: 'col', class: 'hide-narrow' }, 'Owner'))),
       body)),
     data.resources.length === 0 ? el('p', { class: 'muted' }, 'No resources yet: apply one (factoryctl apply -f …).') : null,
