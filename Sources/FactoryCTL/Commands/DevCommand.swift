@@ -121,13 +121,14 @@ struct DevCommand: AsyncParsableCommand {
                 if stack.isStopRequested { return }
                 throw error
             }
+            // The console is a convenience: a port in use (another dev stack's console) is said
+            // and the stack carries on without it.
             var console: DevConsole?
             if consolePort != 0 {
                 do throws(CLIError) {
                     console = try await DevConsole.start(natsURL: stack.configuration.natsURL, port: consolePort)
                 } catch {
-                    await stack.stop()
-                    throw error
+                    log.say("no web console: \(error.message)")
                 }
             }
             printWelcome(layout, console: console?.address)
