@@ -99,6 +99,8 @@ struct ConsoleBrowserTests {
                 """)
             let unreadable = try await driver.execute("return document.querySelector('[data-unreadable-key=\"status.public.broken\"]').textContent")
             #expect(unreadable.stringValue?.contains("unreadable") == true && unreadable.stringValue?.contains("status.public.broken") == true, "\(unreadable)")
+            // Consumers on the bucket's stream now: the console's one watch and the operator's.
+            let consumers = try await stack.jetStream.streamInfo("KV_http-operator-state").state.consumerCount
             try await Self.screenshot(driver, "resources")
 
             // By keyboard alone: Tab to the link of ping (a focus outline shows where), Enter opens it.
@@ -191,6 +193,9 @@ struct ConsoleBrowserTests {
             try await driver.wait("the 404 page", "return document.querySelector('h1')?.textContent === 'Page not found'")
             try await Self.screenshot(driver, "not-found")
 
+            // Every page above had its own event stream; the console still watches the bucket once.
+            #expect(try await stack.jetStream.streamInfo("KV_http-operator-state").state.consumerCount == consumers, "a watch per page?")
+
             // Narrow window.
             _ = try await driver.call(.POST, "/session/\(driver.session)/window/rect", ["width": 420, "height": 800])
             try await driver.open(console + "/")
@@ -201,7 +206,7 @@ struct ConsoleBrowserTests {
         }
     }
 
-    @Test("actions: refused without --allow-actions (no buttons), without the token, from another origin; accepted with both")
+    @Test("actions: refused without --allow-actions (no buttons), without the token, from another origin; accepted with both: a run, a pipeline run and its cancel")
     func actions() async throws {
         try await withConsoleStack { stack, driver in
             stack.target.state.withLock { $0.pollsBeforeDone = 0 }
@@ -236,6 +241,25 @@ struct ConsoleBrowserTests {
             #expect(stack.target.state.withLock { $0.effects } == runsBefore + 1)
             let bad = try await stack.post(console + "/api/actions/run", body: #"{"workspace":"public","type":"http","name":"Not A Name"}"#, headers: [("Origin", console), token])
             #expect(bad.status == 400, "\(bad)")
+
+            // A pipeline run started and cancelled through the console.
+            stack.target.state.withLock { $0.pollsBeforeDone = 1_000_000 }
+            let hold: JSONValue = ["stages": [["name": "only", "tasks": [["name": "wait", "integration": "http", "job": "http_request", "parameters": stack.pipelineTaskParameters(7)]]]]]
+            try await stack.apply("hold", type: "pipeline", spec: hold)
+            try await stack.waitForStatus("hold", type: "pipeline") { $0.phase == .active }
+            let pipeline = #"{"workspace":"public","type":"pipeline","name":"hold"}"#
+            let started = try await stack.post(console + "/api/actions/run", body: pipeline, headers: [("Origin", console), token])
+            #expect(started.status == 202, "\(started)")
+            let running = ContinuousClock.now.advanced(by: .seconds(60))
+            while try await stack.runs("hold").first?.tasks["wait"]?.state != .running, ContinuousClock.now < running { try await Task.sleep(for: .milliseconds(100)) }
+            let cancelled = try await stack.post(console + "/api/actions/cancel", body: pipeline, headers: [("Origin", console), token])
+            #expect(cancelled.status == 202 && cancelled.body.contains("cancel published"), "\(cancelled)")
+            let ending = ContinuousClock.now.advanced(by: .seconds(60))
+            while try await stack.runs("hold").first?.state.isFinished != true, ContinuousClock.now < ending { try await Task.sleep(for: .milliseconds(100)) }
+            let ended = try await stack.runs("hold")
+            #expect(ended.first?.state == .cancelled, "\(ended)")
+            let nothing = try await stack.post(console + "/api/actions/cancel", body: pipeline, headers: [("Origin", console), token])
+            #expect(nothing.status == 409 && nothing.body.contains("no run"), "\(nothing)")
         }
     }
 
