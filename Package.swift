@@ -61,6 +61,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Already in the graph through async-http-client; named for the webhooks' HMAC-SHA256.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: - C interop
@@ -138,6 +140,8 @@ let package = Package(
                 // A served application stops gracefully (its own ServiceGroup).
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                // Completion webhooks are signed (HMAC-SHA256), as the vendors sign them.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Every vendor's simulator behind one protocol, for process tests, chaos runs and benchmarks.
@@ -261,6 +265,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // The lineage forwarder's POSTs (docs/lineage.md).
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // Vendors' webhook signatures (HMAC-SHA256).
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -471,6 +477,8 @@ let package = Package(
                 "DBTCloudSimulator",
                 "Census",
                 "CensusSimulator",
+                // The pipeline benchmark's HTTP task target.
+                "SimulatorKit",
                 // The console with many resources and a large run, in Chromium (`console`).
                 "BrowserKit",
                 "FactoryState",
@@ -691,6 +699,8 @@ let package = Package(
             name: "PipelineRuntimeTests",
             dependencies: [
                 "PipelineDriver",
+                "Lineage",
+                "LineageTestKit",
                 "Pipelines",
                 "FactoryEngine",
                 "FactoryState",
@@ -727,6 +737,7 @@ let package = Package(
                 "SimulatorKit",
                 "SimulatedVendors",
                 "FivetranSimulator",
+                "DBTCloudSimulator",
                 "Lineage",
                 "LineageTestKit",
                 .product(name: "Logging", package: "swift-log"),

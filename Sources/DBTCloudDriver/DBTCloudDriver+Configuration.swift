@@ -18,6 +18,7 @@ extension DBTCloudDriver {
             .init("DBT_CLOUD_CA_FILE", "PEM CA certificates trusted besides the system's, for HTTPS to a private endpoint"),
             .init("DBT_CLOUD_RATE_LIMIT", default: "5000 / ELECTION_CLUSTER_SIZE", "requests per window, this replica's share"),
             .init("DBT_CLOUD_RATE_LIMIT_WINDOW", default: "1m", "the rate limit's window"),
+            .init("DBT_CLOUD_WEBHOOK_SECRET", "the secret dbt Cloud signs its job webhooks with; with OPERATOR_WEBHOOK_PORT, job.run.completed webhooks hasten the look at a run; never logged"),
         ],
         secretVariable: "DBT_CLOUD_API_TOKEN"
     )
@@ -33,7 +34,7 @@ extension DBTCloudDriver {
 
     /// Makes the driver for an executable: reads its variables from `environment`.
     public static let factory = DriverFactory(descriptor: descriptor) { environment, logger throws(ConfigurationError) in
-        AnyResourceDriver(try DBTCloudDriver(configuration: Configuration(environment: environment), logger: logger))
+        AnyResourceDriver(try DBTCloudDriver(configuration: Configuration(environment: environment), logger: logger), webhook: webhook)
     }
 
     /// The client built from a configuration.

@@ -216,10 +216,11 @@ public struct DBTCloudDriver: ResourceDriver {
         do {
             let found = try await client.run(account: run.accountID, id: run.runID, including: [.runSteps])
             var observation = Self.observation(found)
-            if observation.phase.isFinished, found.artifactsSaved == true, let models = await builtModels(run) {
-                // The models the run built, for its lineage (DBTCloudDriver+Lineage).
+            if observation.phase.isFinished, found.artifactsSaved == true, let built = await builtLineage(run) {
+                // The models the run built and what they read, for its lineage (DBTCloudDriver+Lineage).
                 var details = observation.details?.objectValue ?? [:]
-                details[Self.modelsKey] = .array(models.map { .string($0) })
+                details[Self.modelsKey] = .array(built.models.map { .string($0) })
+                if !built.inputs.isEmpty { details[Self.inputsKey] = .array(built.inputs.map { .string($0) }) }
                 observation.details = .object(details)
             }
             return observation

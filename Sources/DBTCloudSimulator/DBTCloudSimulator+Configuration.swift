@@ -23,6 +23,9 @@ extension DBTCloudSimulator {
         public var accessURL: String?
         /// The run-time knobs' starting values.
         public var knobs: Knobs
+        /// Where to send `job.run.completed` webhooks when a run ends (signed with the secret in
+        /// `Authorization`, as dbt Cloud signs them); nil: none.
+        public var webhook: SimWebhookSender.Target?
 
         public init(
             host: String = "127.0.0.1",
@@ -33,7 +36,8 @@ extension DBTCloudSimulator {
             jobs: [Job] = Job.defaultJobs,
             tls: TLSFiles? = nil,
             accessURL: String? = nil,
-            knobs: Knobs = Knobs()
+            knobs: Knobs = Knobs(),
+            webhook: SimWebhookSender.Target? = nil
         ) {
             self.host = host
             self.port = port
@@ -44,6 +48,7 @@ extension DBTCloudSimulator {
             self.tls = tls
             self.accessURL = accessURL
             self.knobs = knobs
+            self.webhook = webhook
         }
     }
 

@@ -24,6 +24,8 @@ import Synchronization
 public final class DBTCloudSimulator: Sendable {
     public let configuration: Configuration
     let engine: SimEngine
+    /// Sends `job.run.completed` when a run ends, if configured.
+    public let webhooks: SimWebhookSender?
     private let logger: Logger
     private let served = ServedApplication(
         gracefulShutdownTimeout: .seconds(10),
@@ -37,6 +39,7 @@ public final class DBTCloudSimulator: Sendable {
     public init(configuration: Configuration = Configuration(), logger: Logger? = nil) {
         self.configuration = configuration
         self.engine = SimEngine(configuration: configuration)
+        self.webhooks = configuration.webhook.map { SimWebhookSender(target: $0, signatureHeader: "Authorization", upperCaseHex: false) }
         self.logger = logger ?? Logger(label: "dbtcloud-simulator", factory: { _ in SwiftLogNoOpLogHandler() })
     }
 
@@ -65,6 +68,8 @@ public final class DBTCloudSimulator: Sendable {
         let host = self.configuration.host
         let accessURL = self.configuration.accessURL
         let engine = self.engine
+        self.webhooks?.start { engine.withState { state, now in state.endedRunWebhooks(now: now) } }
+        defer { self.webhooks?.stop() }
         try await self.served.run(
             router: router, host: host, port: self.configuration.port, server: server,
             handlingShutdownSignals: handlingShutdownSignals, logger: self.logger,

@@ -87,6 +87,67 @@ struct BenchmarkFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+// MARK: - Operator replicas as processes
+
+/// Operator replica processes a benchmark starts, measures and stops.
+enum ReplicaProcesses {
+    /// Starts `binary operator sync` with `environment` over this process's own, its output in
+    /// `directory/replica-<index>.log`.
+    static func launch(binary: String, index: Int, environment: [String: String], directory: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["operator", "sync", "--electionStateFile", directory.appendingPathComponent("election-\(index).json").path]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let log = directory.appendingPathComponent("replica-\(index).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// Waits until every replica's `/readyz` answers 200.
+    static func waitReady(metricPorts: [Int], timeout: Duration, directory: URL) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        for metricPort in metricPorts {
+            while (try? await Stack.get("http://127.0.0.1:\(metricPort)/readyz").0) != 200 {
+                guard ContinuousClock.now < deadline else { throw BenchmarkFailure("replicas did not become ready; logs in \(directory.path)") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after 15 s.
+    static func stop(_ processes: [Process]) async {
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        for process in processes {
+            let deadline = ContinuousClock.now.advanced(by: .seconds(15))
+            while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+    }
+
+    /// CPU seconds (user + system) so far of process `pid`.
+    static func cpuSeconds(_ pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // Fields after the command: state is [0]; utime and stime are fields 14 and 15 of the line, [11] and [12] here.
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Resident memory of `processes`, summed.
+    static func residentBytes(_ processes: [Process]) -> Int {
+        processes.reduce(0) { total, process in
+            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+            let kilobytes = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?
+                .split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            return total + kilobytes * 1024
+        }
+    }
+}
+
 // MARK: - Vendor clients: requests measured in rounds beside their floors
 
 /// The options every vendor client benchmark takes (`factory-bench hightouch`, `fivetran`, …).

@@ -464,37 +464,21 @@ final class Stack: @unchecked Sendable {
         var metricPorts: [Int] = []
         for index in 0..<replicas {
             let metricPort = try FreePort.pick()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["operator", "sync", "--electionStateFile", directory.appendingPathComponent("election-\(index).json").path]
-            var environment = ProcessInfo.processInfo.environment
-            environment.merge([
-                "NATS_URL": server.url, "HIGHTOUCH_SERVICE_URL": "http://127.0.0.1:\(port)", "HIGHTOUCH_SERVICE_SECRET": "bench-token",
-                "OPERATOR_MAX_WORKERS": "\(workers)", "OPERATOR_RECONCILE_WORKERS_INTERVAL": "1s", "METRIC_PORT": "\(metricPort)",
-                "HIGHTOUCH_RATE_LIMIT": "1000000", "LOG_LEVEL": "warning", "OPERATOR_INSTANCE_ID": "bench-\(index)",
-            ]) { _, new in new }
-            environment.merge(extra) { _, new in new }
-            process.environment = environment
-            let log = directory.appendingPathComponent("replica-\(index).log")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
+            let process = try ReplicaProcesses.launch(
+                binary: binary, index: index,
+                environment: [
+                    "NATS_URL": server.url, "HIGHTOUCH_SERVICE_URL": "http://127.0.0.1:\(port)", "HIGHTOUCH_SERVICE_SECRET": "bench-token",
+                    "OPERATOR_MAX_WORKERS": "\(workers)", "OPERATOR_RECONCILE_WORKERS_INTERVAL": "1s", "METRIC_PORT": "\(metricPort)",
+                    "HIGHTOUCH_RATE_LIMIT": "1000000", "LOG_LEVEL": "warning", "OPERATOR_INSTANCE_ID": "bench-\(index)",
+                ].merging(extra) { _, new in new },
+                directory: directory)
             processes.append(process)
             metricPorts.append(metricPort)
         }
         let client = try await NATSConnection.connect(NATSConfiguration(servers: [server.url], name: "bench-client"))
         let jetStream = try await client.jetStream()
         let stack = Stack(server: server, simulator: simulator, client: client, jetStream: jetStream, processes: processes, metricPorts: metricPorts, directory: directory)
-        // Ready when every replica's /readyz answers 200.
-        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-        for metricPort in metricPorts {
-            while (try? await Stack.get("http://127.0.0.1:\(metricPort)/readyz").0) != 200 {
-                guard ContinuousClock.now < deadline else { throw BenchmarkFailure("replicas did not become ready; logs in \(directory.path)") }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
+        try await ReplicaProcesses.waitReady(metricPorts: metricPorts, timeout: .seconds(60), directory: directory)
         return stack
     }
 
@@ -530,37 +514,18 @@ final class Stack: @unchecked Sendable {
 
     /// CPU seconds (user + system) so far of nats-server, the replicas, and this process.
     func cpuSeconds() -> [String: Double] {
-        func seconds(_ pid: Int32) -> Double {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            // Fields after the command: state is [0]; utime and stime are fields 14 and 15 of the line, [11] and [12] here.
-            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-            return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-        }
-        return [
-            "nats-server": server.processIdentifier.map(seconds) ?? 0,
-            "replicas": processes.map { seconds($0.processIdentifier) }.reduce(0, +),
-            "benchmark (publisher, simulator)": seconds(getpid()),
+        [
+            "nats-server": server.processIdentifier.map(ReplicaProcesses.cpuSeconds) ?? 0,
+            "replicas": processes.map { ReplicaProcesses.cpuSeconds($0.processIdentifier) }.reduce(0, +),
+            "benchmark (publisher, simulator)": ReplicaProcesses.cpuSeconds(getpid()),
         ]
     }
 
     /// Resident memory of the replica processes, summed.
-    func residentBytes() -> Int {
-        processes.reduce(0) { total, process in
-            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
-            let kilobytes = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?
-                .split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-            return total + kilobytes * 1024
-        }
-    }
+    func residentBytes() -> Int { ReplicaProcesses.residentBytes(processes) }
 
     func stop() async {
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        for process in processes {
-            let deadline = ContinuousClock.now.advanced(by: .seconds(15))
-            while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
+        await ReplicaProcesses.stop(processes)
         await client.close()
         await simulator.stop()
         await server.stop()

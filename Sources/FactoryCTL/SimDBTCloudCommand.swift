@@ -22,6 +22,8 @@ struct SimDBTCloudCommand: AsyncParsableCommand {
 
     @OptionGroup var tls: SimTLSOptions
 
+    @OptionGroup var webhook: SimWebhookOptions
+
     @Option(help: "Port to listen on; 0 picks a free port (printed at start).")
     var port = 8080
 
@@ -91,7 +93,8 @@ struct SimDBTCloudCommand: AsyncParsableCommand {
             adminToken: self.server.adminToken,
             jobs: self.jobs.isEmpty ? DBTCloudSimulator.Job.defaultJobs : try self.jobs.map(Self.job),
             tls: tls,
-            knobs: knobs
+            knobs: knobs,
+            webhook: try self.webhook.target()
         )
     }
 

@@ -23,6 +23,8 @@ struct SimFivetranCommand: AsyncParsableCommand {
 
     @OptionGroup var tls: SimTLSOptions
 
+    @OptionGroup var webhook: SimWebhookOptions
+
     @Option(help: "Port to listen on; 0 picks a free port (printed at start).")
     var port = 8081
 
@@ -86,7 +88,8 @@ struct SimFivetranCommand: AsyncParsableCommand {
             adminToken: self.server.adminToken,
             connectors: connectors.isEmpty ? [.shrankPaparazzi] : connectors,
             tls: tls,
-            knobs: knobs
+            knobs: knobs,
+            webhook: try self.webhook.target()
         )
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SimulatorKit
 
 // MARK: - SimServerOptions
 
@@ -105,6 +106,33 @@ struct SimTLSOptions: ParsableArguments {
             return (certificate, key)
         default:
             throw ValidationError("--tls-cert and --tls-key go together: give both PEM files to serve HTTPS, or neither.")
+        }
+    }
+}
+
+/// `--webhook-url` and `--webhook-secret`: where a simulator sends its completion webhooks
+/// (Fivetran's `sync_end`, dbt Cloud's `job.run.completed`), signed with the secret as the vendor
+/// signs them.
+struct SimWebhookOptions: ParsableArguments {
+    @Option(help: "Send a signed completion webhook here when a run ends (e.g. http://127.0.0.1:8090/webhooks/fivetran; with --webhook-secret).")
+    var webhookURL: String?
+
+    @Option(help: "The secret webhooks are signed with (HMAC-SHA256; with --webhook-url).")
+    var webhookSecret: String?
+
+    /// The target, or `nil` for no webhooks.
+    func target() throws -> SimWebhookSender.Target? {
+        switch (self.webhookURL, self.webhookSecret) {
+        case (nil, nil):
+            return nil
+        case (let url?, let secret?):
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
+                throw ValidationError("--webhook-url must be an http:// or https:// URL; got \(url).")
+            }
+            guard !secret.isEmpty else { throw ValidationError("--webhook-secret must not be empty.") }
+            return SimWebhookSender.Target(url: url, secret: secret)
+        default:
+            throw ValidationError("--webhook-url and --webhook-secret go together: give both to send signed webhooks, or neither.")
         }
     }
 }

@@ -196,7 +196,7 @@ public final class OperatorRuntime: Service, Sendable {
                 publisher: JetStreamLineagePublisher(jetStream: jetStream, subject: configuration.lineage.subject), store: store, driver: hosted.driver,
                 settings: LineageSettings(
                     producer: configuration.lineage.producer, maxEventBytes: configuration.lineage.maxEventBytes, publishTimeout: configuration.lineage.publishTimeout),
-                logger: logger)
+                parent: LineageEmitter.recordedParent, logger: logger)
             : nil
         let processor = CommandProcessor(
             store: store,

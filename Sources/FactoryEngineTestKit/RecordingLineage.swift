@@ -47,10 +47,10 @@ public final class RecordingLineage: LineagePublisher, Sendable {
 }
 
 extension InMemoryEngine {
-    /// A replica's lineage emitter publishing to `lineage`.
+    /// A replica's lineage emitter publishing to `lineage`, naming the parent each run records (as the operator's composition does).
     public func lineageEmitter(
         _ lineage: RecordingLineage, settings: LineageSettings = LineageSettings(), logger: Logger = InMemoryEngine.quietLogger
     ) -> LineageEmitter {
-        LineageEmitter(publisher: lineage, store: store, driver: driver, settings: settings, logger: logger)
+        LineageEmitter(publisher: lineage, store: store, driver: driver, settings: settings, parent: LineageEmitter.recordedParent, logger: logger)
     }
 }

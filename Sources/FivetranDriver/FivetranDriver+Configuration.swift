@@ -19,6 +19,7 @@ extension FivetranDriver {
             .init("FIVETRAN_CA_FILE", "PEM certificates of the CA to trust for HTTPS instead of the system's"),
             .init("FIVETRAN_RATE_LIMIT", default: "20000 / ELECTION_CLUSTER_SIZE", "requests per window, this replica's share"),
             .init("FIVETRAN_RATE_LIMIT_WINDOW", default: "1h", "the rate limit's window"),
+            .init("FIVETRAN_WEBHOOK_SECRET", "the secret Fivetran signs its webhooks with; with OPERATOR_WEBHOOK_PORT, sync_end webhooks hasten the look at a sync; never logged"),
         ],
         secretVariable: "FIVETRAN_API_SECRET"
     )
@@ -34,7 +35,7 @@ extension FivetranDriver {
 
     /// Makes the driver for an executable: reads its variables from `environment`.
     public static let factory = DriverFactory(descriptor: descriptor) { environment, logger throws(ConfigurationError) in
-        AnyResourceDriver(try FivetranDriver(configuration: Configuration(environment: environment), logger: logger))
+        AnyResourceDriver(try FivetranDriver(configuration: Configuration(environment: environment), logger: logger), webhook: webhook)
     }
 
     /// The client and defaults a configuration describes.

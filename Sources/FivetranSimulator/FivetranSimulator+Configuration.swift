@@ -20,6 +20,9 @@ extension FivetranSimulator {
         public var tls: TLSFiles?
         /// The run-time knobs' starting values.
         public var knobs: Knobs
+        /// Where to send `sync_end` webhooks when a sync ends (signed with the secret in
+        /// `X-Fivetran-Signature-256`, as Fivetran signs them); nil: none.
+        public var webhook: SimWebhookSender.Target?
 
         public init(
             host: String = "127.0.0.1",
@@ -28,7 +31,8 @@ extension FivetranSimulator {
             adminToken: String? = nil,
             connectors: [SeedConnector] = [.shrankPaparazzi],
             tls: TLSFiles? = nil,
-            knobs: Knobs = Knobs()
+            knobs: Knobs = Knobs(),
+            webhook: SimWebhookSender.Target? = nil
         ) {
             self.host = host
             self.port = port
@@ -37,6 +41,7 @@ extension FivetranSimulator {
             self.connectors = connectors
             self.tls = tls
             self.knobs = knobs
+            self.webhook = webhook
         }
     }
 

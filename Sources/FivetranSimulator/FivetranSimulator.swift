@@ -24,6 +24,8 @@ import Synchronization
 public final class FivetranSimulator: Sendable {
     public let configuration: Configuration
     let engine: SimEngine
+    /// Sends `sync_end` when a sync ends, if configured.
+    public let webhooks: SimWebhookSender?
     private let logger: Logger
     private let served = ServedApplication(
         gracefulShutdownTimeout: .seconds(10),
@@ -37,6 +39,7 @@ public final class FivetranSimulator: Sendable {
     public init(configuration: Configuration = Configuration(), logger: Logger? = nil) {
         self.configuration = configuration
         self.engine = SimEngine(configuration: configuration)
+        self.webhooks = configuration.webhook.map { SimWebhookSender(target: $0, signatureHeader: "X-Fivetran-Signature-256", upperCaseHex: true) }
         self.logger = logger ?? Logger(label: "fivetran-simulator", factory: { _ in SwiftLogNoOpLogHandler() })
     }
 
@@ -61,6 +64,9 @@ public final class FivetranSimulator: Sendable {
                 throw FivetranSimulatorError.unreadableTLSFiles(error.problem)
             }
         }
+        let engine = self.engine
+        self.webhooks?.start { engine.withState { state, now in state.endedSyncWebhooks(now: now) } }
+        defer { self.webhooks?.stop() }
         try await self.served.run(
             router: router, host: self.configuration.host, port: self.configuration.port, server: server,
             handlingShutdownSignals: handlingShutdownSignals, logger: self.logger, onListening: onListening

@@ -253,7 +253,8 @@ public struct HTTPTaskDriver: ResourceDriver {
         request.method = HTTPMethod(rawValue: method)
         request.headers = headers
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let where_ = "\(method) \(url.scheme ?? "http")://\(url.host ?? "?")\(url.path)"
+        // Host, port and path name the target; the query is left out (it may carry a secret).
+        let where_ = "\(method) \(url.scheme ?? "http")://\(url.host ?? "?")\(url.port.map { ":\($0)" } ?? "")\(url.path)"
         do {
             let response = try await httpClient.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
             var collected: [UInt8] = []

@@ -1,3 +1,5 @@
+import FactoryModel
+import FactoryState
 import Foundation
 import JSONSchema
 
@@ -109,8 +111,9 @@ public struct ColumnLineage: Sendable, Hashable {
 }
 
 /// The run a run belongs to (OpenLineage's `parent` facet): for a task of a pipeline, the
-/// pipeline run. Its run id derives from the pipeline run's id as every run id here derives from
-/// its command id (``LineageRunID``).
+/// pipeline run. Its run id derives from the id of the command that started the pipeline run,
+/// as every run id here derives from its command id (``LineageRunID``), so it is the run id of
+/// the pipeline run's own events.
 public struct LineageParent: Sendable, Hashable {
     public struct Root: Sendable, Hashable {
         public var jobNamespace: String
@@ -136,32 +139,19 @@ public struct LineageParent: Sendable, Hashable {
         self.root = root
     }
 
-    /// The seam for pipelines: a task attempt's command id is `<pipelineRunId>/<task>/<attempt>`
-    /// (the `pipelines` work); its parent is the pipeline run, whose run id derives from the
-    /// pipeline run id, in the job `pipeline.<pipeline>` of the same workspace. Nil for a command
-    /// id of another shape (a run not caused by a pipeline).
-    public static func pipelineTask(commandID: String, workspace: String, pipeline: String) -> LineageParent? {
-        guard let split = PipelineTaskCommandID(commandID) else { return nil }
-        return LineageParent(
-            jobNamespace: LineageNaming.jobNamespace(workspace: workspace), jobName: LineageNaming.jobName(type: "pipeline", resource: pipeline),
-            runID: LineageRunID.make(commandID: split.pipelineRunID))
+    /// The parent a run's command named (``RunParent``, kept on the run record): the run of the
+    /// job `<type>.<name>` in the same workspace, whose run id derives from the command that
+    /// caused it, exactly as that run's own events derive theirs. For a pipeline's task attempt:
+    /// the job `pipeline.<pipeline>`, and the run id of the pipeline run's own events.
+    public init(_ parent: RunParent, workspace: String) {
+        self.init(
+            jobNamespace: LineageNaming.jobNamespace(workspace: workspace), jobName: LineageNaming.jobName(type: parent.type, resource: parent.name),
+            runID: LineageRunID.make(commandID: parent.commandID))
     }
-}
 
-/// A task attempt's command id, `<pipelineRunId>/<task>/<attempt>`, taken apart.
-public struct PipelineTaskCommandID: Sendable, Hashable {
-    public var pipelineRunID: String
-    public var task: String
-    public var attempt: Int
-
-    public init?(_ commandID: String) {
-        let parts = commandID.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count >= 3, let attempt = Int(parts[parts.count - 1]), attempt >= 1, !parts[parts.count - 2].isEmpty else { return nil }
-        let run = parts[0..<(parts.count - 2)].joined(separator: "/")
-        guard !run.isEmpty else { return nil }
-        pipelineRunID = run
-        task = String(parts[parts.count - 2])
-        self.attempt = attempt
+    /// The parent `run` records (`RunRecord.parent`); nil for a run that is part of no other run.
+    public static func recorded(_ run: RunRecord, workspace: String) -> LineageParent? {
+        run.parent.map { LineageParent($0, workspace: workspace) }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -13,6 +14,11 @@ import Glibc
 /// by some client's connection in between ("address already in use"). Below the range only
 /// another listener can take a port, and they are chosen at random among some 20,000.
 public enum FreePort {
+    /// Every port this process has handed out. A server a test stops and restarts on its port
+    /// leaves it free in between; another test of the same process must not pick it then (the
+    /// restart would find it taken), so a port is handed out once per process.
+    private static let handedOut = Mutex<Set<Int>>([])
+
     /// One free port.
     public static func pick() throws -> Int {
         try pick(count: 1)[0]
@@ -28,7 +34,7 @@ public enum FreePort {
             var found: (descriptor: Int32, port: Int)?
             for _ in 0..<200 {
                 let candidate = Int.random(in: range)
-                if ports.contains(candidate) { continue }
+                if ports.contains(candidate) || handedOut.withLock({ $0.contains(candidate) }) { continue }
                 if let descriptor = bind(port: candidate) {
                     found = (descriptor, candidate)
                     break
@@ -38,6 +44,7 @@ public enum FreePort {
             descriptors.append(found.descriptor)
             ports.append(found.port)
         }
+        handedOut.withLock { $0.formUnion(ports) }
         return ports
     }
 
@@ -45,7 +52,11 @@ public enum FreePort {
     public static func pickRun(of count: Int) throws -> Int {
         for _ in 0..<50 {
             let base = try pick()
-            if base + count - 1 <= 65_535, (0..<count).allSatisfy({ isFree(base + $0) }) { return base }
+            let run = base...(base + count - 1)
+            if run.upperBound <= 65_535, !handedOut.withLock({ taken in run.dropFirst().contains(where: taken.contains) }), run.allSatisfy(isFree) {
+                handedOut.withLock { $0.formUnion(run) }
+                return base
+            }
         }
         throw POSIXError(.EADDRINUSE)
     }

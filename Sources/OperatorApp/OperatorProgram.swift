@@ -98,12 +98,18 @@ public struct OperatorProgram: Sendable {
             fail("cannot start: \(error)", exitCode: 1)
         }
         let metrics = MetricsServer.make(port: configuration.metricPort, registry: prometheus, runtime: runtime, serverName: name, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: runtime, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: metrics),
+        ]
+        if let webhookPort = configuration.webhookPort {
+            let dispatcher = runtime.webhookDispatcher(environment: environment)
+            logger.notice("Webhooks taken", metadata: ["port": "\(webhookPort)", "paths": "\(dispatcher.paths.map { "/webhooks/\($0)" }.joined(separator: ", "))"])
+            services.append(.init(service: WebhookServer.make(port: webhookPort, dispatcher: dispatcher, serverName: name, logger: logger)))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: runtime, successTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: metrics),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -46,6 +46,8 @@ public enum OperatorHelp {
               OPERATOR_MAX_ATTEMPTS=50             deliveries before giving up on a failing command
               OPERATOR_MAX_COMMAND_BYTES=1048576   larger commands are refused
               OPERATOR_ELECTION_BUCKET=\(program.defaults.electionBucket)
+              OPERATOR_WEBHOOK_PORT                vendors' completion webhooks on POST /webhooks/<vendor>
+                                                   (Fivetran, dbt Cloud; each with its *_WEBHOOK_SECRET); unset: off
 
             OpenLineage events of every run (docs/lineage.md):
               LINEAGE_ENABLED=true                 publish START, COMPLETE, FAIL, ABORT per run

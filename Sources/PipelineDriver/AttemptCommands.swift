@@ -12,7 +12,9 @@ import Pipelines
 ///   unchanged spec would trigger nothing);
 /// - a `resource:` task: a `run` of the resource, as applied.
 ///
-/// The command's id (its `Nats-Msg-Id`) is the attempt's: `<runId>/<task>/<attempt>`.
+/// The command's id (its `Nats-Msg-Id`) is the attempt's: `<runId>/<task>/<attempt>`. It names
+/// the pipeline run as its `parent` (the pipeline and the command that started the run), which
+/// the task's engine keeps on the run it records, and lineage names in the run's `parent` facet.
 enum AttemptCommands {
     struct Problem: Error, CustomStringConvertible {
         let description: String
@@ -35,9 +37,10 @@ enum AttemptCommands {
         } catch {
             throw Problem(description: "\(error)")
         }
+        let parent = Self.parent(of: run)
         switch task.work {
         case .resource:
-            return .run(ResourceReference(name: name, type: attempt.resourceType), workspace: workspace)
+            return .run(ResourceReference(name: name, type: attempt.resourceType), workspace: workspace, parent: parent)
         case .inline(let integration, let job, let parameters):
             let context = ParameterTemplate.Context(runID: run.id, pipeline: run.pipeline, workspace: run.workspace, event: run.trigger.event)
             let rendered: JSONValue
@@ -54,12 +57,23 @@ enum AttemptCommands {
                 }
             }
             if let owned, isApplied(spec, owned) {
-                return .run(ResourceReference(name: name, type: integration), workspace: workspace)
+                return .run(ResourceReference(name: name, type: integration), workspace: workspace, parent: parent)
             }
             var manifest = ResourceManifest(name: name, version: "v1beta", resource: .init(operator: "factory", type: integration, spec: spec))
             manifest.meta.additionalFields["owner"] = .string("pipeline/\(run.pipeline)")
-            return .apply(manifest, workspace: workspace)
+            var envelope = CommandEnvelope.apply(manifest, workspace: workspace)
+            envelope.options.parent = parent
+            return envelope
         }
+    }
+
+    /// The pipeline run as a task's parent: the run of `pipeline` `<name>` started by the run's
+    /// trigger command (the key the pipeline's engine records the run under). Nil, and the task
+    /// runs without a parent, for a trigger command id a command cannot carry (never made by
+    /// this operator's inputs; a command refused for it would fail the attempt for nothing).
+    static func parent(of run: PipelineRun) -> RunParent? {
+        let parent = RunParent(type: PipelineNames.type, name: run.pipeline, commandID: run.trigger.commandID)
+        return parent.violation == nil ? parent : nil
     }
 
     /// Whether `spec` is what the resource has applied and active at its generation: an apply of

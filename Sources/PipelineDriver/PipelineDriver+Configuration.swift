@@ -22,7 +22,8 @@ extension PipelineDriver {
                 .init("PIPELINE_WORKERS", default: "8", "run documents one replica evaluates at once"),
             ],
             secretVariable: nil,
-            runsOnApply: false
+            runsOnApply: false,
+            everyRunCommandRuns: true
         )
     }()
 

@@ -192,14 +192,19 @@ public struct PipelineDriver: ResourceDriver {
 
     /// Records the cancel on the run: a queued run ends cancelled at once; a running one is
     /// stopped by the advancer (`stop` runs `finally`, `terminate` does not). A `terminate` after a
-    /// `stop` makes it a terminate. A run that ended meanwhile is left as it is.
+    /// `stop` makes it a terminate. A run that ended meanwhile is left as it is and the cancel is
+    /// refused with ``VendorFailure/runEnded(_:)`` (the engine answers it `runEnded`), whether or
+    /// not the engine's status has recorded the end yet.
     public func cancel(_ run: RunReference, objects: Objects, mode: CancelMode) async throws(VendorFailure) {
         let store = try runtime.store()
         let requested = mode == .terminate ? CancelRequest.Mode.terminate : .stop
         let written = try await Self.vendorCall("cancelling run \(run.run)") { () async throws -> PipelineRunStore.Entry? in
             try await store.modify(run.key) { document in
                 let now = Date()
-                guard !document.run.state.isFinished else { return false }
+                guard !document.run.state.isFinished else {
+                    throw VendorFailure.runEnded(
+                        "run \(document.run.id) of \(run.workspace)/\(run.pipeline) already ended (\(document.run.state.rawValue)); nothing was cancelled")
+                }
                 if document.run.state == .queued {
                     document.run.cancel = CancelRequest(mode: requested, cause: .command, at: now)
                     document.run.state = .cancelled

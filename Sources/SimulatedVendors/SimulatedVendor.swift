@@ -93,19 +93,20 @@ extension SimulatedVendor {
 // MARK: - dbt Cloud
 
 public struct SimulatedDBTCloud: SimulatedVendor {
-    public init() {}
+    /// - Parameter webhook: where the simulator sends `job.run.completed` (nil: nowhere).
+    public init(webhook: SimWebhookSender.Target? = nil) {
+        var configuration = DBTCloudSimulator.Configuration(accountID: Self.account, tokens: [Self.token], jobs: [], webhook: webhook)
+        configuration.knobs.runDuration = .milliseconds(600)
+        configuration.knobs.rateLimit = nil
+        simulator = DBTCloudSimulator(configuration: configuration)
+    }
 
     public static let token = "dbtc_e2e_7c1d52"
     public static let account = 24_680
     public let type = "dbtcloud"
     public let canCancel = true
     public let detailLabels = ["Job:", "Project:", "dbt Cloud status:", "Step 1:", "Run page:"]
-    public let simulator: DBTCloudSimulator = {
-        var configuration = DBTCloudSimulator.Configuration(accountID: account, tokens: [token], jobs: [])
-        configuration.knobs.runDuration = .milliseconds(600)
-        configuration.knobs.rateLimit = nil
-        return DBTCloudSimulator(configuration: configuration)
-    }()
+    public let simulator: DBTCloudSimulator
 
     public func job(_ index: Int) -> Int { 60_000 + index }
     public func targetName(_ index: Int) -> String? { String(job(index)) }
@@ -303,16 +304,17 @@ public struct SimulatedCensus: SimulatedVendor {
 // MARK: - Fivetran
 
 public struct SimulatedFivetran: SimulatedVendor {
-    public init() {}
+    /// - Parameter webhook: where the simulator sends `sync_end` (nil: nowhere).
+    public init(webhook: SimWebhookSender.Target? = nil) {
+        var configuration = FivetranSimulator.Configuration(credentials: [Self.credential], connectors: [], webhook: webhook)
+        configuration.knobs.syncDuration = .milliseconds(600)
+        simulator = FivetranSimulator(configuration: configuration)
+    }
 
     public static let credential = FivetranSimulator.Credential(apiKey: "ft_e2e_key_5b2", apiSecret: "ft_e2e_secret_9d4")
     public let type = "fivetran"
     public let detailLabels = ["Connector:", "Service:", "Schema:", "Sync state:", "Succeeded at:", "Failed at:"]
-    public let simulator: FivetranSimulator = {
-        var configuration = FivetranSimulator.Configuration(credentials: [credential], connectors: [])
-        configuration.knobs.syncDuration = .milliseconds(600)
-        return FivetranSimulator(configuration: configuration)
-    }()
+    public let simulator: FivetranSimulator
 
     public func connector(_ index: Int) -> String { "end_to_end_\(index)" }
     public func targetName(_ index: Int) -> String? { connector(index) }

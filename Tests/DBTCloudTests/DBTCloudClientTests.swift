@@ -196,6 +196,12 @@ struct DBTCloudClientTests {
             #expect(results["results"]?.arrayValue?.allSatisfy { $0["status"]?.stringValue == "success" } == true)
             let manifest = try await client.artifact(account: testAccount, runID: run.id, path: "manifest.json", step: 3)
             #expect(manifest["nodes"]?.objectValue?.isEmpty == false)
+            // Shaped like dbt's: each model's depends_on.nodes and relation_name, the sources with theirs.
+            #expect(manifest["nodes"]?["model.analytics.customers"]?["depends_on"]?["nodes"]?.arrayValue?.compactMap(\.stringValue) == ["model.analytics.stg_customers", "model.analytics.stg_orders"])
+            #expect(manifest["nodes"]?["model.analytics.stg_orders"]?["depends_on"]?["nodes"]?.arrayValue?.compactMap(\.stringValue) == ["source.analytics.shop.orders"])
+            #expect(manifest["nodes"]?["model.analytics.orders"]?["relation_name"]?.stringValue == "\"analytics\".\"prod\".\"orders\"")
+            #expect(manifest["sources"]?["source.analytics.shop.orders"]?["relation_name"]?.stringValue == "\"raw\".\"shop\".\"orders\"")
+            #expect(manifest["sources"]?.objectValue?.count == 2)
             _ = try await expectVendorError(.notFound) { _ = try await client.artifact(account: testAccount, runID: run.id, path: "catalog.json") }
 
             simulator.forceOutcome(.error, nextRuns: 1)

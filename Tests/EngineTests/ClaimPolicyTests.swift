@@ -64,6 +64,26 @@ struct ClaimPolicyTests {
         #expect(delay >= .seconds(9) && why.contains("other"))
     }
 
+    @Test("a driver whose every run command runs (pipelines): an older run is not superseded, it waits for the active command and then takes effect; an older apply still is superseded")
+    func olderRunOfEventDriver() throws {
+        var run = Self.request(.run, sequence: 2)
+        run.everyRunCommandRuns = true
+        guard case .write(let entity, false, nil) = decide(run, Self.entity(last: Self.reference("c5", 5))) else {
+            throw Failure("an older run after a newer command was not written")
+        }
+        #expect(entity.activeCommand?.command.id == "c2" && entity.lastCommand?.id == "c5")
+        guard case .wait(.seconds(1), _) = decide(run, Self.entity(active: Self.active(id: "c5", sequence: 5, silentFor: 1))) else {
+            throw Failure("an older run did not wait for the active command")
+        }
+        guard case .done("duplicate", _) = decide(run, Self.entity(last: Self.reference("c2", 2))) else { throw Failure("the same run again is not a duplicate") }
+        var apply = Self.request(sequence: 2)
+        apply.everyRunCommandRuns = true
+        guard case .done("superseded", _) = decide(apply, Self.entity(last: Self.reference("c5", 5))) else { throw Failure("an older apply was not superseded") }
+        guard case .done("superseded", _) = decide(Self.request(.run, sequence: 2), Self.entity(last: Self.reference("c5", 5))) else {
+            throw Failure("an older run of another type was not superseded")
+        }
+    }
+
     @Test("stream order: an older command is superseded, a newer one waits for the active one, an orphaned one is replaced")
     func order() throws {
         guard case .done("superseded", _) = decide(Self.request(sequence: 2), Self.entity(active: Self.active(id: "c5", sequence: 5, silentFor: 1))) else {

@@ -34,6 +34,9 @@ struct RunOptionsTests {
             let contexts = Mutex<[TriggerContext]>([])
             let cancels = Mutex<[(String, CancelMode)]>([])
             let lookups = Mutex<[(String, String, String)]>([])
+            /// The driver finds every run it is asked to cancel ended (as the pipeline driver does
+            /// when its run document ended before the status recorded it).
+            let endedAtVendor = Mutex<Bool>(false)
         }
 
         init(vendor: ScriptedVendor, runsOnApply: Bool) {
@@ -58,6 +61,9 @@ struct RunOptionsTests {
         func cancel(_ run: RunReference, objects: Objects) async throws(VendorFailure) { try await cancel(run, objects: objects, mode: .stop) }
         func cancel(_ run: RunReference, objects: Objects, mode: CancelMode) async throws(VendorFailure) {
             log.cancels.withLock { $0.append((run.runID, mode)) }
+            if log.endedAtVendor.withLock({ $0 }) {
+                throw VendorFailure.runEnded("run \(run.runID) already ended (succeeded); nothing was cancelled")
+            }
             try await toy.cancel(run, objects: objects)
         }
         func reference(forRun id: String, workspace: String, name: String, spec: Spec, objects: Objects) async throws(VendorFailure) -> RunReference? {
@@ -145,6 +151,29 @@ struct RunOptionsTests {
         #expect(delete.options.isEmpty)
         let cancel = try CommandEnvelope(decoding: Array(#"{"op":"cancel","workspace":"public","resource":{"name":"p"},"mode":"terminate","run":"20270115-080000-abc123"}"#.utf8))
         #expect(cancel.options == CommandOptions(mode: .terminate, run: "20270115-080000-abc123"))
+    }
+
+    @Test("a cancel the driver finds ended (its run ended before the status recorded it) is answered runEnded on lastError; the status's run and phase are left as they were")
+    func cancelOfRunEndedAtDriver() async throws {
+        let vendor = ScriptedVendor()
+        let driver = RecordingDriver(vendor: vendor, runsOnApply: true)
+        let engine = InMemoryEngine(driver: AnyResourceDriver(driver))
+        let processor = engine.processor()
+        let name = try ResourceName("p")
+        _ = await processor.process(engine.delivery(try apply("p", job: "nightly")))
+        let current = try #require(try await engine.status("p")?.currentRun)
+        #expect(!current.isFinished)
+        driver.log.endedAtVendor.withLock { $0 = true }
+
+        for run in [current.key, nil] {
+            let answer = await processor.process(engine.delivery(.cancel(ResourceReference(name: name), workspace: Self.workspace, mode: .stop, run: run), id: UUID().uuidString))
+            #expect(answer.outcome == "runEnded" && answer.disposition == .ack, "\(answer)")
+            let status = try #require(try await engine.status("p"))
+            #expect(status.lastError?.reason == "runEnded" && status.lastError?.message.contains("already ended") == true, "\(String(describing: status.lastError))")
+            #expect(status.phase == .active, "the status's phase stays")
+            #expect(status.currentRun == current, "the status's run is left as it was")
+        }
+        #expect(driver.log.cancels.withLock { $0.count } == 2)
     }
 
     @Test("cancel: the mode reaches the driver; a run named by id is the status's, else the driver's; one that ended, or that nobody knows, is said on lastError and nothing is cancelled")

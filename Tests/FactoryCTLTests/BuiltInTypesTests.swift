@@ -84,4 +84,16 @@ struct VendorSimulatorCommandTests {
         simulator.signal(SIGTERM)
         #expect(await simulator.waitForExit(timeout: .seconds(10)) == 0)
     }
+
+    @Test("--webhook-url and --webhook-secret go together and take an http(s) URL; refused before anything starts", arguments: ["fivetran", "dbtcloud"])
+    func webhookOptions(vendor: String) async throws {
+        for (arguments, expected) in [
+            (["--webhook-url", "http://127.0.0.1:9/webhooks/x"], "--webhook-url and --webhook-secret go together"),
+            (["--webhook-url", "ftp://example.com/x", "--webhook-secret", "s"], "--webhook-url must be an http:// or https:// URL"),
+        ] {
+            let outcome = try await CLIProcess.run(["sim", vendor, "--port", "0"] + arguments, timeout: .seconds(20))
+            #expect(outcome.status != 0, "\(outcome)")
+            #expect(outcome.errorOutput.contains(expected), "\(outcome)")
+        }
+    }
 }

@@ -36,6 +36,9 @@ extension BinaryTests {
                 children = Self.childPIDs(in: dev.output)
                 #expect(Set(children.keys) == ["nats-server", "operator-1", "operator-2"], "\(dev.output)")
                 #expect(dev.output.contains("provisioned streams/: 3 streams, 2 consumers, 2 KV buckets"))
+                // The welcome follows "ready in" once the console serves.
+                let welcomed = await dev.waitForOutput("Ctrl-C stops everything", timeout: .seconds(30))
+                #expect(welcomed, "\(dev.output)")
                 #expect(dev.output.contains("apply -f examples/resource.yaml -w public"))
                 #expect(dev.output.contains("The web console (read-only): http://127.0.0.1:\(consolePort)"), "\(dev.output)")
 
@@ -115,7 +118,7 @@ extension BinaryTests {
             }
         }
 
-        @Test("every example of every type runs in the dev stack as it is (the HTTP one against the stack's task target), and get lists them all")
+        @Test("every example of every type runs in the dev stack as it is (HTTP tasks against the stack's task target), get lists them all, and the pipeline example runs to success")
         func everyType() async throws {
             let natsPort = try FreePort.pick()
             let simulatorPort = try FreePort.pickRun(of: 5)
@@ -147,6 +150,19 @@ extension BinaryTests {
                 for name in names {
                     #expect(table.lines.contains { $0.hasPrefix(" \(name) ") && $0.contains("| active | succeeded |") }, "\(name):\n\(table)")
                 }
+
+                // The pipeline example, once the vendors are idle: Fivetran → dbt Cloud → Hightouch +
+                // Census, its notification skipped and its finally task run, to success.
+                let pipeline = try String(contentsOfFile: "examples/pipeline.yaml", encoding: .utf8).replacingOccurrences(of: "127.0.0.1:8084", with: "127.0.0.1:\(simulatorPort + 4)")
+                let pipelineFile = directory.appendingPathComponent("pipeline.yaml")
+                try pipeline.write(to: pipelineFile, atomically: true, encoding: .utf8)
+                let applyPipeline = try await CLIProcess.run(["apply", "-f", pipelineFile.path, "-w", "public"] + server)
+                #expect(applyPipeline.status == 0, "\(applyPipeline)")
+                let run = try await CLIProcess.run(["run", "daily-revenue", "-w", "public", "--watch"] + server, timeout: .seconds(90))
+                #expect(run.status == 0, "\(run)")
+                #expect(run.lines.last?.contains("public/daily-revenue: run ") == true && run.lines.last?.contains(" succeeded in ") == true, "\(run)")
+                let runs = try await CLIProcess.run(["runs", "daily-revenue", "-w", "public"] + server)
+                #expect(runs.lines.contains { $0.contains("| succeeded | manual ") && $0.contains("| 6/6 ") }, "\(runs)")
             } catch {
                 dev.signal(SIGKILL)
                 throw error

@@ -136,6 +136,15 @@ struct HTTPTaskTests {
         }
     }
 
+    @Test("a target nobody listens on: retried, the reason names host, port and path (several targets may share a host)")
+    func refused() async throws {
+        let engine = engine()
+        let result = await engine.processor().process(engine.delivery(try apply("refused", ["baseUrl": "http://127.0.0.1:9", "method": "POST", "endpoint": "/jobs"])))
+        #expect(result.outcome == "retrying")
+        let error = try #require(try await engine.status("refused")?.lastError)
+        #expect(error.message.contains("POST http://127.0.0.1:9/jobs"), "\(error.message)")
+    }
+
     @Test("bad specs: a secret not in the allow-list, an allowed one not set, a bad URL, a bad condition are refused before anything is sent")
     func badSpecs() async throws {
         let engine = engine { $0.unset = ["NOT_SET"] }

@@ -1,3 +1,4 @@
+import FactoryModel
 import Foundation
 import JSONSchema
 import Lineage
@@ -97,17 +98,11 @@ struct LineageModelTests {
         }
     }
 
-    @Test("parent: a task attempt's command id names its pipeline run; the facet is valid")
+    @Test("parent: the parent a task attempt's command names; the facet is valid")
     func parentFacet() throws {
-        let split = try #require(PipelineTaskCommandID("run-20261121-0001/load/2"))
-        #expect(split.pipelineRunID == "run-20261121-0001" && split.task == "load" && split.attempt == 2)
-        #expect(PipelineTaskCommandID("a/b/c/1")?.pipelineRunID == "a/b", "a run id with slashes keeps them")
-        for plain in ["cmd-1", "run/task/0", "run/task/x", "/task/1", "run//1"] {
-            #expect(PipelineTaskCommandID(plain) == nil, "\(plain)")
-        }
-        let parent = try #require(LineageParent.pipelineTask(commandID: "run-1/load/1", workspace: "public", pipeline: "nightly"))
+        // The parent a task attempt's command names: the pipeline and the command that started its run.
+        let parent = LineageParent(RunParent(type: "pipeline", name: "nightly", commandID: "run-1"), workspace: "public")
         #expect(parent.runID == LineageRunID.make(commandID: "run-1") && parent.jobName == "pipeline.nightly" && parent.jobNamespace == "factory://public")
-        #expect(LineageParent.pipelineTask(commandID: "cmd-1", workspace: "public", pipeline: "nightly") == nil)
         var context = Self.context
         context.commandID = "run-1/load/1"
         context.parent = parent

@@ -96,4 +96,44 @@ struct VendorLineageTests {
         #expect(datasets.outputs[0].namespace == "factory://dbtcloud/job-7")
         Self.valid(datasets, type: "dbtcloud")
     }
+
+    @Test("dbt Cloud: manifest.json names what the built models read (sources, models not built by the run) as inputs; an unreadable manifest names none")
+    func dbtCloudInputs() throws {
+        let manifest: VendorJSON = [
+            "nodes": [
+                "model.analytics.stg_orders": ["relation_name": "\"analytics\".\"prod\".\"stg_orders\"", "depends_on": ["nodes": ["source.analytics.shop.orders"]]],
+                "model.analytics.orders": [
+                    "relation_name": "\"analytics\".\"prod\".\"orders\"",
+                    "depends_on": ["macros": ["macro.dbt.run_query"], "nodes": ["model.analytics.stg_orders", "model.analytics.dim_dates", "source.analytics.shop.orders", "macro.x", "source.analytics.gone"]],
+                ],
+                "model.analytics.dim_dates": ["database": "analytics", "schema": "core", "alias": "dates", "depends_on": ["nodes": []]],
+                "model.analytics.revenue": ["depends_on": ["nodes": ["source.analytics.shop.payments"]]],
+            ],
+            "sources": [
+                "source.analytics.shop.orders": ["relation_name": "`raw`.`shop`.`orders`"],
+                "source.analytics.shop.payments": ["relation_name": "\"raw\".\"shop\".\"payments\""],
+            ],
+        ]
+        // stg_orders and orders were built; revenue was not (its source is no input of this run).
+        let inputs = DBTCloudDriver.inputs(inManifest: manifest, built: ["model.analytics.stg_orders", "model.analytics.orders"])
+        #expect(inputs == ["raw.shop.orders", "analytics.core.dates"], "a model built by the same run is an output, not an input; unknown ids are left out")
+        #expect(DBTCloudDriver.inputs(inManifest: "not an object", built: ["model.analytics.orders"]).isEmpty)
+        #expect(DBTCloudDriver.inputs(inManifest: ["nodes": ["model.analytics.orders": ["depends_on": "bad"]]], built: ["model.analytics.orders"]).isEmpty)
+        let built = DBTCloudDriver.builtModels(inRunResults: [
+            "results": [
+                ["unique_id": "model.analytics.stg_orders", "status": "success", "relation_name": "\"analytics\".\"prod\".\"stg_orders\""],
+                ["unique_id": "model.analytics.orders", "status": "success", "relation_name": "\"analytics\".\"prod\".\"orders\""],
+            ]
+        ])
+        #expect(built.map(\.id) == ["model.analytics.stg_orders", "model.analytics.orders"])
+        // The run's details as the look records them, read back into the event's datasets.
+        let spec = DBTCloudDriver.Spec(accountID: 1, jobID: 7)
+        let details: JSONValue = ["lineageModels": ["analytics.prod.stg_orders", "analytics.prod.orders"], "lineageInputs": ["raw.shop.orders", "analytics.core.dates"]]
+        let datasets = try #require(DBTCloudDriver.datasets(details: details, objects: nil, spec: spec))
+        #expect(DBTCloudDriver.datasets(details: ["other": 1], objects: nil, spec: spec) == nil, "no models, no inputs: the job only")
+        #expect(datasets.inputs.map(\.name) == ["raw.shop.orders", "analytics.core.dates"])
+        #expect(datasets.outputs.map(\.name) == ["analytics.prod.stg_orders", "analytics.prod.orders"])
+        #expect(datasets.inputs.allSatisfy { $0.namespace == "factory://dbtcloud/job-7" })
+        Self.valid(datasets, type: "dbtcloud")
+    }
 }

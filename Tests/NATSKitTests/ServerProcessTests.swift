@@ -29,6 +29,16 @@ struct ServerProcessTests {
         }
     }
 
+    @Test("a port is handed out once per process: one a stopped server will restart on is never picked again meanwhile")
+    func portsAreNotReused() throws {
+        // 1,000 picks among ~22,000 ports: random picks alone would repeat one almost surely.
+        var seen: Set<Int> = []
+        for _ in 0..<1_000 { seen.insert(try FreePort.pick()) }
+        let run = try FreePort.pickRun(of: 3)
+        #expect(seen.count == 1_000)
+        #expect(seen.isDisjoint(with: run...(run + 2)))
+    }
+
     /// A listening socket on a free loopback port, held until closed.
     private func listenOnFreePort() throws -> (Int32, Int) {
         for _ in 0..<20 {

@@ -395,18 +395,43 @@ enum SimArtifacts {
         ])
     }
 
-    /// `manifest.json` (schema v12), with the models as nodes.
+    /// The sources the models read: `raw.shop.<table>`.
+    static let sources = ["customers", "orders"]
+
+    /// What each model is built from (`depends_on.nodes`), by unique id.
+    static func dependencies(of model: String) -> [String] {
+        switch model {
+        case "stg_customers": return ["source.analytics.shop.customers"]
+        case "stg_orders": return ["source.analytics.shop.orders"]
+        case "customers": return ["model.analytics.stg_customers", "model.analytics.stg_orders"]
+        case "orders": return ["model.analytics.stg_orders"]
+        default: return []
+        }
+    }
+
+    /// `manifest.json` (schema v12), shaped like dbt's: the models as `nodes`, each with its
+    /// `depends_on.nodes` and `relation_name`; the `sources` they read, with theirs.
     static func manifest(_ run: SimRun) -> JSONValue {
         var nodes = JSONObject()
         for model in self.models {
             nodes["model.analytics.\(model)"] = .object([
                 "resource_type": .string("model"), "name": .string(model), "package_name": .string("analytics"),
-                "path": .string("\(model).sql"), "unique_id": .string("model.analytics.\(model)"), "schema": .string("prod"),
+                "path": .string("\(model).sql"), "unique_id": .string("model.analytics.\(model)"), "database": .string("analytics"), "schema": .string("prod"),
+                "alias": .string(model), "relation_name": .string("\"analytics\".\"prod\".\"\(model)\""),
+                "depends_on": .object(["macros": .array([]), "nodes": .array(self.dependencies(of: model).map { .string($0) })]),
+            ])
+        }
+        var sources = JSONObject()
+        for table in self.sources {
+            sources["source.analytics.shop.\(table)"] = .object([
+                "resource_type": .string("source"), "name": .string(table), "source_name": .string("shop"), "package_name": .string("analytics"),
+                "unique_id": .string("source.analytics.shop.\(table)"), "database": .string("raw"), "schema": .string("shop"), "identifier": .string(table),
+                "relation_name": .string("\"raw\".\"shop\".\"\(table)\""),
             ])
         }
         return .object([
             "metadata": self.metadata(run, schema: "manifest/v12"),
-            "nodes": .object(nodes), "sources": .object([:]), "macros": .object([:]), "exposures": .object([:]),
+            "nodes": .object(nodes), "sources": .object(sources), "macros": .object([:]), "exposures": .object([:]),
         ])
     }
 }

@@ -34,6 +34,8 @@ struct SimState: Sendable {
     var requestSequence: UInt64 = 0
     var counters = SimCounters()
     var triggerLog: [SimTriggerRecord] = []
+    /// Runs whose end a webhook has announced (when webhooks are configured).
+    var webhookNotified: Set<Int> = []
     /// Runs with an id above this are counted in `runsByStatus` (moved by a counter reset).
     var runWatermark = 0
 

@@ -16,7 +16,9 @@ struct LineageCommand: AsyncParsableCommand {
             factory://WORKSPACE <type>.NAME, newest last. The table shows the job, its last runs with their \
             events, and the datasets and column lineage of the newest event that names datasets; -o json \
             prints the job's events as stored (a JSON array). A name used by several resource types needs \
-            --resource-type. Exits 1 when the stream holds no event of the resource.
+            --resource-type. A pipeline's runs name no datasets of their own: the table lists the jobs \
+            of its tasks (the events whose parent facet names the pipeline's job) and their datasets. Exits 1 \
+            when the stream holds no event of the resource.
             """)
 
     @Argument(help: ArgumentHelp("The resource name.", valueName: "name"))
@@ -60,7 +62,8 @@ struct LineageCommand: AsyncParsableCommand {
                 case .json:
                     Console.write(LineageView.json(job.value))
                 default:
-                    Console.write(LineageView.table(job: job.key, namespace: namespace, events: job.value, runs: max(1, runs)))
+                    let tasks = LineageView.children(all, namespace: namespace, parentJob: job.key)
+                    Console.write(LineageView.table(job: job.key, namespace: namespace, events: job.value, runs: max(1, runs), children: tasks))
                 }
             }
         }
@@ -113,6 +116,18 @@ enum LineageView {
         return jobs
     }
 
+    /// The events whose `parent` facet names the job `parentJob` in `namespace` (a pipeline's
+    /// task runs), by their own job name.
+    static func children(_ events: [JSONValue], namespace: String, parentJob: String) -> [String: [JSONValue]] {
+        var jobs: [String: [JSONValue]] = [:]
+        for event in events {
+            let parent = event["run"]?["facets"]?["parent"]?["job"]
+            guard parent?["namespace"]?.stringValue == namespace, parent?["name"]?.stringValue == parentJob, let job = event["job"]?["name"]?.stringValue else { continue }
+            jobs[job, default: []].append(event)
+        }
+        return jobs
+    }
+
     static func json(_ events: [JSONValue]) -> String {
         let compact = JSONValue.array(events).serializedBytes()
         guard let object = try? JSONSerialization.jsonObject(with: Data(compact)),
@@ -121,7 +136,7 @@ enum LineageView {
         return String(decoding: pretty, as: UTF8.self) + "\n"
     }
 
-    static func table(job: String, namespace: String, events: [JSONValue], runs: Int) -> String {
+    static func table(job: String, namespace: String, events: [JSONValue], runs: Int, children: [String: [JSONValue]] = [:]) -> String {
         var lines: [String] = []
         let jobType = events.last?["job"]?["facets"]?["jobType"]
         let kind = [jobType?["integration"]?.stringValue, jobType?["jobType"]?.stringValue].compactMap { $0 }.joined(separator: " ")
@@ -147,6 +162,28 @@ enum LineageView {
             if byRun[run]?.contains(where: { $0["run"]?["facets"]?["factory_trimmed"] != nil }) == true {
                 lines.append("    (an event was trimmed to the stream's limit: see docs/lineage.md)")
             }
+        }
+
+        // A pipeline: its tasks' jobs, and their datasets (of each task's newest event naming any).
+        if !children.isEmpty {
+            lines.append("Tasks:")
+            var upstream: [String] = []
+            var downstream: [String] = []
+            for child in children.keys.sorted() {
+                let childEvents = children[child] ?? []
+                let childType = childEvents.last?["job"]?["facets"]?["jobType"]
+                let childKind = [childType?["integration"]?.stringValue, childType?["jobType"]?.stringValue].compactMap { $0 }.joined(separator: " ")
+                let runCount = Set(childEvents.compactMap { $0["run"]?["runId"]?.stringValue }).count
+                lines.append("  \(child)\(childKind.isEmpty ? "" : " (\(childKind))")  runs: \(runCount)")
+                let newest = childEvents.last { !($0["inputs"]?.arrayValue ?? []).isEmpty || !($0["outputs"]?.arrayValue ?? []).isEmpty }
+                for dataset in newest?["inputs"]?.arrayValue ?? [] where !upstream.contains("  " + describe(dataset)) { upstream.append("  " + describe(dataset)) }
+                for dataset in newest?["outputs"]?.arrayValue ?? [] where !downstream.contains("  " + describe(dataset)) { downstream.append("  " + describe(dataset)) }
+            }
+            lines.append("Upstream:\(upstream.isEmpty ? "    none said by its tasks" : "")")
+            lines += upstream
+            lines.append("Downstream:\(downstream.isEmpty ? "  none said by its tasks" : "")")
+            lines += downstream
+            return lines.joined(separator: "\n") + "\n"
         }
 
         // Datasets of the newest event that names any.

@@ -23,6 +23,14 @@ struct ClaimRequest: Sendable {
     var instanceID: String
     /// A redelivered command held by a replica silent for this long may be taken over.
     var takeoverAfter: Duration
+    /// The driver's ``DriverDescriptor/everyRunCommandRuns``: an older `run` is not superseded.
+    var everyRunCommandRuns: Bool = false
+
+    /// A `run` command that takes effect even when a newer command did already.
+    var runsEvenIfOlder: Bool {
+        guard everyRunCommandRuns, case .run = operation else { return false }
+        return true
+    }
 
     var label: String { "\(workspace)/\(name)" }
 }
@@ -64,7 +72,7 @@ enum ClaimPolicy {
                     resumed.activeCommand?.heartbeatAt = now
                     return .write(resumed, resumed: true, replacing: nil)
                 }
-                if active.command.sequence > reference.sequence {
+                if active.command.sequence > reference.sequence, !request.runsEvenIfOlder {
                     return .done(outcome: "superseded", detail: "a newer command (\(active.command.id)) is in progress")
                 }
                 guard silentFor > 4 * request.takeoverAfter.seconds else {
@@ -78,7 +86,7 @@ enum ClaimPolicy {
                 if last.id == reference.id {
                     return .done(outcome: "duplicate", detail: "already done at sequence \(last.sequence)")
                 }
-                if last.sequence > reference.sequence {
+                if last.sequence > reference.sequence, !request.runsEvenIfOlder {
                     return .done(outcome: "superseded", detail: "a newer command (\(last.id)) already took effect")
                 }
             }

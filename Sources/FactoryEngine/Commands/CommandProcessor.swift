@@ -380,7 +380,10 @@ public final class CommandProcessor: Sendable {
             let message = "\(driver.descriptor.displayName) runs cannot be cancelled through its API; run \(run.displayID) goes on"
             return try await refuseCancel(target, claimed, reason: "cancelUnsupported", message: message)
         }
-        try await driver.cancel(run, objects: objects, spec: spec, mode: options.mode ?? .stop)
+        if let ended = try await cancelUnlessEnded(run, objects: objects, spec: spec, mode: options.mode ?? .stop) {
+            // The driver saw the run ended before the status did (its follower lags a moment).
+            return try await refuseCancel(target, claimed, reason: ended.reason, message: ended.message)
+        }
         if let observation = try? await driver.observe(run, objects: objects, spec: spec) {
             let key = run.key
             let now = Date()
@@ -397,6 +400,17 @@ public final class CommandProcessor: Sendable {
         }
         try await release(target, claimed)
         return CommandResult(.ack, "cancelled", "run \(run.displayID)")
+    }
+
+    /// The driver's cancel; the driver's ``VendorFailure/runEnded(_:)`` refusal returned, not thrown.
+    private func cancelUnlessEnded(_ run: RunRecord, objects: JSONValue, spec: @escaping AnyResourceDriver.SpecSource, mode: CancelMode) async throws(VendorFailure) -> VendorFailure? {
+        do {
+            try await driver.cancel(run, objects: objects, spec: spec, mode: mode)
+            return nil
+        } catch {
+            guard error.reason == VendorFailure.runEndedReason else { throw error }
+            return error
+        }
     }
 
     /// A cancel that cannot do anything: why, on the status's `lastError` (its phase unchanged),
@@ -436,18 +450,20 @@ public final class CommandProcessor: Sendable {
                         LoggingKeys.resource: "\(target.label)", LoggingKeys.run: "\(adopted.observation.vendorRunID ?? key)", LoggingKeys.command: "\(key)",
                     ]
                 )
-                return record(key: key, adopted, spec: spec, intent: intent)
+                return record(target, adopted, spec: spec, intent: intent)
             }
         }
         let options = target.command.envelope.options
         let context = TriggerContext(commandID: key, intentAt: intent, event: options.event, input: options.input, workspace: target.workspace, name: target.name)
         let triggered = try await driver.trigger(spec: spec, objects: objects, context: context)
-        return record(key: key, triggered, spec: spec, intent: intent)
+        return record(target, triggered, spec: spec, intent: intent)
     }
 
-    /// The run as the status records it; its deadline counts from the intent.
-    private func record(key: String, _ found: AnyResourceDriver.FoundRun, spec: AnyResourceDriver.PreparedSpec, intent: Date) -> RunRecord {
-        var run = RunRecord(key: key, reference: found.reference, observation: found.observation, at: Date())
+    /// The run as the status records it, with the parent its command names; its deadline counts
+    /// from the intent.
+    private func record(_ target: Target, _ found: AnyResourceDriver.FoundRun, spec: AnyResourceDriver.PreparedSpec, intent: Date) -> RunRecord {
+        var run = RunRecord(key: target.reference.id, reference: found.reference, observation: found.observation, at: Date())
+        run.parent = target.command.envelope.options.parent
         if let timeout = driver.runTimeout(spec: spec) {
             run.deadline = intent.addingTimeInterval(timeout.seconds)
         }
@@ -473,7 +489,8 @@ public final class CommandProcessor: Sendable {
     /// The compare-and-set loop around ``ClaimPolicy``.
     private func claim(_ target: Target) async throws -> Claim {
         let key = target.entityKey
-        let request = target.claimRequest(instanceID: settings.instanceID, takeoverAfter: settings.takeoverAfter)
+        var request = target.claimRequest(instanceID: settings.instanceID, takeoverAfter: settings.takeoverAfter)
+        request.everyRunCommandRuns = driver.descriptor.everyRunCommandRuns
         for _ in 0..<20 {
             let current = try await store.read(EntityRecord.self, key: key)
             let now = Date()
@@ -534,7 +551,9 @@ public final class CommandProcessor: Sendable {
             throw OwnershipLost(description: "\(target.label): the command is no longer active")
         }
         next.activeCommand = nil
-        next.lastCommand = target.reference
+        // An older run that took effect after a newer command (a driver whose every run command
+        // runs) leaves the newer one as the last: commands before it stay superseded.
+        if let last = next.lastCommand, last.sequence > target.reference.sequence {} else { next.lastCommand = target.reference }
         next.updatedAt = Date()
         guard try await store.update(next, key: target.entityKey, revision: entity.revision) != nil else {
             throw OwnershipLost(description: "\(target.label): another replica took the command over")

@@ -88,6 +88,9 @@ public struct OperatorConfiguration: Sendable {
     public var jetStreamReplicas = 1
     /// LINEAGE_…: OpenLineage events of every run (docs/lineage.md).
     public var lineage = LineageConfiguration()
+    /// OPERATOR_WEBHOOK_PORT: where vendors' completion webhooks are accepted (Fivetran, dbt
+    /// Cloud; each needs its secret); nil: no webhook listener, polling alone.
+    public var webhookPort: Int?
     public init(defaults: Defaults = .factoryOperator) {
         electionClusterName = defaults.electionClusterName
         electionBucket = defaults.electionBucket
@@ -128,6 +131,9 @@ public struct OperatorConfiguration: Sendable {
         ackWait = try reader.duration("OPERATOR_ACK_WAIT", default: ackWait, minimum: .seconds(1))
         maxCommandBytes = try reader.integer("OPERATOR_MAX_COMMAND_BYTES", default: maxCommandBytes, range: 1024...(64 << 20))
         maxAttempts = try reader.integer("OPERATOR_MAX_ATTEMPTS", default: maxAttempts, range: 1...10_000)
+        if reader.optionalString("OPERATOR_WEBHOOK_PORT") != nil {
+            webhookPort = try reader.integer("OPERATOR_WEBHOOK_PORT", default: 0, range: 1...65535)
+        }
         jetStreamReplicas = try reader.integer("NATS_JETSTREAM_REPLICAS", default: jetStreamReplicas, range: 1...5)
         lineage = try LineageConfiguration(environment: environment)
     }
@@ -233,6 +239,7 @@ extension OperatorConfiguration: CustomStringConvertible {
             "durable \(messageDurability)",
             "\(nats)",
             "instance \(instanceID)",
+            "webhooks \(webhookPort.map { ":\($0)" } ?? "off")",
             "\(lineage)",
         ].joined(separator: ", ")
     }

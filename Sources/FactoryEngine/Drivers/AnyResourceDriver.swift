@@ -13,10 +13,14 @@ public struct AnyResourceDriver: Sendable, StatusDetailRows {
     /// Services the driver runs beside the engine in each replica (a pipeline's advancer and
     /// inputs); nil for a driver that needs none.
     public let companion: DriverCompanion?
+    /// How the driver reads its vendor's completion webhooks; nil for a vendor that sends none
+    /// (docs/pipelines.md, "Completion webhooks").
+    public let webhook: WebhookReceiver?
 
-    public init<Driver: ResourceDriver>(_ driver: Driver, companion: DriverCompanion? = nil) {
+    public init<Driver: ResourceDriver>(_ driver: Driver, companion: DriverCompanion? = nil, webhook: WebhookReceiver? = nil) {
         box = DriverBox(driver: driver)
         self.companion = companion
+        self.webhook = webhook
     }
 
     public var descriptor: DriverDescriptor { box.descriptor }

@@ -35,10 +35,16 @@ public struct DriverDescriptor: Sendable {
     /// triggers nothing: runs come from `run` commands only (a pipeline: `factoryctl run`, its
     /// inputs).
     public var runsOnApply: Bool
+    /// Whether every `run` command is a run of its own (false for every vendor type). When true,
+    /// a `run` command older in the stream than one that already took effect (a redelivery after
+    /// its replica died) is not superseded: it waits its turn and runs, so no event is lost. The
+    /// driver's `trigger` must then answer a command it already ran with that run (a pipeline
+    /// finds its run by the trigger's command id), since such a command may come again.
+    public var everyRunCommandRuns: Bool
 
     public init(
         definition: ResourceTypeDefinition, displayName: String, names: DeploymentNames? = nil, variables: [Variable] = [], secretVariable: String?,
-        runsOnApply: Bool = true
+        runsOnApply: Bool = true, everyRunCommandRuns: Bool = false
     ) {
         self.definition = definition
         self.displayName = displayName
@@ -46,6 +52,7 @@ public struct DriverDescriptor: Sendable {
         self.variables = variables
         self.secretVariable = secretVariable
         self.runsOnApply = runsOnApply
+        self.everyRunCommandRuns = everyRunCommandRuns
     }
 
     public var type: String { definition.name }

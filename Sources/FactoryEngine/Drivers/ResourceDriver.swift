@@ -343,4 +343,14 @@ extension VendorFailure {
 
     /// Whether this is a ``foreignObject(_:)`` refusal.
     public var isForeignObject: Bool { kind == .rejected && reason == Self.foreignObjectReason }
+
+    /// The reason a driver's `cancel` gives when the run it was asked to cancel has ended (seen
+    /// by the driver before the status recorded it): the engine answers the command `runEnded`
+    /// on `lastError`, as for a run the status records as ended, and changes nothing else.
+    public static let runEndedReason = "runEnded"
+
+    /// A `cancel` of a run that has ended (`.rejected`, reason ``runEndedReason``).
+    public static func runEnded(_ message: String) -> VendorFailure {
+        VendorFailure(kind: .rejected, reason: runEndedReason, message: message)
+    }
 }

@@ -59,9 +59,12 @@ public struct LineageSettings: Sendable {
 /// but not marked: whoever next looks at the run (the command's resume, a follower's look)
 /// publishes them. Vendor-neutral: datasets come from the driver (``ResourceDriver/lineage(_:objects:run:)``).
 public struct LineageEmitter: Sendable {
-    /// Finds the run a run belongs to (a task of a pipeline run): the seam where pipelines plug
-    /// in (``LineageParent/pipelineTask(commandID:workspace:pipeline:)``). Nil: no parent.
+    /// Finds the run a run belongs to (a task of a pipeline run). Nil: no parent.
     public typealias ParentResolver = @Sendable (_ run: RunRecord, _ workspace: String) -> LineageParent?
+
+    /// The parent the run records (`RunRecord.parent`, from its command's `parent`, set by a
+    /// pipeline's advancer on each task attempt): what the operator's composition passes.
+    public static let recordedParent: ParentResolver = { run, workspace in LineageParent.recorded(run, workspace: workspace) }
 
     let publisher: any LineagePublisher
     let store: StateStore

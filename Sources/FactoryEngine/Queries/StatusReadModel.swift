@@ -1,4 +1,5 @@
 import FactoryState
+import JSONSchema
 import Foundation
 import NATSKit
 import Synchronization
@@ -137,6 +138,20 @@ public final class StatusReadModel: Sendable {
             found.append((parsed.workspace, parsed.name))
         }
         return found.sorted { ($0.workspace, $0.name) < ($1.workspace, $1.name) }
+    }
+
+    /// Every run being followed (a status's current run that has not ended), with its
+    /// resource's vendor objects: what a vendor's webhook may be about.
+    func runsInProgress() -> [(workspace: String, name: String, run: RunRecord, objects: JSONValue?)] {
+        let snapshot = state.withLock { $0.documents }
+        var found: [(workspace: String, name: String, run: RunRecord, objects: JSONValue?)] = []
+        for (key, value) in snapshot where key.hasPrefix("status.") {
+            guard let parsed = StateKeys.parse(key), let status = try? StateCodec.decode(StatusRecord.self, value, key: key),
+                status.phase != .deleted, let run = status.currentRun, !run.isFinished
+            else { continue }
+            found.append((parsed.workspace, parsed.name, run, status.objects))
+        }
+        return found
     }
 
     /// A resource's stored documents, read; one that cannot be read is left out.

@@ -20,6 +20,10 @@ public struct FollowUp: Sendable, Hashable {
     public var runKey: String?
     /// The vendor's run id (version 1).
     public var vendorRunID: String?
+    /// Set on a prompt: a look asked for by a vendor's webhook, beside the run's own follow-up
+    /// (which keeps following it). Acknowledged after one look, whatever it finds; the id (the
+    /// notification's digest) de-duplicates a vendor's retries of one notification.
+    public var promptID: String?
 
     public init(workspace: String, name: String, runKey: String) {
         self.workspace = workspace
@@ -34,13 +38,23 @@ public struct FollowUp: Sendable, Hashable {
         self.vendorRunID = vendorRunID
     }
 
-    /// One follow-up per run, whatever retries publish it.
-    public var messageID: String { "followup-\(workspace).\(name)-\(runKey ?? vendorRunID ?? "")" }
+    /// A prompt to look at run `runKey` now (see ``promptID``).
+    public static func prompt(workspace: String, name: String, runKey: String, id: String) -> FollowUp {
+        var followUp = FollowUp(workspace: workspace, name: name, runKey: runKey)
+        followUp.promptID = id
+        return followUp
+    }
+
+    /// One follow-up per run, whatever retries publish it (and one prompt per notification).
+    public var messageID: String {
+        "followup-\(workspace).\(name)-\(runKey ?? vendorRunID ?? "")" + (promptID.map { "-prompt-\($0)" } ?? "")
+    }
 
     public var encoded: [UInt8] {
         var object: JSONObject = ["version": .number(JSONNumber(Self.currentVersion)), "workspace": .string(workspace), "name": .string(name)]
         if let runKey { object["run"] = .string(runKey) }
         if let vendorRunID { object["runID"] = .string(vendorRunID) }
+        if let promptID { object["prompt"] = .string(promptID) }
         return JSONValue.object(object).serializedBytes()
     }
 
@@ -54,6 +68,7 @@ public struct FollowUp: Sendable, Hashable {
         let runID = value["runID"]?.stringValue
         guard key != nil || runID != nil else { return nil }
         self.init(workspace: workspace, name: name, runKey: key, vendorRunID: key == nil ? runID : nil)
+        promptID = value["prompt"]?.stringValue
     }
 
     /// The run of `status` this follow-up means.

@@ -65,6 +65,11 @@ public struct RunFollower: Sendable {
             logger.error("Dropped an unreadable follow-up", metadata: ["payload": "\(String(decoding: payload.prefix(200), as: UTF8.self))"])
             return .term
         }
+        // A prompt (a vendor's webhook) is one look now; the run's own follow-up goes on.
+        if followUp.promptID != nil {
+            _ = await look(followUp, deliveryCount: 1)
+            return .ack
+        }
         // A run triggered moments ago is still queued: spend no vendor call (nor rate limit) on
         // it, and look first one reconcile interval after the trigger.
         if deliveryCount == 1, let publishedAt {
@@ -73,6 +78,11 @@ public struct RunFollower: Sendable {
                 return .nak(delay: .milliseconds(Int((reconcileInterval.seconds - age) * 1000)))
             }
         }
+        return await look(followUp, deliveryCount: deliveryCount)
+    }
+
+    /// One look at the run `followUp` names, recorded; how to dispose of the follow-up.
+    private func look(_ followUp: FollowUp, deliveryCount: Int) async -> CommandDisposition {
         let started = ContinuousClock.now
         let label = "\(followUp.workspace)/\(followUp.name)"
         let key = StateStore.statusKey(workspace: followUp.workspace, name: followUp.name)

@@ -12,7 +12,7 @@ import JSONSchema
 /// resource manifest; `delete` and `run` need only the resource `name` (without `type`, the type
 /// is the one served on the subject the command is sent to; a full manifest is accepted too, and
 /// then `resource.type` is the type). A `run` may carry `input` and `event`, a `cancel` `mode`
-/// and `run` (``CommandOptions``).
+/// and `run`, a `run` or `apply` `parent` (``CommandOptions``).
 ///
 /// An `apply` may carry `"adopt": true` beside `op` (`factoryctl apply --adopt`): vendor objects
 /// found under the spec's names that the resource did not record are taken over even when they

@@ -6,11 +6,12 @@ public enum CancelMode: String, Sendable, Hashable, Codable, CaseIterable {
     case stop, terminate
 }
 
-/// The optional fields a `run` or `cancel` command may carry besides the resource:
+/// The optional fields a `run`, `apply` or `cancel` command may carry besides the resource:
 ///
 /// ```json
 /// {"op": "run", "workspace": "public", "resource": {"name": "daily"}, "input": "orders-landed", "event": {"subject": "…"}}
 /// {"op": "cancel", "workspace": "public", "resource": {"name": "daily"}, "mode": "terminate", "run": "20261121-100000-3fa2c1"}
+/// {"op": "run", "workspace": "public", "resource": {"name": "crm"}, "parent": {"type": "pipeline", "name": "daily", "command": "…"}}
 /// ```
 ///
 /// They are top-level members of the command, read only for their operation (ignored on the
@@ -26,15 +27,19 @@ public struct CommandOptions: Sendable, Hashable {
     /// `cancel`: which run, by its id (the vendor's run id or the key of the command that caused
     /// it); nil: the run in progress.
     public var run: String?
+    /// `run` and `apply`: the run the run it causes is part of (a pipeline's task attempt names
+    /// its pipeline run); kept on the run record, named by lineage's `parent` facet.
+    public var parent: RunParent?
 
-    public init(event: JSONValue? = nil, input: String? = nil, mode: CancelMode? = nil, run: String? = nil) {
+    public init(event: JSONValue? = nil, input: String? = nil, mode: CancelMode? = nil, run: String? = nil, parent: RunParent? = nil) {
         self.event = event
         self.input = input
         self.mode = mode
         self.run = run
+        self.parent = parent
     }
 
-    public var isEmpty: Bool { event == nil && input == nil && mode == nil && run == nil }
+    public var isEmpty: Bool { event == nil && input == nil && mode == nil && run == nil && parent == nil }
 
     /// The longest run id a cancel may name.
     public static let maxRunIDLength = 200
@@ -43,10 +48,12 @@ public struct CommandOptions: Sendable, Hashable {
     func members(for operation: CommandOperation) -> [(String, JSONValue)] {
         switch operation {
         case .run:
-            return [("input", input.map(JSONValue.string)), ("event", event)].compactMap { key, value in value.map { (key, $0) } }
+            return [("input", input.map(JSONValue.string)), ("event", event), ("parent", parent?.json)].compactMap { key, value in value.map { (key, $0) } }
         case .cancel:
             return [("mode", mode.map { JSONValue.string($0.rawValue) }), ("run", run.map(JSONValue.string))].compactMap { key, value in value.map { (key, $0) } }
-        case .apply, .delete:
+        case .apply:
+            return [("parent", parent?.json)].compactMap { key, value in value.map { (key, $0) } }
+        case .delete:
             return []
         }
     }
@@ -71,6 +78,7 @@ public struct CommandOptions: Sendable, Hashable {
                 }
                 event = value
             }
+            parent = try Self.parent(in: object)
         case .cancel:
             if let value = object["mode"] {
                 guard case .string(let text) = value, let parsed = CancelMode(rawValue: text) else {
@@ -88,9 +96,30 @@ public struct CommandOptions: Sendable, Hashable {
                 }
                 run = text
             }
-        case .apply, .delete:
+        case .apply:
+            parent = try Self.parent(in: object)
+        case .delete:
             break
         }
+    }
+
+    /// The `parent` member: an object with `type`, `name` and `command`, each valid.
+    private static func parent(in object: JSONObject) throws(CommandRejection) -> RunParent? {
+        guard let value = object["parent"] else { return nil }
+        guard case .object = value else {
+            throw CommandRejection(reason: .wrongType, message: "expected parent to be an object {type, name, command} (the run this one is part of), got \(value.typeName)", field: "/parent")
+        }
+        for member in ["type", "name", "command"] {
+            guard case .string = value[member] else {
+                throw CommandRejection(
+                    reason: .wrongType, message: "expected parent.\(member) to be a string, got \(value[member]?.typeName ?? "nothing")", field: JSONPointer(tokens: ["parent", member]))
+            }
+        }
+        guard let parent = RunParent(json: value) else { return nil }
+        if let violation = parent.violation {
+            throw CommandRejection(reason: .wrongType, message: violation.message, field: JSONPointer(tokens: ["parent", violation.member]))
+        }
+        return parent
     }
 }
 
@@ -98,6 +127,11 @@ extension CommandEnvelope {
     /// A `run` of `resource` asked for by `input` with its `event` (a pipeline's input).
     public static func run(_ resource: ResourceReference, workspace: WorkspaceName, input: String?, event: JSONValue?) -> CommandEnvelope {
         CommandEnvelope(workspace: workspace, payload: .run(resource), options: CommandOptions(event: event, input: input))
+    }
+
+    /// A `run` of `resource` as part of the run `parent` (a pipeline's task attempt).
+    public static func run(_ resource: ResourceReference, workspace: WorkspaceName, parent: RunParent?) -> CommandEnvelope {
+        CommandEnvelope(workspace: workspace, payload: .run(resource), options: CommandOptions(parent: parent))
     }
 
     /// A `cancel` of `resource`'s run `run` (nil: the one in progress), in `mode`.

@@ -1,3 +1,4 @@
+import FactoryModel
 import Foundation
 import JSONSchema
 
@@ -142,6 +143,7 @@ extension RunRecord {
         builder.add("deadline", deadline)
         builder.add("checkedAt", checkedAt)
         builder.add("lineage", lineagePublished.isEmpty ? nil : ["published": .array(lineagePublished.map { .string($0) })])
+        builder.add("parent", parent?.json)
         return builder.value
     }
 
@@ -170,6 +172,8 @@ extension RunRecord {
         // Lenient: an outbox that cannot be read is an empty one (its events are published
         // again, and JetStream's duplicate window or the consumers drop them by identity).
         lineagePublished = fields.value("lineage")?["published"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        // Lenient too: a parent that cannot be read is none (the run's events then name no parent).
+        parent = fields.value("parent").flatMap(RunParent.init(json:))
     }
 }
 

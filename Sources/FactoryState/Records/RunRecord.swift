@@ -1,3 +1,4 @@
+import FactoryModel
 import Foundation
 import JSONSchema
 
@@ -101,6 +102,10 @@ public struct RunRecord: Sendable, Hashable {
     /// (docs/lineage.md). Added in this release without a version change: a replica of the
     /// release before reads past it, and drops it when it rewrites the run.
     public var lineagePublished: [String] = []
+    /// The run this one is part of (a pipeline run, for a task attempt's run), as the command that
+    /// caused it said (``RunParent``); kept so that any replica's later look names the same parent.
+    /// Added without a version change, as `lineage`: an older replica reads past it.
+    public var parent: RunParent?
 
     public init(
         key: String, vendorRunID: String?, reference: JSONValue?, phase: RunPhase, vendorStatus: String, createdAt: Date? = nil,

@@ -28,6 +28,8 @@ struct SimState: Sendable {
     var rateWindows: [String: SimSlidingWindow] = [:]
     var requestSequence: UInt64 = 0
     var syncSequence: UInt64 = 0
+    /// Per connector, the end of its last sync a webhook announced (when webhooks are configured).
+    var webhookSeen: [String: Double] = [:]
     var counters = SimCounters()
 
     /// The setup tests every connector runs, in order.

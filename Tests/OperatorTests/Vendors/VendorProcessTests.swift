@@ -87,8 +87,11 @@ struct VendorProcessTests {
                 #expect(events.map(\.eventType) == ["START", end], "\(vendor.type) \(name) lineage: \(events.map(\.eventType))")
                 #expect(Set(events.compactMap { $0.json["run"]?["runId"]?.stringValue }).count == 1, "\(vendor.type) \(name): one run id")
                 if vendor.type == "dbtcloud", end == "COMPLETE" {
-                    // The models the run built, from its run_results.json.
+                    // The models the run built, from its run_results.json; what they read, from its manifest.json.
                     #expect(events.last?.json["outputs"]?.arrayValue?.isEmpty == false, "dbt Cloud ok: no models in \(events.last?.json["outputs"] ?? .null)")
+                    #expect(
+                        events.last?.json["inputs"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["raw.shop.customers", "raw.shop.orders"],
+                        "dbt Cloud ok: the sources its models read, from manifest.json: \(events.last?.json["inputs"] ?? .null)")
                 }
                 if end == "FAIL" {
                     #expect(events.last?.json["run"]?["facets"]?["errorMessage"]?["message"]?.stringValue?.isEmpty == false, "\(vendor.type) \(name): no errorMessage")

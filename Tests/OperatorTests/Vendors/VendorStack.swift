@@ -24,6 +24,8 @@ final class VendorStack: DeploymentHarness, @unchecked Sendable {
     private(set) var metricPorts: [String: Int] = [:]
     /// Every replica's log level (trace for the secret scans).
     let logLevel: String
+    /// Variables every replica gets besides the stack's own (they win).
+    var extraEnvironment: [String: String] = [:]
     let directory: URL = {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vendor-processes-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -68,6 +70,7 @@ final class VendorStack: DeploymentHarness, @unchecked Sendable {
         environment["METRIC_PORT"] = "\(metricPort)"
         metricPorts[name] = metricPort
         environment.merge(vendor.environment(serviceURL: serviceURL)) { _, new in new }
+        environment.merge(extraEnvironment) { _, new in new }
         replicas[name] = try OperatorProcess(name: name, environment: environment, directory: directory, executable: "factory-operator")
     }
 
