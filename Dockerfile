@@ -23,7 +23,8 @@ COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib --product hightouch-operator \
     && swift build -c release --static-swift-stdlib --product factoryctl \
     && mkdir -p /out \
-    && cp "$(swift build -c release --show-bin-path)/hightouch-operator" "$(swift build -c release --show-bin-path)/factoryctl" /out/
+    && cp "$(swift build -c release --show-bin-path)/hightouch-operator" "$(swift build -c release --show-bin-path)/factoryctl" /out/ \
+    && cp -r "$(swift build -c release --show-bin-path)/FactoryOperator_FactoryConsole.resources" /out/
 
 # MARK: - Run: slim Debian with the cnats runtime library
 FROM debian:bookworm-slim
@@ -34,6 +35,8 @@ RUN apt-get update \
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/factoryoperator --create-home factory
 COPY --from=build /out/hightouch-operator /opt/tmdc-io/hightouch-operator
 COPY --from=build /out/factoryctl /usr/local/bin/factoryctl
+# factoryctl console's web files (package resources), found beside the executable.
+COPY --from=build /out/FactoryOperator_FactoryConsole.resources /usr/local/bin/FactoryOperator_FactoryConsole.resources
 RUN ln -s /opt/tmdc-io/hightouch-operator /usr/local/bin/hightouch-operator
 COPY streams /opt/factoryoperator/streams
 COPY examples /opt/factoryoperator/examples

@@ -364,6 +364,35 @@ let package = Package(
             ]
         ),
 
+        // The web console (`factoryctl console`, issue 17): a Hummingbird server of static pages,
+        // JSON and Server-Sent Events fed by shared KV watches.
+        .target(
+            name: "FactoryConsole",
+            dependencies: [
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                "NATSKit",
+                "Pipelines",
+                "SimulatorKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Static")]
+        ),
+        // Headless Chromium through chromedriver's WebDriver API: the console's browser tests and benchmark.
+        .target(
+            name: "BrowserKit",
+            dependencies: [
+                "JSONSchema",
+                "NATSTestKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: - Executables
         .target(
             name: "OperatorApp",
@@ -419,6 +448,8 @@ let package = Package(
                 "FactoryState",
                 // Pipeline specs (validate) and run documents (run, runs, get --run, watch).
                 "Pipelines",
+                // `console`: the web console.
+                "FactoryConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -448,6 +479,10 @@ let package = Package(
                 "CensusSimulator",
                 // The pipeline benchmark's HTTP task target.
                 "SimulatorKit",
+                // The console with many resources and a large run, in Chromium (`console`).
+                "BrowserKit",
+                "FactoryState",
+                "Pipelines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -709,6 +744,28 @@ let package = Package(
             ],
             // Run by the interoperability tests with the project's Python environment.
             exclude: ["Interop/nats_py_client.py"]
+        ),
+        // The web console in headless Chromium (chromedriver's WebDriver API) against a real
+        // nats-server and a `factory-operator` process.
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "BrowserKit",
+                "FactoryConsole",
+                "FactoryCTL",
+                "FactoryOperator",
+                "FactoryModel",
+                "FactoryState",
+                "JSONSchema",
+                "NATSKit",
+                "NATSTestKit",
+                "Pipelines",
+                "SimulatorKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "ChaosTests",

@@ -15,7 +15,7 @@ struct FactoryBench: AsyncParsableCommand {
             """,
         subcommands: [
             NATSBenchmark.self, ValidationBenchmark.self, HightouchBenchmark.self, FivetranBenchmark.self, DBTCloudBenchmark.self,
-            CensusBenchmark.self, OperatorBenchmark.self, PipelineBenchmark.self,
+            CensusBenchmark.self, OperatorBenchmark.self, PipelineBenchmark.self, ConsoleBenchmark.self,
         ]
     )
 }

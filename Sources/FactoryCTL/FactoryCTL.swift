@@ -8,7 +8,7 @@ struct FactoryCTL: AsyncParsableCommand {
         commandName: "factoryctl",
         abstract: "Publish pipeline resources, query their status and run a local FactoryOperator stack.",
         discussion: """
-            apply, get, delete, run, cancel, runs and watch talk to the operator through NATS: --server (or NATS_URL, \
+            apply, get, delete, run, cancel, runs, watch, lineage and console talk to the operator through NATS: --server (or NATS_URL, \
             default nats://127.0.0.1:4222), with the NATS CLI's credential and TLS options. scripts/dev \
             (or factoryctl dev) runs a complete local stack to try them on.
 
@@ -25,6 +25,7 @@ struct FactoryCTL: AsyncParsableCommand {
             RunsCommand.self,
             WatchCommand.self,
             LineageCommand.self,
+            ConsoleCommand.self,
             ValidateCommand.self,
             DevCommand.self,
             SimCommand.self,

