@@ -36,6 +36,8 @@ final class ConnectionEventHub: Sendable {
         var isClosed = false
         var hasConnected = false
         var lastError: NATSError?
+        /// The latest permission violations the server reported, newest last (a few).
+        var permissionViolations: [(at: ContinuousClock.Instant, message: String)] = []
     }
 
     private let state = Mutex(State())
@@ -69,6 +71,10 @@ final class ConnectionEventHub: Sendable {
                 state.isClosed = true
             case .error(let error):
                 state.lastError = error
+                if error.code == .permissionDenied {
+                    state.permissionViolations.append((ContinuousClock.now, error.message))
+                    if state.permissionViolations.count > 16 { state.permissionViolations.removeFirst() }
+                }
             default:
                 break
             }
@@ -87,6 +93,16 @@ final class ConnectionEventHub: Sendable {
     /// first connect was being retried).
     var lastError: NATSError? { state.withLock { $0.lastError } }
     var hasConnected: Bool { state.withLock { $0.hasConnected } }
+
+    /// The newest permission violation reported since `instant` whose text contains `fragment`.
+    /// The server answers a request to a subject the user may not publish to with an
+    /// asynchronous `Permissions Violation`, and the request itself only times out: this tells
+    /// the two apart.
+    func permissionViolation(since instant: ContinuousClock.Instant, containing fragment: String) -> String? {
+        state.withLock { state in
+            state.permissionViolations.last { $0.at >= instant && $0.message.contains(fragment) }?.message
+        }
+    }
 
     /// Waits until the connection has connected or closed, or `timeout` passes.
     func waitUntilConnectedOrClosed(timeout: Duration) async {

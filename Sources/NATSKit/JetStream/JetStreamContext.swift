@@ -160,7 +160,17 @@ public final class JetStreamContext: Sendable {
 
     private func run<T: Sendable>(_ body: @escaping @Sendable (JetStreamHandle) throws(NATSError) -> T) async throws(NATSError) -> T {
         let handle = self.handle
-        return try await BlockingExecutor.shared.runThrowing { () throws(NATSError) -> T in try body(handle) }
+        let started = ContinuousClock.now
+        do {
+            return try await BlockingExecutor.shared.runThrowing { () throws(NATSError) -> T in try body(handle) }
+        } catch where error.code == .timeout {
+            // A JetStream API request the user may not publish gets no answer, only an
+            // asynchronous violation: say that instead of a timeout.
+            guard let violation = connection.handle.events.permissionViolation(since: started, containing: "$JS.API.") else { throw error }
+            throw NATSError(
+                code: .permissionDenied, operation: error.operation,
+                message: "not permitted: \(violation); grant the user the JetStream API subject (NATS permissions)", status: error.status)
+        }
     }
 }
 
