@@ -2,6 +2,8 @@ import FactoryModel
 import FactoryState
 import Foundation
 import JSONSchema
+import NATSKit
+import NATSTestKit
 import Pipelines
 import SimulatedVendors
 import Testing
@@ -41,6 +43,39 @@ struct BadInputTests {
             #expect(try await stack.runs("unhosted") == before)
             let refused = try await stack.factoryctl(["cancel", "unhosted", "-w", "public", "--run", run.id])
             #expect(refused.status == 1 && refused.output.contains("already ended"), "\(refused.output)")
+        }
+    }
+
+    @Test("a nats input on a stream the operator's NATS user may not read: the pipeline's status says so (inputUnavailable, naming the stream and the violation), the pipeline stays active")
+    func inputTheOperatorMayNotRead() async throws {
+        let server = NATSServerProcess.Configuration(extraConfiguration: """
+            authorization {
+              users = [
+                {user: admin, password: admin-pw}
+                {user: operator, password: operator-pw, permissions: {
+                  publish: {allow: [">"], deny: ["$JS.API.CONSUMER.*.FORBIDDEN", "$JS.API.CONSUMER.*.FORBIDDEN.>", "$JS.API.CONSUMER.DURABLE.CREATE.FORBIDDEN.>"]}
+                  subscribe: {allow: [">"]}
+                }}
+              ]
+            }
+            """)
+        try await withPipelineStack(
+            replicas: [], environment: ["NATS_USER": "operator", "NATS_PASSWORD": "operator-pw"], server: server,
+            clientAuthentication: .userPassword(user: "admin", password: "admin-pw")
+        ) { stack in
+            try stack.startReplica("replica-a", drivers: "http,pipeline")
+            try await stack.waitUntilProvisioned(types: ["http", "pipeline"])
+            _ = try await stack.jetStream.createOrUpdateStream(StreamConfiguration(name: "FORBIDDEN", subjects: ["forbidden.>"]))
+            let spec: JSONValue = [
+                "inputs": [["name": "landed", "nats": ["stream": "FORBIDDEN", "subject": "forbidden.landed"]]],
+                "stages": [["name": "notify", "tasks": [["name": "ping", "integration": "http", "job": "http_request", "parameters": ["baseUrl": "http://127.0.0.1:9", "method": "GET"]]]]],
+            ]
+            try await stack.apply("forbidden-input", type: "pipeline", spec: spec)
+            let status = try await stack.waitForStatus("forbidden-input", type: "pipeline") { $0.lastError?.reason == "inputUnavailable" }
+            let message = status.lastError?.message ?? ""
+            #expect(message.contains("may not read forbidden.landed on FORBIDDEN") && message.contains("Permissions Violation"), "\(message)")
+            #expect(status.phase == .active)
+            #expect(try await stack.runs("forbidden-input").isEmpty)
         }
     }
 }

@@ -41,10 +41,18 @@ final class PipelineStack: @unchecked Sendable {
         self.extraEnvironment = environment
     }
 
-    static func start(replicas: [String] = ["replica-a", "replica-b"], environment: [String: String] = [:]) async throws -> PipelineStack {
-        let server = try await NATSServerProcess.start(.init())
+    /// - Parameters:
+    ///   - server: the nats-server's configuration (authorization, say).
+    ///   - clientAuthentication: how the test's own client connects (the replicas read NATS_* from `environment`).
+    static func start(
+        replicas: [String] = ["replica-a", "replica-b"], environment: [String: String] = [:], server configuration: NATSServerProcess.Configuration = .init(),
+        clientAuthentication: NATSConfiguration.Authentication? = nil
+    ) async throws -> PipelineStack {
+        let server = try await NATSServerProcess.start(configuration)
         let hightouch = HightouchSimulator(configuration: .init(tokens: [hightouchToken], knobs: .init(runDuration: .milliseconds(600))))
-        let client = try await NATSConnection.connect(NATSConfiguration(servers: [server.url], name: "pipeline-test-client"))
+        var clientConfiguration = NATSConfiguration(servers: [server.url], name: "pipeline-test-client")
+        if let clientAuthentication { clientConfiguration.authentication = clientAuthentication }
+        let client = try await NATSConnection.connect(clientConfiguration)
         let stack = PipelineStack(server: server, client: client, jetStream: try await client.jetStream(), hightouch: hightouch, environment: environment)
         stack.urls["hightouch"] = "http://127.0.0.1:\(try await hightouch.start())"
         stack.urls["fivetran"] = try await stack.fivetran.start()
@@ -242,8 +250,11 @@ struct StackTimeout: Error, CustomStringConvertible {
 }
 
 /// Runs `body` with a started stack, printing the replicas' logs when it fails.
-func withPipelineStack(replicas: [String] = ["replica-a", "replica-b"], environment: [String: String] = [:], _ body: (PipelineStack) async throws -> Void) async throws {
-    let stack = try await PipelineStack.start(replicas: replicas, environment: environment)
+func withPipelineStack(
+    replicas: [String] = ["replica-a", "replica-b"], environment: [String: String] = [:], server: NATSServerProcess.Configuration = .init(),
+    clientAuthentication: NATSConfiguration.Authentication? = nil, _ body: (PipelineStack) async throws -> Void
+) async throws {
+    let stack = try await PipelineStack.start(replicas: replicas, environment: environment, server: server, clientAuthentication: clientAuthentication)
     do {
         try await body(stack)
     } catch {
