@@ -94,8 +94,9 @@ public struct ConsoleError: Error, Sendable, CustomStringConvertible {
 public protocol ConsoleBackend: Sendable {
     /// The resource's status as `factoryctl get -d` shows it (a status query).
     func detail(workspace: String, name: String, type: String) async throws -> ResourceStatusView
-    /// The OpenLineage events of the resource's job, oldest first.
-    func lineageEvents(workspace: String, name: String, type: String) async throws -> [JSONValue]
+    /// The OpenLineage events of the resource's job, oldest first, and (a pipeline) its tasks'
+    /// events by job name: those whose parent facet names the resource's job.
+    func lineageEvents(workspace: String, name: String, type: String) async throws -> (events: [JSONValue], children: [String: [JSONValue]])
     /// Publishes a run command; returns what happened, one line.
     func run(workspace: String, name: String, type: String) async throws -> String
     /// Publishes a cancel command (a pipeline: of `run`, or the run in progress); returns one line.

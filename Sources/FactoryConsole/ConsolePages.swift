@@ -165,7 +165,8 @@ struct RunPage: Encodable {
 }
 
 /// A resource's lineage: the datasets its newest event names, upstream and downstream, with
-/// their columns and the column lineage (shown on demand).
+/// their columns and the column lineage (shown on demand). A pipeline's are its tasks': the
+/// datasets of each task job's newest event that names any, together.
 struct LineagePage: Encodable {
     struct Dataset: Encodable {
         var namespace: String
@@ -192,9 +193,11 @@ struct LineagePage: Encodable {
     var downstream: [Dataset] = []
     var columnLineage: [ColumnLink] = []
     var runs: [Run] = []
+    /// A pipeline's task jobs (`http.nightly--orders`), sorted.
+    var tasks: [String] = []
     var note: String?
 
-    init(events: [JSONValue]) {
+    init(events: [JSONValue], children: [String: [JSONValue]] = [:]) {
         guard let last = events.last else {
             note = "no lineage events of this resource: it has not run since lineage was on, or its events aged out"
             return
@@ -213,8 +216,12 @@ struct LineagePage: Encodable {
                 runId: id, events: list.compactMap { $0["eventType"]?.stringValue }, eventTime: list.last?["eventTime"]?.stringValue,
                 error: list.last?["run"]?["facets"]?["errorMessage"]?["message"]?.stringValue)
         }
-        guard let latest = events.last(where: { !($0["inputs"]?.arrayValue ?? []).isEmpty || !($0["outputs"]?.arrayValue ?? []).isEmpty }) else {
-            note = "the job's events name no datasets"
+        let namesDatasets = { (event: JSONValue) in !(event["inputs"]?.arrayValue ?? []).isEmpty || !(event["outputs"]?.arrayValue ?? []).isEmpty }
+        tasks = children.keys.sorted()
+        // A pipeline's datasets are its tasks' (each task job's newest event naming any).
+        let sources = children.isEmpty ? [events.last(where: namesDatasets)].compactMap { $0 } : tasks.compactMap { children[$0]?.last(where: namesDatasets) }
+        guard !sources.isEmpty else {
+            note = children.isEmpty ? "the job's events name no datasets" : "its tasks' events name no datasets"
             return
         }
         func dataset(_ value: JSONValue) -> Dataset {
@@ -222,9 +229,15 @@ struct LineagePage: Encodable {
                 namespace: value["namespace"]?.stringValue ?? "?", name: value["name"]?.stringValue ?? "?",
                 columns: (value["facets"]?["schema"]?["fields"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
         }
-        upstream = (latest["inputs"]?.arrayValue ?? []).map(dataset)
-        downstream = (latest["outputs"]?.arrayValue ?? []).map(dataset)
-        for output in latest["outputs"]?.arrayValue ?? [] {
+        for latest in sources {
+            for input in (latest["inputs"]?.arrayValue ?? []).map(dataset) where !upstream.contains(where: { $0.namespace == input.namespace && $0.name == input.name }) {
+                upstream.append(input)
+            }
+            for output in (latest["outputs"]?.arrayValue ?? []).map(dataset) where !downstream.contains(where: { $0.namespace == output.namespace && $0.name == output.name }) {
+                downstream.append(output)
+            }
+        }
+        for output in sources.flatMap({ $0["outputs"]?.arrayValue ?? [] }) {
             let name = output["name"]?.stringValue ?? "?"
             guard let fields = output["facets"]?["columnLineage"]?["fields"]?.objectValue else { continue }
             for field in fields {

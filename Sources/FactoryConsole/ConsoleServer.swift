@@ -118,7 +118,8 @@ public final class ConsoleServer: Sendable {
         router.get("/api/lineage/:workspace/:type/:name") { [backend] _, context in
             let id = try Self.resourceID(context)
             do {
-                return Self.json(LineagePage(events: try await backend.lineageEvents(workspace: id.workspace, name: id.name, type: id.type)))
+                let lineage = try await backend.lineageEvents(workspace: id.workspace, name: id.name, type: id.type)
+                return Self.json(LineagePage(events: lineage.events, children: lineage.children))
             } catch {
                 // No lineage stream (lineage off, or no operator yet): said on the page.
                 var page = LineagePage(events: [])

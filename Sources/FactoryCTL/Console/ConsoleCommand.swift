@@ -110,9 +110,11 @@ struct ConsoleClientBackend: ConsoleBackend {
         try await client.resource(try Names.resource(name), workspace: try Names.workspace(workspace), type: type)
     }
 
-    func lineageEvents(workspace: String, name: String, type: String) async throws -> [JSONValue] {
+    func lineageEvents(workspace: String, name: String, type: String) async throws -> (events: [JSONValue], children: [String: [JSONValue]]) {
         let all = try await LineageCommand.events(in: lineageStream, client: client)
-        return LineageView.jobs(all, namespace: "factory://\(workspace)", resource: name, type: type)["\(type).\(name)"] ?? []
+        let namespace = "factory://\(workspace)"
+        let job = "\(type).\(name)"
+        return (LineageView.jobs(all, namespace: namespace, resource: name, type: type)[job] ?? [], LineageView.children(all, namespace: namespace, parentJob: job))
     }
 
     func run(workspace: String, name: String, type: String) async throws -> String {

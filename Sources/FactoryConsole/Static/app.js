@@ -216,6 +216,7 @@ async function resourcePage(ws, type, name) {
     el('p', { class: 'crumbs' }, el('a', { href: '/' }, 'Resources'), ` / ${ws} / ${type}`),
     el('h1', {}, r.name, ' ', badge(r.status), ' ', badge(r.runtime)),
     data.note ? el('p', { class: 'muted', role: 'note' }, data.note) : null,
+    data.tasks.length ? el('p', { id: 'lineage-tasks' }, `Datasets of its tasks: ${data.tasks.join(', ')}`) : null,
     unreadableList(data.unreadable),
     actionPanel({ workspace: ws, type, name }, canCancel, activeRun && activeRun.id),
     r.lastError ? el('section', { class: 'panel unreadable', id: 'last-error' }, el('h2', {}, 'Last error'), rows([
