@@ -62,6 +62,11 @@ struct PipelineBenchmark: AsyncParsableCommand {
             let floor = try await stack.floor()
             print("floor (this client, idle): KV update p50 \(Self.ms(floor.kvUpdate.p50)), JetStream publish p50 \(Self.ms(floor.publish.p50)), KV write seen by a watch p50 \(Self.ms(floor.watch.p50)); one scheduling step's round trips (watch + run-document update + publish) \(Self.ms(floor.step))")
 
+            // First, while the replicas' memory is still their start-up's (RSS only grows).
+            if active > 0 {
+                let bytes = try await stack.memoryPhase(runs: active)
+                print("memory per active run (\(active) runs held running): \(String(format: "%.1f", Double(bytes) / Double(active) / 1024)) KB of replica RSS")
+            }
             let overhead = try await stack.overheadPhase(pipelines: concurrent, length: chainLength)
             print("scheduling overhead, \(concurrent) chains of \(chainLength) at once (\(overhead.edges.count) edges, \(String(format: "%.1f", overhead.wall)) s): p50 \(Self.ms(overhead.edges.p50)), p90 \(Self.ms(overhead.edges.p90)), p99 \(Self.ms(overhead.edges.p99)), max \(Self.ms(overhead.edges.max))  (goal p50 ≤ 20 ms, p99 ≤ 100 ms; p50 / floor step \(String(format: "%.1fx", overhead.edges.p50 / floor.step)))")
 
@@ -73,10 +78,6 @@ struct PipelineBenchmark: AsyncParsableCommand {
                 let stages = (0..<chain).map { index in (name: "s\(index)", tasks: 1, dependsOn: index == 0 ? nil : "s\(index - 1)") }
                 let result = try await stack.shapePhase(name: "bench-chain", stages: stages)
                 print("chain of \(chain) tasks: \(String(format: "%.1f", result.wall)) s, \(Self.ms(result.wall / Double(chain))) per task end to end; CPU per task: replicas \(Self.ms(result.replicaCPU / Double(chain))), nats-server \(Self.ms(result.serverCPU / Double(chain)))  (goal: engine ≤ 2 ms)")
-            }
-            if active > 0 {
-                let bytes = try await stack.memoryPhase(runs: active)
-                print("memory per active run (\(active) runs held running): \(String(format: "%.1f", Double(bytes) / Double(active) / 1024)) KB of replica RSS")
             }
         } catch {
             print("failed: \(error); replica logs in \(stack.directory.path)")
