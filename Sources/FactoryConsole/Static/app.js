@@ -216,7 +216,6 @@ async function resourcePage(ws, type, name) {
     el('p', { class: 'crumbs' }, el('a', { href: '/' }, 'Resources'), ` / ${ws} / ${type}`),
     el('h1', {}, r.name, ' ', badge(r.status), ' ', badge(r.runtime)),
     data.note ? el('p', { class: 'muted', role: 'note' }, data.note) : null,
-    data.tasks.length ? el('p', { id: 'lineage-tasks' }, `Datasets of its tasks: ${data.tasks.join(', ')}`) : null,
     unreadableList(data.unreadable),
     actionPanel({ workspace: ws, type, name }, canCancel, activeRun && activeRun.id),
     r.lastError ? el('section', { class: 'panel unreadable', id: 'last-error' }, el('h2', {}, 'Last error'), rows([
@@ -386,6 +385,7 @@ async function lineagePage(ws, type, name) {
     el('h1', {}, `Lineage of ${name}`),
     data.job ? el('p', { class: 'muted' }, `OpenLineage job ${data.job}`) : null,
     data.note ? el('p', { class: 'muted', role: 'note' }, data.note) : null,
+    data.tasks.length ? el('p', { id: 'lineage-tasks' }, `Datasets of its tasks: ${data.tasks.join(', ')}`) : null,
     el('div', { class: 'grid2' }, datasets('Upstream (reads)', data.upstream), datasets('Downstream (writes)', data.downstream)),
     links,
     data.runs.length ? el('section', {}, el('h2', {}, 'Recent runs'), el('ul', { class: 'plain panel' }, data.runs.map((run) =>
