@@ -1,3 +1,4 @@
+import Crypto
 import FactoryModel
 import FactoryState
 import Foundation
@@ -77,7 +78,8 @@ public struct WebhookDispatcher: Sendable {
             return .refused(error.description)
         }
         guard let notice else { return .ignored }
-        let id = String(WebhookSignature.hmacSHA256Hex(body, secret: "factory-prompt").prefix(16))
+        // The body's digest: a vendor's retries of one notification are one prompt.
+        let id = SHA256.hash(data: body).prefix(8).map { String(format: "%02x", $0) }.joined()
         var prompted = 0
         for target in route.targets {
             for candidate in target.readModel.runsInProgress() where notice.concerns(candidate.run, candidate.objects) {
