@@ -86,7 +86,12 @@ public enum PipelineChaosRunner {
             let finally = (0..<finallyCount).map { _ in task(nil) }
             if let every = scenario.forcedFailureEvery, every > 0, number % every == 0 {
                 let candidates = tasks.indices.filter { tasks[$0].name != notifyTask }
-                tasks[candidates[Int.random(in: 0..<candidates.count, using: &random)]].forcedFailure = true
+                let chosen = candidates[Int.random(in: 0..<candidates.count, using: &random)]
+                tasks[chosen].forcedFailure = true
+                tasks[chosen].failsEveryRun = tasks[chosen].type == "http"
+                // Every other forced failure is on a task that retries job_failed once: a second
+                // attempt, which succeeds (but at the HTTP target, whose target fails every job).
+                if number % (2 * every) == 0 { tasks[chosen].retries = 1 }
             }
             let pipeline = PipelineChaosPlan.Pipeline(
                 name: name, applyID: "chaos-\(tag)-\(name)", runCommandID: "chaos-\(tag)-\(name)-run", stages: stages, finally: finally, tasks: tasks
@@ -112,7 +117,11 @@ public enum PipelineChaosRunner {
                 let text = String(decoding: parameters.serializedBytes(sortedKeys: true), as: UTF8.self).replacingOccurrences(of: "${", with: "$${")
                 parameters = (try? JSONValue(parsing: Array(text.utf8))) ?? parameters
             }
-            return ["name": .string(name), "integration": .string(task.type), "job": .string(jobs[task.type] ?? ""), "parameters": parameters]
+            var object: JSONObject = ["name": .string(name), "integration": .string(task.type), "job": .string(jobs[task.type] ?? ""), "parameters": parameters]
+            if task.retries > 0 {
+                object["retries"] = ["limit": .number(JSONNumber(task.retries)), "on": ["job_failed"], "delay": "1s", "backoff": "constant"]
+            }
+            return .object(object)
         }
         let stages: [JSONValue] = pipeline.stages.map { stage in
             var object: JSONObject = ["name": .string(stage.name), "tasks": .array(stage.tasks.map(taskJSON))]

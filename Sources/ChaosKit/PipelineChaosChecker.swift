@@ -16,14 +16,34 @@ public struct PipelineChaosPlan: Sendable {
         public var target: String
         /// Its vendor run is forced to fail.
         public var forcedFailure: Bool
+        /// The forced failure holds for every run of the target (the HTTP target), not only the
+        /// first (the other vendors).
+        public var failsEveryRun: Bool
+        /// `retries.limit` of the task, on `job_failed` (0: no retries declared).
+        public var retries: Int
 
-        public init(name: String, stage: String?, type: String, index: Int, target: String, forcedFailure: Bool = false) {
+        public init(name: String, stage: String?, type: String, index: Int, target: String, forcedFailure: Bool = false, failsEveryRun: Bool = false, retries: Int = 0) {
             self.name = name
             self.stage = stage
             self.type = type
             self.index = index
             self.target = target
             self.forcedFailure = forcedFailure
+            self.failsEveryRun = failsEveryRun
+            self.retries = retries
+        }
+
+        /// The outcome of each attempt the task makes when it runs: a forced failure fails the
+        /// first vendor run (every run where `failsEveryRun`); a failed attempt is retried while
+        /// `retries` allows.
+        public var expectedAttempts: [String] {
+            var outcomes: [String] = []
+            while outcomes.count <= retries {
+                let fails = forcedFailure && (failsEveryRun || outcomes.isEmpty)
+                outcomes.append(fails ? "failed" : "succeeded")
+                if !fails { break }
+            }
+            return outcomes
         }
     }
 
@@ -76,7 +96,7 @@ public struct PipelineChaosPlan: Sendable {
     }
 
     /// The run result and every task's end by the rules of docs/pipelines.md, derived from the
-    /// plan alone: a stage runs when its rule holds over its upstream stages' results
+    /// plan alone (a task's end is its last attempt's, ``Task/expectedAttempts``): a stage runs when its rule holds over its upstream stages' results
     /// (`all_success`: none failed or upstream_failed, none skipped; `one_failed`: one failed),
     /// else its tasks end `upstream_failed` (`all_success`) or `skipped`; a stage whose core task
     /// failed is `failed`, one with only non-core failures `warning`; `finally` tasks always run.
@@ -110,7 +130,7 @@ public struct PipelineChaosPlan: Sendable {
             }
             var result = "succeeded"
             for name in stage.tasks {
-                let failed = pipeline.task(name)?.forcedFailure ?? false
+                let failed = pipeline.task(name)?.expectedAttempts.last == "failed"
                 tasks[name] = failed ? "failed" : "succeeded"
                 guard failed else { continue }
                 if stage.core.map({ $0.contains(name) }) ?? true {
@@ -123,7 +143,7 @@ public struct PipelineChaosPlan: Sendable {
         }
         var finallyFailed = false
         for name in pipeline.finally {
-            let failed = pipeline.task(name)?.forcedFailure ?? false
+            let failed = pipeline.task(name)?.expectedAttempts.last == "failed"
             tasks[name] = failed ? "failed" : "succeeded"
             finallyFailed = finallyFailed || failed
         }
@@ -275,9 +295,10 @@ public enum PipelineChaosChecker {
                 if observed.state != want {
                     report(.taskStateUnexpected, pipeline.name, "task \(task.name) (\(task.type) \(task.target)) is \(observed.state), expected \(want) (\(forcedText(pipeline)))")
                 }
-                let wantAttempts = want == "succeeded" || want == "failed" ? 1 : 0
-                if observed.attempts.count != wantAttempts {
-                    report(.attemptsUnexpected, pipeline.name, "task \(task.name) has \(observed.attempts.count) attempts, expected \(wantAttempts) (no retries are declared)")
+                let ran = want == "succeeded" || want == "failed"
+                let wantOutcomes = ran ? task.expectedAttempts : []
+                if observed.attempts.count != wantOutcomes.count {
+                    report(.attemptsUnexpected, pipeline.name, "task \(task.name) has \(observed.attempts.count) attempts, expected \(wantOutcomes.count) (\(task.retries) retries declared, \(forcedText(pipeline)))")
                 }
                 for attempt in observed.attempts {
                     let id = "\(run.id)/\(task.name)/\(attempt.number)"
@@ -287,8 +308,8 @@ public enum PipelineChaosChecker {
                     if attempt.resourceType != task.type || attempt.resource != pipeline.resource(of: task.name) {
                         report(.runOfAnotherTarget, pipeline.name, "attempt \(attempt.commandID) ran \(attempt.resourceType) \(attempt.resource), expected \(task.type) \(pipeline.resource(of: task.name))")
                     }
-                    if let outcome = attempt.outcome, outcome != want, want == "succeeded" || want == "failed" {
-                        report(.runStatusContradicts, pipeline.name, "attempt \(attempt.commandID) recorded \(outcome), expected \(want)")
+                    if let outcome = attempt.outcome, attempt.number >= 1, attempt.number <= wantOutcomes.count, outcome != wantOutcomes[attempt.number - 1] {
+                        report(.runStatusContradicts, pipeline.name, "attempt \(attempt.commandID) recorded \(outcome), expected \(wantOutcomes[attempt.number - 1])")
                     }
                 }
             }
@@ -334,8 +355,13 @@ public enum PipelineChaosChecker {
             } else if runs.count < attempts.count {
                 report(.noTrigger, pipeline.name, "\(task.type) target \(task.target) (task \(task.name)) ran \(runs.count) times for \(attempts.count) attempt(s) (\(attempts.map(\.commandID).joined(separator: ", ")))")
             }
-            for attempt in attempts {
+            for (position, attempt) in attempts.sorted(by: { $0.number < $1.number }).enumerated() {
                 var candidates = runs
+                // A vendor that keeps neither a marker nor a run id (Fivetran): its runs, in the
+                // order it started them, are the attempts in theirs.
+                if !runs.contains(where: { $0.marker != nil || $0.runID != nil }) {
+                    candidates = position < runs.count ? [runs[position]] : []
+                }
                 let markers = acceptedMarkers(attempt.commandID)
                 if runs.contains(where: { $0.marker != nil }) {
                     candidates = runs.filter { $0.marker.map(markers.contains) ?? false }

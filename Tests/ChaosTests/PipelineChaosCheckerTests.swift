@@ -9,11 +9,14 @@ struct PipelineChaosCheckerTests {
 
     /// extract (t01, dbt Cloud) → fan (t02 core, census; t03 http) → chain-1 (t04, fivetran) →
     /// notify (one_failed on all, t05 http); finally t06 (dbt Cloud).
-    static func pipeline(failing: String? = nil) -> Plan.Pipeline {
+    static func pipeline(failing: String? = nil, retries: Int = 0) -> Plan.Pipeline {
         let types = ["t01": "dbtcloud", "t02": "census", "t03": "http", "t04": "fivetran", "t05": "http", "t06": "dbtcloud"]
         let stages: [String: String?] = ["t01": "extract", "t02": "fan", "t03": "fan", "t04": "chain-1", "t05": "notify", "t06": nil]
         let tasks = types.keys.sorted().enumerated().map { offset, name in
-            Plan.Task(name: name, stage: stages[name] ?? nil, type: types[name] ?? "", index: offset + 1, target: "target-\(offset + 1)", forcedFailure: name == failing)
+            Plan.Task(
+                name: name, stage: stages[name] ?? nil, type: types[name] ?? "", index: offset + 1, target: "target-\(offset + 1)", forcedFailure: name == failing,
+                failsEveryRun: types[name] == "http", retries: name == failing ? retries : 0
+            )
         }
         return Plan.Pipeline(
             name: "p1", applyID: "apply-p1", runCommandID: "run-p1",
@@ -52,6 +55,32 @@ struct PipelineChaosCheckerTests {
         #expect(finally.run == "warning" && finally.tasks["t05"] == "skipped" && finally.tasks["t06"] == "failed")
     }
 
+    @Test("a forced failure on a task that retries job_failed: a second attempt that succeeds (fails again at the HTTP target, which fails every job)")
+    func expectedRetries() {
+        let census = Self.pipeline(failing: "t02", retries: 1)
+        #expect(census.task("t02")?.expectedAttempts == ["failed", "succeeded"])
+        #expect(Plan.expected(census).run == "succeeded" && Plan.expected(census).tasks["t04"] == "succeeded")
+        let http = Self.pipeline(failing: "t03", retries: 1)
+        #expect(http.task("t03")?.expectedAttempts == ["failed", "failed"])
+        #expect(Plan.expected(http).run == "warning")
+        let fivetran = Self.pipeline(failing: "t04", retries: 1)
+        #expect(fivetran.task("t04")?.expectedAttempts == ["failed", "succeeded"])
+        #expect(Self.pipeline(failing: "t04").task("t04")?.expectedAttempts == ["failed"])
+        for pipeline in [census, http, fivetran] {
+            let anomalies = PipelineChaosChecker.check(Self.clean(pipeline))
+            #expect(anomalies.isEmpty, "\(anomalies)")
+        }
+        // The second attempt's vendor run missing, or its end swapped with the first's.
+        var lost = Self.clean(fivetran)
+        if let second = lost.vendorRuns.lastIndex(where: { $0.type == "fivetran" }) { lost.vendorRuns.remove(at: second) }
+        #expect(Self.kinds(lost).contains(.noTrigger), "\(Self.kinds(lost))")
+        var swapped = Self.clean(fivetran)
+        if let first = swapped.vendorRuns.firstIndex(where: { $0.type == "fivetran" }) {
+            swapped.vendorRuns[first].phase = "succeeded"
+        }
+        #expect(Self.kinds(swapped) == [.runStatusContradicts], "\(Self.kinds(swapped))")
+    }
+
     @Test("dbt Cloud's marker of a command id with a slash is its SHA-256, computed by the checker's own code")
     func markerDigest() {
         #expect(ChaosSHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
@@ -75,21 +104,24 @@ struct PipelineChaosCheckerTests {
                 tasks[task.name] = .init(state: state, attempts: [])
                 continue
             }
-            let commandID = "20261205-083000-abcdef/\(task.name)/1"
-            let runID = "\(900 + task.index)"
-            let recordsRunID = task.type != "fivetran" && task.type != "http"
-            tasks[task.name] = .init(
-                state: state,
-                attempts: [.init(number: 1, commandID: commandID, resourceType: task.type, resource: pipeline.resource(of: task.name), vendorRunID: recordsRunID ? runID : nil, outcome: state)]
-            )
-            let marker: String? =
-                switch task.type {
-                case "dbtcloud": "sha256-" + ChaosSHA256.hex(Array(commandID.utf8))
-                case "http": commandID
-                default: nil
-                }
-            observation.vendorRuns.append(.init(type: task.type, target: task.target, runID: task.type == "fivetran" ? nil : runID, marker: marker, phase: state, vendorStatus: state))
-            observation.runCounts[task.type, default: [:]][task.target] = 1
+            var attempts: [PipelineChaosObservation.Attempt] = []
+            for (offset, outcome) in task.expectedAttempts.enumerated() {
+                let commandID = "20261205-083000-abcdef/\(task.name)/\(offset + 1)"
+                let runID = "\(900 + task.index * 10 + offset)"
+                let recordsRunID = task.type != "fivetran" && task.type != "http"
+                attempts.append(
+                    .init(number: offset + 1, commandID: commandID, resourceType: task.type, resource: pipeline.resource(of: task.name), vendorRunID: recordsRunID ? runID : nil, outcome: outcome)
+                )
+                let marker: String? =
+                    switch task.type {
+                    case "dbtcloud": "sha256-" + ChaosSHA256.hex(Array(commandID.utf8))
+                    case "http": commandID
+                    default: nil
+                    }
+                observation.vendorRuns.append(.init(type: task.type, target: task.target, runID: task.type == "fivetran" ? nil : runID, marker: marker, phase: outcome, vendorStatus: outcome))
+                observation.runCounts[task.type, default: [:]][task.target, default: 0] += 1
+            }
+            tasks[task.name] = .init(state: state, attempts: attempts)
         }
         observation.runs[pipeline.name] = [.init(id: "20261205-083000-abcdef", pipeline: pipeline.name, state: expected.run, triggerCommandID: pipeline.runCommandID, reason: nil, tasks: tasks)]
         return observation
