@@ -62,6 +62,13 @@ enum AttemptCommands {
         }
     }
 
+    /// An inline task's spec for `run`, its templates filled (nil for a `resource:` task).
+    static func renderedSpec(for task: PipelineSpec.Task, run: PipelineRun) throws -> JSONValue? {
+        guard case .inline(let integration, let job, let parameters) = task.work else { return nil }
+        let context = ParameterTemplate.Context(runID: run.id, pipeline: run.pipeline, workspace: run.workspace, event: run.trigger.event)
+        return IntegrationJobs.spec(integration: integration, job: job, parameters: try ParameterTemplate.render(parameters, context))
+    }
+
     /// Whether `spec` is what the resource has applied and active at its generation: an apply of
     /// it would be "unchanged" and trigger nothing.
     static func isApplied(_ spec: JSONValue, _ documents: ResourceDocuments) -> Bool {
