@@ -206,6 +206,12 @@ public struct ChaosAnomaly: Sendable, Hashable, CustomStringConvertible {
         case refusedButRun
         case replicaCrashed
         case didNotSettle
+        // The `pipelines` variant (``PipelineChaosChecker``).
+        case runMissing
+        case runDuplicated
+        case resultUnexpected
+        case taskStateUnexpected
+        case attemptsUnexpected
     }
 
     public var kind: Kind

@@ -85,10 +85,10 @@ struct ChaosObserver {
         var lastError: StoredError?
     }
 
-    /// Every current entry of a state bucket: key → value.
-    func stateEntries(_ bucket: String) async throws -> [String: [UInt8]] {
+    /// Every current entry of a state bucket (of the keys matching `pattern`): key → value.
+    func stateEntries(_ bucket: String, matching pattern: String = ">") async throws -> [String: [UInt8]] {
         let store = try await jetStream.keyValue(bucket)
-        let watcher = try await store.watch(">", options: KeyValueWatchOptions(ignoreDeletes: true))
+        let watcher = try await store.watch(pattern, options: KeyValueWatchOptions(ignoreDeletes: true))
         defer { watcher.stop() }
         var entries: [String: [UInt8]] = [:]
         for try await event in watcher {
@@ -155,15 +155,20 @@ struct ChaosObserver {
     }
 
     func deadLetters(_ names: ChaosNames, limit: Int = 500) async throws -> [ChaosObservation.DeadLetter] {
-        let info = try await jetStream.streamInfo(names.deadLetterStream)
+        try await deadLetters(stream: names.deadLetterStream, type: names.type, limit: limit)
+    }
+
+    /// The dead letters in `stream`, labelled `type`.
+    func deadLetters(stream: String, type: String, limit: Int = 500) async throws -> [ChaosObservation.DeadLetter] {
+        let info = try await jetStream.streamInfo(stream)
         guard info.state.messages > 0 else { return [] }
         var letters: [ChaosObservation.DeadLetter] = []
         var sequence = info.state.firstSequence
         while sequence <= info.state.lastSequence, letters.count < limit {
-            if let message = try? await jetStream.message(stream: names.deadLetterStream, sequence: sequence) {
+            if let message = try? await jetStream.message(stream: stream, sequence: sequence) {
                 letters.append(
                     ChaosObservation.DeadLetter(
-                        type: names.type,
+                        type: type,
                         reason: message.headers["Factory-Dead-Letter-Reason"] ?? "?",
                         commandID: message.headers["Factory-Command-Id"],
                         resource: message.headers["Factory-Resource"]

@@ -64,6 +64,8 @@ public struct ChaosReport: Sendable {
     public var runDirectory: String
     /// Per resource type, in the scenario's order.
     public var types: [ChaosTypeFigures]
+    /// The `pipelines` variant's own figures (nil for the others).
+    public var pipelines: PipelineChaosFigures?
 
     public init(
         variant: String, applies: Int, replicaKills: Int, natsKills: Int, vendorFaultEvents: Int, duration: Duration, triggers: Int,
@@ -151,6 +153,7 @@ public enum ChaosRunner {
 
     /// Runs `scenario`; never throws: set-up failures are reported as anomalies.
     public static func run(_ scenario: ChaosScenario, print output: @escaping @Sendable (String) -> Void = { print($0) }) async -> ChaosReport {
+        if scenario.pipelineTasks != nil { return await PipelineChaosRunner.run(scenario, print: output) }
         let started = ContinuousClock.now
         let runDirectory = makeRunDirectory(root: scenario.workRoot, name: scenario.name)
         let children = ChildProcesses(pidFile: runDirectory + "/pids")

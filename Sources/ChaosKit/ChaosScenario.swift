@@ -56,6 +56,9 @@ public struct ChaosScenario: Sendable {
     /// The type whose vendor `extraTrigger` runs behind the operator's back (nil: dbt Cloud when
     /// the scenario hosts it, else the first type).
     public var sabotageType: String?
+    /// Tasks per pipeline (uniform in the range): set, the run is the `pipelines` variant, whose
+    /// `applies` are pipelines, each applied and run once (``PipelineChaosRunner``).
+    public var pipelineTasks: ClosedRange<Int>?
     /// Operator replica processes.
     public var replicas: Int
     /// OPERATOR_MAX_WORKERS of each replica.
@@ -167,7 +170,7 @@ public struct ChaosScenario: Sendable {
 
     /// The variants of issue 8, and `mixed` (issues 14, 19), by name (what `factory-chaos` runs by
     /// default).
-    public static let variantNames = ["replica-kills", "nats-restart", "nats-cluster", "vendor-faults", "mixed"]
+    public static let variantNames = ["replica-kills", "nats-restart", "nats-cluster", "vendor-faults", "mixed", "pipelines"]
     /// Variants run only when named: the known limit of the protocol; the mixed run with vendor
     /// faults at every vendor.
     public static let extraVariantNames = ["replica-freeze", "mixed-vendor-faults"]
@@ -191,6 +194,19 @@ public struct ChaosScenario: Sendable {
         return scenario
     }
 
+    /// This scenario as the `pipelines` variant (issue 15): `factory-operator` replicas hosting
+    /// dbt Cloud, Census, HTTP tasks, Fivetran and `pipeline`; `applies` pipelines of
+    /// `pipelineTasks` (5–20) tasks each; every third pipeline with one task forced to fail.
+    public func pipelines() -> ChaosScenario {
+        var scenario = self
+        scenario.types = PipelineChaosRunner.types
+        scenario.executable = .factoryOperator
+        scenario.pipelineTasks = scenario.pipelineTasks ?? 5...20
+        scenario.forcedFailureEvery = scenario.forcedFailureEvery ?? 3
+        scenario.refusalsPerType = nil
+        return scenario
+    }
+
     /// A named variant with this scenario's other settings.
     public func variant(_ name: String) -> ChaosScenario? {
         var scenario = self
@@ -205,6 +221,8 @@ public struct ChaosScenario: Sendable {
         case "mixed":
             scenario = scenario.mixed()
             scenario.nats = .restart
+        case "pipelines":
+            scenario = scenario.pipelines()
         case "mixed-vendor-faults":
             scenario = scenario.mixed()
             scenario.vendorFaults = true

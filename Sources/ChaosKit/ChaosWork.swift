@@ -79,6 +79,14 @@ final class Work: Sendable {
         return ContinuousClock.now >= end
     }
 
+    /// Ends the work as settled, or as not settled with what was missing (variants that watch
+    /// the work themselves: `pipelines`).
+    func finish(unsettled: String?) {
+        state.withLock {
+            if let unsettled { $0.unsettled = unsettled } else { $0.settled = true }
+        }
+    }
+
     func startFaultWindow(at start: ContinuousClock.Instant) {
         faultsEnd.withLock { $0 = start.advanced(by: scenario.faultWindow) }
     }

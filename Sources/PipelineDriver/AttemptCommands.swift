@@ -42,14 +42,7 @@ enum AttemptCommands {
         case .resource:
             return .run(ResourceReference(name: name, type: attempt.resourceType), workspace: workspace, parent: parent)
         case .inline(let integration, let job, let parameters):
-            let context = ParameterTemplate.Context(runID: run.id, pipeline: run.pipeline, workspace: run.workspace, event: run.trigger.event)
-            let rendered: JSONValue
-            do {
-                rendered = try ParameterTemplate.render(parameters, context)
-            } catch {
-                throw Problem(description: "the parameters cannot be filled in: \(error.description)")
-            }
-            let spec = IntegrationJobs.spec(integration: integration, job: job, parameters: rendered)
+            let spec = try renderedSpec(integration: integration, job: job, parameters: parameters, run: run)
             if let definition = registry.definition(forType: integration) {
                 let violations = definition.specSchema.validate(spec, maxErrors: 5)
                 if !violations.isEmpty {
@@ -74,6 +67,21 @@ enum AttemptCommands {
     static func parent(of run: PipelineRun) -> RunParent? {
         let parent = RunParent(type: PipelineNames.type, name: run.pipeline, commandID: run.trigger.commandID)
         return parent.violation == nil ? parent : nil
+    }
+
+    /// An inline task's spec for `run`, its templates filled (nil for a `resource:` task).
+    static func renderedSpec(for task: PipelineSpec.Task, run: PipelineRun) throws(Problem) -> JSONValue? {
+        guard case .inline(let integration, let job, let parameters) = task.work else { return nil }
+        return try renderedSpec(integration: integration, job: job, parameters: parameters, run: run)
+    }
+
+    private static func renderedSpec(integration: String, job: String, parameters: JSONValue, run: PipelineRun) throws(Problem) -> JSONValue {
+        let context = ParameterTemplate.Context(runID: run.id, pipeline: run.pipeline, workspace: run.workspace, event: run.trigger.event)
+        do {
+            return IntegrationJobs.spec(integration: integration, job: job, parameters: try ParameterTemplate.render(parameters, context))
+        } catch {
+            throw Problem(description: "the parameters cannot be filled in: \(error.description)")
+        }
     }
 
     /// Whether `spec` is what the resource has applied and active at its generation: an apply of

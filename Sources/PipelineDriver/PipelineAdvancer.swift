@@ -336,7 +336,7 @@ final class PipelineAdvancer: Service, Sendable {
             let now = Date()
             let before = entry.document.run
             var run = before
-            let documents = state.withLock { state in state.resources }
+            var documents = state.withLock { state in state.resources }
 
             // What the task resources show.
             for task in spec.allTasks {
@@ -366,6 +366,7 @@ final class PipelineAdvancer: Service, Sendable {
                     case .cancel(let task, let attempt):
                         cancels.append((task, attempt))
                     case .publish(let task, let attempt):
+                        await refreshOwned(task: task, attempt: attempt, run: run, spec: spec, documents: &documents)
                         switch prepare(task: task, attempt: attempt, run: &run, spec: spec, documents: documents) {
                         case .success(let publication):
                             publications[publication.attempt.commandID] = publication
@@ -406,6 +407,32 @@ final class PipelineAdvancer: Service, Sendable {
                 await startDownstream(entry)
             }
             return
+        }
+    }
+
+    /// An inline task's owned resource as the KV holds it now, where the read model says its
+    /// spec is not applied. The read model follows the bucket watches and can lag (a replica just
+    /// restarted, a watch behind): taken at its word, an attempt after the first would be an
+    /// `apply` of the unchanged spec, which the engine answers "unchanged" and runs nothing, and
+    /// the attempt would wait forever (found by `scripts/chaos pipelines`: a retried Census task
+    /// stuck `queued`). A read that fails leaves the read model's view.
+    private func refreshOwned(task name: String, attempt: Attempt, run: PipelineRun, spec: PipelineSpec, documents: inout [ResourceKey: AttemptCommands.ResourceDocuments]) async {
+        guard let task = spec.task(named: name), case .inline = task.work, !attempt.resourceType.isEmpty else { return }
+        let key = ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)
+        if let known = documents[key], let rendered = try? AttemptCommands.renderedSpec(for: task, run: run), AttemptCommands.isApplied(rendered, known) { return }
+        guard let bucketName = taskBuckets.first(where: { $0.type == attempt.resourceType })?.bucket else { return }
+        do {
+            let bucket = bucketName == context.bucket.name ? context.bucket : try await context.jetStream.keyValue(bucketName)
+            var fresh = AttemptCommands.ResourceDocuments()
+            if let entry = try await bucket.get(StateKeys.entity(workspace: run.workspace, name: attempt.resource)), entry.operation == .put {
+                fresh.entity = try? StateCodec.decode(EntityRecord.self, entry.value, key: entry.key)
+            }
+            if let entry = try await bucket.get(StateKeys.status(workspace: run.workspace, name: attempt.resource)), entry.operation == .put {
+                fresh.status = try? StateCodec.decode(StatusRecord.self, entry.value, key: entry.key)
+            }
+            documents[key] = fresh.entity == nil && fresh.status == nil ? nil : fresh
+        } catch {
+            logger.warning("Could not read a task's resource; deciding from the watched state", metadata: ["resource": "\(attempt.resource)", "error": "\(error)"])
         }
     }
 

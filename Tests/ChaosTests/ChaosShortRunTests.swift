@@ -87,4 +87,52 @@ struct ChaosShortRunTests {
         #expect(!report.passed)
         try? FileManager.default.removeItem(atPath: report.runDirectory)
     }
+
+    static func pipelinesScenario(_ name: String) throws -> ChaosScenario {
+        var scenario = try Self.scenario(name).pipelines()
+        scenario.factoryOperatorBinary = ChaosScenario.defaultOperatorBinary(named: "factory-operator", packageRoot: root)
+        try #require(FileManager.default.isExecutableFile(atPath: scenario.factoryOperatorBinary), "build factory-operator first (swift build)")
+        scenario.applies = 10
+        scenario.pipelineTasks = 5...10
+        scenario.nats = .none
+        scenario.killInterval = 1.5...2.5
+        scenario.maxKills = 2
+        // Slow enough that the kills land while runs are going on.
+        scenario.publishRate = 2
+        return scenario
+    }
+
+    @Test("10 pipelines of 5-10 tasks over dbt Cloud, Census, HTTP and Fivetran, factory-operator replicas SIGKILLed: every run ended as the rules say, every task attempt run exactly once at its vendor, nothing left")
+    func shortPipelinesChaos() async throws {
+        let report = await ChaosRunner.run(try Self.pipelinesScenario("ci-pipelines"))
+        print(ChaosReport.table([report]))
+        print(PipelineChaosRunner.table([report]) ?? "")
+        #expect(report.anomalies.isEmpty, "\(report.anomalies.map(\.description).joined(separator: "\n"))\nlogs: \(report.runDirectory)")
+        let figures = try #require(report.pipelines)
+        #expect(figures.pipelines == 10 && figures.tasks >= 50)
+        #expect(figures.forcedFailures == 3)
+        #expect(figures.attempts == report.triggers, "one vendor run per task attempt: \(figures.attempts) attempts, \(report.triggers) vendor runs")
+        // Pipelines 3 and 9 keep their failure; pipeline 6's failing task retries job_failed once
+        // (its second attempt succeeds, but at the HTTP target).
+        let unsuccessful = (figures.results["failed"] ?? 0) + (figures.results["warning"] ?? 0)
+        #expect(unsuccessful == 2 || unsuccessful == 3, "\(figures.results)")
+        #expect(figures.attempts > figures.tasks - (figures.taskStates["upstream_failed"] ?? 0) - (figures.taskStates["skipped"] ?? 0), "the retried task made a second attempt: \(figures)")
+        #expect(report.replicaKills == 2, "the run was too short for the kills it should have seen")
+    }
+
+    @Test("the pipelines checker catches dbt Cloud jobs of task attempts run a second time behind the operator's back")
+    func pipelinesSabotageIsCaught() async throws {
+        var scenario = try Self.pipelinesScenario("ci-pipelines-sabotage")
+        scenario.applies = 4
+        scenario.pipelineTasks = 5...6
+        scenario.forcedFailureEvery = 0
+        scenario.replicaKills = false
+        scenario.sabotage = .extraTrigger
+        let report = await ChaosRunner.run(scenario)
+        let doubles = report.anomalies.filter { $0.kind == .doubleTrigger }
+        #expect(!doubles.isEmpty && doubles.count <= 3, "\(report.anomalies)")
+        #expect(report.anomalies.count == doubles.count, "only the double triggers: \(report.anomalies)")
+        #expect(doubles.allSatisfy { $0.detail.contains("dbtcloud target") })
+        try? FileManager.default.removeItem(atPath: report.runDirectory)
+    }
 }
