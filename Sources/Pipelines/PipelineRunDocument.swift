@@ -28,10 +28,26 @@ public struct PipelineRunDocument: Sendable, Hashable, Codable {
         self.spec = spec
     }
 
-    /// Compact JSON with sorted keys.
+    /// Compact JSON with sorted keys. Written member by member: the run through the encoder, the
+    /// spec by its own writer (through `Codable`, a spec costs more than the run it carries).
     public func encoded() -> [UInt8] {
         // The types are the module's own Codable values: failing here is a defect.
-        (try? Self.encoder.encode(self)).map(Array.init) ?? []
+        guard let run = try? Self.encoder.encode(run) else { return [] }
+        var output: [UInt8] = []
+        output.reserveCapacity(run.count + 1024)
+        output.append(UInt8(ascii: "{"))
+        if let downstreamPublished {
+            output.append(contentsOf: #""downstreamPublished":"#.utf8)
+            output.append(contentsOf: (downstreamPublished ? "true," : "false,").utf8)
+        }
+        output.append(contentsOf: #""run":"#.utf8)
+        output.append(contentsOf: run)
+        output.append(contentsOf: #","spec":"#.utf8)
+        output.append(contentsOf: spec.serializedBytes(sortedKeys: true))
+        output.append(contentsOf: #","version":"#.utf8)
+        output.append(contentsOf: String(version).utf8)
+        output.append(UInt8(ascii: "}"))
+        return output
     }
 
     /// The run alone as JSON (times as RFC 3339 text), for people and tools.
@@ -41,20 +57,41 @@ public struct PipelineRunDocument: Sendable, Hashable, Codable {
     }
 
     /// Reads a stored run, refusing a newer version (a newer replica wrote it) and anything
-    /// that is not a run document, with a message naming the key.
+    /// that is not a run document, with a message naming the key. The document is parsed once;
+    /// the spec is kept as parsed and only the run goes through the decoder (a spec decoded as
+    /// `JSONValue` through `Codable` tries each kind of value in turn, most of a replica's CPU
+    /// under load).
     public static func decode(_ bytes: some Collection<UInt8>, key: String) throws(PipelineDocumentError) -> PipelineRunDocument {
-        let data = Data(bytes)
-        guard let version = (try? JSONDecoder().decode(VersionOnly.self, from: data))?.version else {
+        guard let document = try? JSONValue(parsing: bytes), case .object(let members) = document,
+            let version = members["version"]?.numberValue?.intValue
+        else {
             throw PipelineDocumentError(key: key, message: "not a pipeline run document (no version)")
         }
         guard version <= currentVersion else {
             throw PipelineDocumentError(key: key, message: "written by a newer release (version \(version); this one reads up to \(currentVersion)): upgrade this replica")
         }
+        guard let runValue = members["run"] else {
+            throw PipelineDocumentError(key: key, message: "unreadable: it has no run")
+        }
+        guard let spec = members["spec"] else {
+            throw PipelineDocumentError(key: key, message: "unreadable: it has no spec")
+        }
+        var downstreamPublished: Bool?
+        switch members["downstreamPublished"] {
+        case nil, .null?: break
+        case .bool(let value)?: downstreamPublished = value
+        case let other?: throw PipelineDocumentError(key: key, message: "unreadable: downstreamPublished is \(other.serialized()), not true or false")
+        }
+        let run: PipelineRun
         do {
-            return try decoder.decode(PipelineRunDocument.self, from: data)
+            run = try decoder.decode(PipelineRun.self, from: Data(runValue.serializedBytes()))
         } catch {
             throw PipelineDocumentError(key: key, message: "unreadable: \(error)")
         }
+        var decoded = PipelineRunDocument(run: run, spec: spec)
+        decoded.version = version
+        decoded.downstreamPublished = downstreamPublished
+        return decoded
     }
 
     static let encoder: JSONEncoder = {
@@ -79,11 +116,6 @@ public struct PipelineRunDocument: Sendable, Hashable, Codable {
         }
         return decoder
     }()
-}
-
-/// The version of a stored document, read before the rest.
-private struct VersionOnly: Decodable {
-    var version: Int?
 }
 
 /// A stored pipeline document that cannot be read.
