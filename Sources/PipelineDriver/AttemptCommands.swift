@@ -2,6 +2,7 @@ import FactoryModel
 import FactoryState
 import Foundation
 import JSONSchema
+import NATSKit
 import Pipelines
 
 /// The command an attempt publishes, built from the run and what is known of the task's
@@ -82,6 +83,27 @@ enum AttemptCommands {
         } catch {
             throw Problem(description: "the parameters cannot be filled in: \(error.description)")
         }
+    }
+
+    /// Whether an inline task's command should be made from the owned resource as the KV holds
+    /// it rather than from `known` (the watched state): only where `known` says its spec is not
+    /// applied (an `apply` would follow, and be answered "unchanged" if the watch lags).
+    static func needsFreshRead(task: PipelineSpec.Task, run: PipelineRun, known: ResourceDocuments?) -> Bool {
+        guard case .inline = task.work else { return false }
+        guard let known, let rendered = try? renderedSpec(for: task, run: run) else { return true }
+        return !isApplied(rendered, known)
+    }
+
+    /// The owned resource's entity and status as `bucket` holds them now (nil: neither exists).
+    static func ownedDocuments(in bucket: KeyValueBucket, workspace: String, resource: String) async throws -> ResourceDocuments? {
+        var fresh = ResourceDocuments()
+        if let entry = try await bucket.get(StateKeys.entity(workspace: workspace, name: resource)), entry.operation == .put {
+            fresh.entity = try? StateCodec.decode(EntityRecord.self, entry.value, key: entry.key)
+        }
+        if let entry = try await bucket.get(StateKeys.status(workspace: workspace, name: resource)), entry.operation == .put {
+            fresh.status = try? StateCodec.decode(StatusRecord.self, entry.value, key: entry.key)
+        }
+        return fresh.entity == nil && fresh.status == nil ? nil : fresh
     }
 
     /// Whether `spec` is what the resource has applied and active at its generation: an apply of

@@ -417,20 +417,13 @@ final class PipelineAdvancer: Service, Sendable {
     /// the attempt would wait forever (found by `scripts/chaos pipelines`: a retried Census task
     /// stuck `queued`). A read that fails leaves the read model's view.
     private func refreshOwned(task name: String, attempt: Attempt, run: PipelineRun, spec: PipelineSpec, documents: inout [ResourceKey: AttemptCommands.ResourceDocuments]) async {
-        guard let task = spec.task(named: name), case .inline = task.work, !attempt.resourceType.isEmpty else { return }
+        guard let task = spec.task(named: name), !attempt.resourceType.isEmpty else { return }
         let key = ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)
-        if let known = documents[key], let rendered = try? AttemptCommands.renderedSpec(for: task, run: run), AttemptCommands.isApplied(rendered, known) { return }
+        guard AttemptCommands.needsFreshRead(task: task, run: run, known: documents[key]) else { return }
         guard let bucketName = taskBuckets.first(where: { $0.type == attempt.resourceType })?.bucket else { return }
         do {
             let bucket = bucketName == context.bucket.name ? context.bucket : try await context.jetStream.keyValue(bucketName)
-            var fresh = AttemptCommands.ResourceDocuments()
-            if let entry = try await bucket.get(StateKeys.entity(workspace: run.workspace, name: attempt.resource)), entry.operation == .put {
-                fresh.entity = try? StateCodec.decode(EntityRecord.self, entry.value, key: entry.key)
-            }
-            if let entry = try await bucket.get(StateKeys.status(workspace: run.workspace, name: attempt.resource)), entry.operation == .put {
-                fresh.status = try? StateCodec.decode(StatusRecord.self, entry.value, key: entry.key)
-            }
-            documents[key] = fresh.entity == nil && fresh.status == nil ? nil : fresh
+            documents[key] = try await AttemptCommands.ownedDocuments(in: bucket, workspace: run.workspace, resource: attempt.resource)
         } catch {
             logger.warning("Could not read a task's resource; deciding from the watched state", metadata: ["resource": "\(attempt.resource)", "error": "\(error)"])
         }
