@@ -121,7 +121,7 @@ extension BinaryTests {
         @Test("every example of every type runs in the dev stack as it is (HTTP tasks against the stack's task target), get lists them all, and the pipeline example runs to success")
         func everyType() async throws {
             let natsPort = try FreePort.pick()
-            let simulatorPort = try FreePort.pickRun(of: 5)
+            let simulatorPort = try FreePort.pickRun(of: 6)
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factoryctl-dev-test-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             let server = ["-s", "nats://127.0.0.1:\(natsPort)"]
@@ -163,6 +163,13 @@ extension BinaryTests {
                 #expect(run.lines.last?.contains("public/daily-revenue: run ") == true && run.lines.last?.contains(" succeeded in ") == true, "\(run)")
                 let runs = try await CLIProcess.run(["runs", "daily-revenue", "-w", "public"] + server)
                 #expect(runs.lines.contains { $0.contains("| succeeded | manual ") && $0.contains("| 6/6 ") }, "\(runs)")
+
+                // Fivetran's and dbt Cloud's run ends reached the first replica as signed webhooks.
+                #expect(dev.output.contains("webhooks     http://127.0.0.1:\(simulatorPort + 5)/webhooks/fivetran and /webhooks/dbtcloud"), "\(dev.output)")
+                let replicaLog = try String(contentsOf: directory.appendingPathComponent("operator-1.log"), encoding: .utf8)
+                let webhooks = replicaLog.split(separator: "\n").filter { $0.contains("\"Webhook\"") }
+                #expect(webhooks.contains { $0.contains(#""webhook":"fivetran""#) } && webhooks.contains { $0.contains(#""webhook":"dbtcloud""#) }, "\(webhooks)")
+                #expect(!replicaLog.contains("Refused a webhook"), "\(replicaLog.split(separator: "\n").filter { $0.contains("Refused") })")
             } catch {
                 dev.signal(SIGKILL)
                 throw error

@@ -294,6 +294,9 @@ final class DevStack: Sendable {
         ]
         environment.merge(settings) { $1 }
         environment.merge(vendors.environment) { $1 }
+        if name == configuration.replicaNames.first {
+            environment["OPERATOR_WEBHOOK_PORT"] = "\(vendors.webhookPort)"
+        }
         return environment
     }
 
