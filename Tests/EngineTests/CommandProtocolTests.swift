@@ -149,6 +149,42 @@ struct CommandProtocolTests {
         #expect(vendor.calls(.trigger) == 1)
     }
 
+    @Test("a replica that stalled past half the takeover time before its trigger writes its claim again first: taken over meanwhile, it abandons the command and only the new holder triggers")
+    func stalledHolderFencedBeforeTrigger() async throws {
+        let vendor = ScriptedVendor()
+        let engine = InMemoryEngine(vendor: vendor, resumeCheck: .createdSince)
+        #expect(await engine.processor().process(engine.delivery(try apply("p", job: "j"))).outcome == "triggered")
+        // A run command whose first trigger failed before the vendor acted: still active, resumed
+        // by whoever gets it next.
+        vendor.fail(.trigger, with: VendorFailure(kind: .transient, reason: "unavailable", message: "503"))
+        let command = try run("p")
+        let first = engine.delivery(command, id: "run-1")
+        #expect(await engine.processor(instance: "replica-x").process(first).outcome == "retrying")
+        // replica-a resumes it and stalls in the resume check at the vendor…
+        vendor.hold(.runs)
+        try await Task.sleep(for: .milliseconds(60))
+        let stalled = Task {
+            await engine.processor(instance: "replica-a", takeoverAfter: .milliseconds(50))
+                .process(engine.delivery(command, id: "run-1", sequence: first.streamSequence, deliveryCount: 2))
+        }
+        while vendor.waiting(.runs) < 1 { try await Task.sleep(for: .milliseconds(2)) }
+        // …for longer than its takeover time: replica-b takes the command over.
+        try await Task.sleep(for: .milliseconds(100))
+        let takeover = Task {
+            await engine.processor(instance: "replica-b", takeoverAfter: .milliseconds(50))
+                .process(engine.delivery(command, id: "run-1", sequence: first.streamSequence, deliveryCount: 3))
+        }
+        while vendor.waiting(.runs) < 2 { try await Task.sleep(for: .milliseconds(2)) }
+        vendor.release(.runs)
+        let results = [await stalled.value, await takeover.value]
+        #expect(results[0].outcome == "lostOwnership" && results[0].disposition == .abandon, "\(results[0])")
+        #expect(results[1].outcome == "triggered", "\(results[1])")
+        #expect(vendor.runs.count == 2, "the apply's run and one run of run-1: \(vendor.runs.map(\.id))")
+        let status = try #require(try await engine.status("p"))
+        #expect(status.currentRun?.key == "run-1" && status.currentRun?.vendorRunID == vendor.runs.last?.id)
+        #expect(try await engine.entity("p")?.activeCommand == nil)
+    }
+
     @Test("a transient failure is retried with a reason on the status, then given up and dead-lettered; a refusal fails at once")
     func failures() async throws {
         let vendor = ScriptedVendor()

@@ -288,7 +288,8 @@ public final class CommandProcessor: Sendable {
     private func triggerAndFinish(
         _ target: Target, _ entity: Versioned<EntityRecord>, spec: AnyResourceDriver.PreparedSpec, objects: JSONValue, status: Versioned<StatusRecord>?
     ) async throws -> CommandResult {
-        let run = try await triggerOnce(target, entity, spec: spec, objects: objects, status: status?.document)
+        var entity = entity
+        let run = try await triggerOnce(target, &entity, spec: spec, objects: objects, status: status?.document)
         let generation = entity.document.generation
         let written = try await writeStatus(target, startingWith: status) { status in
             status.objects = objects
@@ -427,7 +428,7 @@ public final class CommandProcessor: Sendable {
     /// its run, recorded on the status or found by the driver's resume check (and not already
     /// another command's).
     private func triggerOnce(
-        _ target: Target, _ entity: Versioned<EntityRecord>, spec: AnyResourceDriver.PreparedSpec, objects: JSONValue, status: StatusRecord?
+        _ target: Target, _ entity: inout Versioned<EntityRecord>, spec: AnyResourceDriver.PreparedSpec, objects: JSONValue, status: StatusRecord?
     ) async throws -> RunRecord {
         let key = target.reference.id
         let active = entity.document.activeCommand
@@ -453,6 +454,7 @@ public final class CommandProcessor: Sendable {
                 return record(target, adopted, spec: spec, intent: intent)
             }
         }
+        entity = try await fence(target, entity)
         let options = target.command.envelope.options
         let context = TriggerContext(commandID: key, intentAt: intent, event: options.event, input: options.input, workspace: target.workspace, name: target.name)
         let triggered = try await driver.trigger(spec: spec, objects: objects, context: context)
@@ -542,6 +544,19 @@ public final class CommandProcessor: Sendable {
             throw OwnershipLost(description: "\(target.label): another replica took the command over")
         }
         return Versioned(document: next, revision: revision)
+    }
+
+    /// Right before a trigger: if this replica last wrote its claim more than half the takeover
+    /// time ago (it stalled: a slow status read, a resume check at the vendor, CPU starvation),
+    /// another replica may have taken the command over and be triggering it; the claim is written
+    /// again by compare-and-set, and a lost one abandons the command before the vendor is called.
+    /// A claim written moments ago costs nothing. What is left is a stall inside the trigger call
+    /// itself (docs/state.md, "What is not covered").
+    private func fence(_ target: Target, _ entity: Versioned<EntityRecord>) async throws -> Versioned<EntityRecord> {
+        guard let heartbeat = entity.document.activeCommand?.heartbeatAt, Date().timeIntervalSince(heartbeat) > settings.takeoverAfter.seconds / 2 else {
+            return entity
+        }
+        return try await advance(target, entity) { _ in }
     }
 
     /// Ends the command: the resource is free, and the command is remembered as its last.
