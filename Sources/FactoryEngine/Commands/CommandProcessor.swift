@@ -299,6 +299,18 @@ public final class CommandProcessor: Sendable {
             status.deletedAt = nil
             status.start(run)
         }
+        if let recorded = written.run(key: run.key), !Self.sameRun(recorded, run) {
+            // Another holder of this command recorded its own trigger first: it stalled inside
+            // its trigger call past the takeover (docs/state.md, "What is not covered"). The
+            // status keeps the first; this run is at the vendor but followed by nobody.
+            logger.error(
+                "Triggered a second run for a command another replica triggered too",
+                metadata: [
+                    LoggingKeys.resource: "\(target.label)", LoggingKeys.command: "\(run.key)",
+                    "run.recorded": "\(recorded.displayID)", "run.extra": "\(run.displayID)",
+                ]
+            )
+        }
         if let lineage {
             // The run as recorded, with its outbox (a resumed command finds what was published).
             let specJSON = spec.json
@@ -470,6 +482,12 @@ public final class CommandProcessor: Sendable {
             run.deadline = intent.addingTimeInterval(timeout.seconds)
         }
         return run
+    }
+
+    /// Whether two records of a command's run name the same vendor run.
+    private static func sameRun(_ a: RunRecord, _ b: RunRecord) -> Bool {
+        if let id = a.vendorRunID, let other = b.vendorRunID { return id == other }
+        return a.reference == b.reference
     }
 
     /// Whether a run found at the vendor is one the status records already.
