@@ -56,6 +56,9 @@ final class PipelineAdvancer: Service, Sendable {
         var lateCancels: Set<String> = []
         var wasLeader = false
         var lastQueueSweep = Date.distantPast
+        /// Task types whose bucket watch has delivered every value there was when it started:
+        /// from then on the read model lags the KV only by the watch's delivery.
+        var caughtUp: Set<String> = []
     }
 
     let context: DriverCompanionContext
@@ -123,7 +126,10 @@ final class PipelineAdvancer: Service, Sendable {
     // MARK: - What the watches say
 
     func apply(_ event: KeyValueWatchEvent, type: String, own: Bool) {
-        guard case .entry(let entry) = event else { return }
+        guard case .entry(let entry) = event else {
+            if case .initialValuesDone = event { state.withLock { _ = $0.caughtUp.insert(type) } }
+            return
+        }
         if own, entry.key.hasPrefix("run.") {
             applyRun(entry)
             return
@@ -160,6 +166,12 @@ final class PipelineAdvancer: Service, Sendable {
     private func applyRun(_ entry: KeyValueEntry) {
         guard entry.operation == .put else {
             state.withLock { state in Self.remove(&state, entry.key) }
+            return
+        }
+        // This replica's own write, taken in when it was written: not decoded again (a run
+        // document grows with its tasks, and decoding it is most of a step's CPU).
+        if state.withLock({ $0.runs[entry.key].map { $0.entry.revision >= entry.revision } ?? false }) {
+            doorbell.ring()
             return
         }
         let document: PipelineRunDocument
@@ -411,13 +423,17 @@ final class PipelineAdvancer: Service, Sendable {
     }
 
     /// An inline task's owned resource as the KV holds it now, where the read model says its
-    /// spec is not applied. The read model follows the bucket watches and can lag (a replica just
-    /// restarted, a watch behind): taken at its word, an attempt after the first would be an
-    /// `apply` of the unchanged spec, which the engine answers "unchanged" and runs nothing, and
-    /// the attempt would wait forever (found by `scripts/chaos pipelines`: a retried Census task
-    /// stuck `queued`). A read that fails leaves the read model's view.
+    /// spec is not applied and its type's watch has not caught up yet. Until then the read model
+    /// can miss what the KV holds (a replica just restarted: the run documents loaded before the
+    /// task bucket's values): taken at its word, an attempt after the first would be an `apply`
+    /// of the unchanged spec, which the engine answers "unchanged" and runs nothing, and the
+    /// attempt would wait forever (found by `scripts/chaos pipelines`: a retried Census task
+    /// stuck `queued`). Once caught up, the attempt's previous end came through the same watch,
+    /// so the read model holds the resource as it was then. A read that fails leaves the read
+    /// model's view.
     private func refreshOwned(task name: String, attempt: Attempt, run: PipelineRun, spec: PipelineSpec, documents: inout [ResourceKey: AttemptCommands.ResourceDocuments]) async {
         guard let task = spec.task(named: name), !attempt.resourceType.isEmpty else { return }
+        guard !state.withLock({ $0.caughtUp.contains(attempt.resourceType) }) else { return }
         let key = ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)
         guard AttemptCommands.needsFreshRead(task: task, run: run, known: documents[key]) else { return }
         guard let bucketName = taskBuckets.first(where: { $0.type == attempt.resourceType })?.bucket else { return }
@@ -492,7 +508,7 @@ final class PipelineAdvancer: Service, Sendable {
         guard !published.isEmpty || !unserved.isEmpty else { return }
         let now = Date()
         do {
-            if let written = try await store.modify(entry.key, { document in
+            if let written = try await store.modify(entry.key, startingWith: entry, { document in
                 var changed = false
                 for (task, commandID) in published where PipelineScheduler.markPublished(&document.run, task: task, commandID: commandID, at: now) { changed = true }
                 for (task, commandID, reason) in unserved {

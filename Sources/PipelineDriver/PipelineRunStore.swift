@@ -39,10 +39,20 @@ struct PipelineRunStore: Sendable {
     }
 
     /// Read, change, compare-and-set, again on a lost race; nil from `change`: nothing to write.
+    /// `known`: the entry as this replica last wrote or read it, tried first without a read (a
+    /// lost race reads it again).
     @discardableResult
-    func modify(_ key: String, attempts: Int = 20, _ change: (inout PipelineRunDocument) throws -> Bool) async throws -> Entry? {
+    func modify(_ key: String, startingWith known: Entry? = nil, attempts: Int = 20, _ change: (inout PipelineRunDocument) throws -> Bool) async throws -> Entry? {
+        var known = known
         for _ in 0..<attempts {
-            guard var entry = try await get(key) else { return nil }
+            let read: Entry?
+            if let entry = known {
+                read = entry
+                known = nil
+            } else {
+                read = try await get(key)
+            }
+            guard var entry = read else { return nil }
             guard try change(&entry.document) else { return entry }
             if let revision = try await update(entry.document, key: key, revision: entry.revision) {
                 entry.revision = revision

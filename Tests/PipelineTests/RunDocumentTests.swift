@@ -82,3 +82,49 @@ struct RunDocumentTests {
         #expect(error?.message.contains("workspace") == true)
     }
 }
+
+/// The hand-written RFC 3339 times against Foundation's `ISO8601FormatStyle`, which wrote and
+/// read them before.
+@Suite("Pipeline document times")
+struct PipelineTimeTests {
+    static let foundation = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC") ?? .gmt)
+
+    @Test("written as Foundation writes them and read back to the same text, over four centuries of days, leap days and millisecond edges")
+    func matchesFoundation() throws {
+        var generator = SystemRandomNumberGenerator()
+        var instants: [Double] = [0, -0.001, -1.5, 951_782_400, 951_868_799.999, 1_800_000_000.249, 1_800_000_000.9996, 4_107_542_399.999, -2_208_988_800]
+        for _ in 0..<20_000 { instants.append(Double.random(in: -6_000_000_000...7_000_000_000, using: &generator)) }
+        for instant in instants {
+            let date = Date(timeIntervalSince1970: instant)
+            let text = PipelineTime.format(date)
+            // Away from a millisecond's edge, the same text as Foundation (at an edge Foundation
+            // can write the millisecond before the one a time read from text stands for).
+            let milliseconds = (instant * 1000).rounded(.down)
+            let fraction = instant * 1000 - milliseconds
+            if fraction > 0.001, fraction < 0.999 {
+                #expect(text == date.formatted(Self.foundation), "\(instant)")
+            }
+            // A time on a millisecond (as every document's is) writes that millisecond.
+            let aligned = PipelineTime.format(Date(timeIntervalSince1970: milliseconds / 1000))
+            let expectedDigits = (Int64(milliseconds) % 1000 + 1000) % 1000
+            #expect(aligned.hasSuffix(String(format: ".%03dZ", expectedDigits)), "\(aligned) for \(milliseconds)")
+            #expect(abs(try Self.foundation.parse(aligned).timeIntervalSince1970 * 1000 - milliseconds) < 0.01, "\(aligned)")
+            let read = try #require(PipelineTime.parse(text), "\(text)")
+            #expect(PipelineTime.format(read) == text, "\(text)")
+            let foundationRead = try Self.foundation.parse(text)
+            #expect(abs(read.timeIntervalSince1970 - foundationRead.timeIntervalSince1970) < 0.000_001, "\(text)")
+        }
+    }
+
+    @Test("other RFC 3339 forms are still read (by Foundation); impossible days and times are not taken by the fast path")
+    func otherForms() throws {
+        #expect(PipelineTime.parse("2026-12-05T12:00:00Z")?.timeIntervalSince1970 == 1_796_472_000)
+        #expect(PipelineTime.parse("2026-12-05T13:00:00.250+01:00")?.timeIntervalSince1970 == 1_796_472_000.25)
+        #expect(PipelineTime.parse("2026-12-05T12:00:00.25Z")?.timeIntervalSince1970 == 1_796_472_000.25)
+        for text in ["2026-02-29T00:00:00.000Z", "2026-13-01T00:00:00.000Z", "2026-12-05T24:00:00.000Z", "2026-12-05T12:00:60.000Z", "2026-12-05 12:00:00.000Z", "20x6-12-05T12:00:00.000Z"] {
+            #expect(PipelineTime.parseUTC(Array(text.utf8)) == nil, "\(text)")
+        }
+        #expect(PipelineTime.parseUTC(Array("2024-02-29T23:59:59.999Z".utf8))?.timeIntervalSince1970 == 1_709_251_199.999)
+        #expect(PipelineTime.parse("yesterday") == nil)
+    }
+}
