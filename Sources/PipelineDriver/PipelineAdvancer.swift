@@ -43,6 +43,28 @@ final class PipelineAdvancer: Service, Sendable {
         var resources: Set<ResourceKey>
     }
 
+    /// The task resources as the read model shows them, looked up one at a time. (A copy of the
+    /// whole read model per evaluation shared its storage, so that the next watch event's write
+    /// copied every resource's documents again: a tenth of a replica's CPU with many runs.)
+    struct ResourceView {
+        let read: (ResourceKey) -> AttemptCommands.ResourceDocuments?
+        /// Read again from the KV during this evaluation (nil: not there).
+        private var refreshed: [ResourceKey: AttemptCommands.ResourceDocuments?] = [:]
+
+        init(read: @escaping (ResourceKey) -> AttemptCommands.ResourceDocuments?) {
+            self.read = read
+        }
+
+        subscript(key: ResourceKey) -> AttemptCommands.ResourceDocuments? {
+            if let known = refreshed[key] { return known }
+            return read(key)
+        }
+
+        mutating func set(_ key: ResourceKey, _ documents: AttemptCommands.ResourceDocuments?) {
+            refreshed.updateValue(documents, forKey: key)
+        }
+    }
+
     struct State {
         var runs: [String: Slot] = [:]
         var resources: [ResourceKey: AttemptCommands.ResourceDocuments] = [:]
@@ -348,7 +370,7 @@ final class PipelineAdvancer: Service, Sendable {
             let now = Date()
             let before = entry.document.run
             var run = before
-            var documents = state.withLock { state in state.resources }
+            var documents = ResourceView { [self] key in self.state.withLock { $0.resources[key] } }
 
             // What the task resources show.
             for task in spec.allTasks {
@@ -431,7 +453,7 @@ final class PipelineAdvancer: Service, Sendable {
     /// stuck `queued`). Once caught up, the attempt's previous end came through the same watch,
     /// so the read model holds the resource as it was then. A read that fails leaves the read
     /// model's view.
-    private func refreshOwned(task name: String, attempt: Attempt, run: PipelineRun, spec: PipelineSpec, documents: inout [ResourceKey: AttemptCommands.ResourceDocuments]) async {
+    private func refreshOwned(task name: String, attempt: Attempt, run: PipelineRun, spec: PipelineSpec, documents: inout ResourceView) async {
         guard let task = spec.task(named: name), !attempt.resourceType.isEmpty else { return }
         guard !state.withLock({ $0.caughtUp.contains(attempt.resourceType) }) else { return }
         let key = ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)
@@ -439,7 +461,7 @@ final class PipelineAdvancer: Service, Sendable {
         guard let bucketName = taskBuckets.first(where: { $0.type == attempt.resourceType })?.bucket else { return }
         do {
             let bucket = bucketName == context.bucket.name ? context.bucket : try await context.jetStream.keyValue(bucketName)
-            documents[key] = try await AttemptCommands.ownedDocuments(in: bucket, workspace: run.workspace, resource: attempt.resource)
+            documents.set(key, try await AttemptCommands.ownedDocuments(in: bucket, workspace: run.workspace, resource: attempt.resource))
         } catch {
             logger.warning("Could not read a task's resource; deciding from the watched state", metadata: ["resource": "\(attempt.resource)", "error": "\(error)"])
         }
@@ -448,13 +470,14 @@ final class PipelineAdvancer: Service, Sendable {
     /// The command of a new (or republished) attempt: its resource's type found where the task
     /// names none, its spec filled in.
     private func prepare(
-        task name: String, attempt: Attempt, run: inout PipelineRun, spec: PipelineSpec, documents: [ResourceKey: AttemptCommands.ResourceDocuments]
+        task name: String, attempt: Attempt, run: inout PipelineRun, spec: PipelineSpec, documents: ResourceView
     ) -> Result<Publication, AttemptCommands.Problem> {
         guard let task = spec.task(named: name) else { return .failure(.init(description: "no task \(name) in the run's spec")) }
         var attempt = attempt
         if attempt.resourceType.isEmpty {
-            let found = documents.filter { $0.key.workspace == run.workspace && $0.key.name == attempt.resource && $0.value.entity.map { !$0.deleted } == true }
-                .map(\.key.type).sorted()
+            let found = taskBuckets.map(\.type).filter { type in
+                documents[ResourceKey(type: type, workspace: run.workspace, name: attempt.resource)]?.entity.map { !$0.deleted } == true
+            }.sorted()
             guard found.count == 1, let type = found.first else {
                 return .failure(
                     .init(
@@ -528,7 +551,7 @@ final class PipelineAdvancer: Service, Sendable {
 
     /// An attempt decided (timed out, cancelled) whose run started at its resource only after
     /// the cancel was sent: that run is cancelled too, once per replica.
-    private func lateCancels(run: PipelineRun, documents: [ResourceKey: AttemptCommands.ResourceDocuments]) {
+    private func lateCancels(run: PipelineRun, documents: ResourceView) {
         for taskRun in run.tasks.values {
             guard let attempt = taskRun.lastAttempt, attempt.cancelRequested else { continue }
             let resource = documents[ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)]
