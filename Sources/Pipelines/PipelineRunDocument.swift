@@ -28,39 +28,21 @@ public struct PipelineRunDocument: Sendable, Hashable, Codable {
         self.spec = spec
     }
 
-    /// Compact JSON with sorted keys. Written member by member: the run through the encoder, the
-    /// spec by its own writer (through `Codable`, a spec costs more than the run it carries).
+    /// Compact JSON with sorted keys.
     public func encoded() -> [UInt8] {
-        // The types are the module's own Codable values: failing here is a defect.
-        guard let run = try? Self.encoder.encode(run) else { return [] }
-        var output: [UInt8] = []
-        output.reserveCapacity(run.count + 1024)
-        output.append(UInt8(ascii: "{"))
-        if let downstreamPublished {
-            output.append(contentsOf: #""downstreamPublished":"#.utf8)
-            output.append(contentsOf: (downstreamPublished ? "true," : "false,").utf8)
-        }
-        output.append(contentsOf: #""run":"#.utf8)
-        output.append(contentsOf: run)
-        output.append(contentsOf: #","spec":"#.utf8)
-        output.append(contentsOf: spec.serializedBytes(sortedKeys: true))
-        output.append(contentsOf: #","version":"#.utf8)
-        output.append(contentsOf: String(version).utf8)
-        output.append(UInt8(ascii: "}"))
-        return output
+        var document: JSONObject = ["version": .number(JSONNumber(version)), "run": run.json, "spec": spec]
+        if let downstreamPublished { document["downstreamPublished"] = .bool(downstreamPublished) }
+        return JSONValue.object(document).serializedBytes(sortedKeys: true)
     }
 
     /// The run alone as JSON (times as RFC 3339 text), for people and tools.
-    public var runJSON: JSONValue {
-        guard let data = try? Self.encoder.encode(run), let value = try? JSONValue(parsing: Array(data)) else { return .null }
-        return value
-    }
+    public var runJSON: JSONValue { run.json }
 
     /// Reads a stored run, refusing a newer version (a newer replica wrote it) and anything
-    /// that is not a run document, with a message naming the key. The document is parsed once;
-    /// the spec is kept as parsed and only the run goes through the decoder (a spec decoded as
-    /// `JSONValue` through `Codable` tries each kind of value in turn, most of a replica's CPU
-    /// under load).
+    /// that is not a run document, with a message naming the key. Parsed once by the project's
+    /// JSON parser and read member by member (PipelineRun+JSON.swift): through `JSONDecoder`, the
+    /// spec decoded as `JSONValue` tried each kind of value in turn, and the run's decoding was
+    /// most of a replica's CPU under load.
     public static func decode(_ bytes: some Collection<UInt8>, key: String) throws(PipelineDocumentError) -> PipelineRunDocument {
         guard let document = try? JSONValue(parsing: bytes), case .object(let members) = document,
             let version = members["version"]?.numberValue?.intValue
@@ -84,7 +66,7 @@ public struct PipelineRunDocument: Sendable, Hashable, Codable {
         }
         let run: PipelineRun
         do {
-            run = try decoder.decode(PipelineRun.self, from: Data(runValue.serializedBytes()))
+            run = try PipelineRun(json: runValue)
         } catch {
             throw PipelineDocumentError(key: key, message: "unreadable: \(error)")
         }
@@ -94,6 +76,8 @@ public struct PipelineRunDocument: Sendable, Hashable, Codable {
         return decoded
     }
 
+    /// The `Codable` form, as the previous release wrote documents (tests write old documents
+    /// with it).
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -102,19 +86,6 @@ public struct PipelineRunDocument: Sendable, Hashable, Codable {
             try container.encode(PipelineTime.format(date))
         }
         return encoder
-    }()
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            guard let date = PipelineTime.parse(text) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(text) is not an RFC 3339 time")
-            }
-            return date
-        }
-        return decoder
     }()
 }
 

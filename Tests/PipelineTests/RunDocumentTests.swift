@@ -51,6 +51,44 @@ struct RunDocumentTests {
         #expect(try PipelineRunDocument.decode(Array(written), key: "k") == document)
     }
 
+    @Test("the run's JSON has the members its Codable form has, to the byte; a cancel and an event survive the trip")
+    func sameMembersAsCodable() throws {
+        var document = try Self.sample()
+        document.run.cancel = CancelRequest(mode: .terminate, cause: .overlap, at: Self.at, commandID: "newer")
+        document.run.reason = "why"
+        document.run.finishedAt = Self.at.addingTimeInterval(9)
+        var attempt = try #require(document.run.tasks["t"]?.attempts.first)
+        attempt.cancelRequested = true
+        attempt.startedAt = Self.at
+        attempt.finishedAt = Self.at.addingTimeInterval(1)
+        document.run.tasks["u"] = TaskRun(state: .succeeded, attempts: [attempt, attempt])
+        let codable = try JSONValue(parsing: Array(PipelineRunDocument.encoder.encode(document.run)))
+        #expect(codable.serialized(sortedKeys: true) == document.run.json.serialized(sortedKeys: true))
+        #expect(try PipelineRun(json: document.run.json) == document.run)
+        #expect(try PipelineRunDocument.decode(document.encoded(), key: "k") == document)
+    }
+
+    static let badRuns: [(String, String)] = {
+        let head = #"{"id":"x","workspace":"w","pipeline":"p","specDigest":"d","state":"running","#
+        let trigger = #""trigger":{"kind":"manual","commandID":"c"},"#
+        let created = #""createdAt":"2026-12-05T12:00:00.000Z","#
+        return [
+            (#"{"id":"x"}"#, "workspace: missing"),
+            (head + trigger + created + #""tasks":{"t":{"state":"sleeping","attempts":[]}}}"#, "tasks.t.state: sleeping is not a known value"),
+            (head + trigger + created + #""tasks":{"t":{"state":"queued","attempts":[{"number":"1"}]}}}"#, "tasks.t.attempts[0].number: not an integer"),
+            (head + trigger + #""createdAt":"noon","tasks":{}}"#, "createdAt: noon is not an RFC 3339 time"),
+            (head + #""trigger":{"kind":"cron","commandID":"c"},"# + created + #""tasks":{}}"#, "trigger.kind: cron is not a known value"),
+            ("[]", "run: not an object"),
+        ]
+    }()
+
+    @Test("a run's JSON that is wrong is refused with the path to what is wrong", arguments: badRuns)
+    func badRunJSON(text: String, message: String) throws {
+        let value = try JSONValue(parsing: text)
+        let error = #expect(throws: RunJSONError.self) { _ = try PipelineRun(json: value) }
+        #expect(error?.description == message)
+    }
+
     @Test(
         "what is not a run document is refused, naming the key and what is wrong",
         arguments: [
