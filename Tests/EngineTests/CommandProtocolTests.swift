@@ -185,6 +185,36 @@ struct CommandProtocolTests {
         #expect(try await engine.entity("p")?.activeCommand == nil)
     }
 
+    @Test("a command taken over while its holder is inside its trigger call waits a grace period, then finds the holder's run instead of triggering another")
+    func takeoverGraceFindsTheHoldersRun() async throws {
+        let vendor = ScriptedVendor()
+        let engine = InMemoryEngine(vendor: vendor, resumeCheck: .createdSince)
+        #expect(await engine.processor().process(engine.delivery(try apply("p", job: "j"))).outcome == "triggered")
+        // replica-x's trigger is on its way (held at the vendor) when it goes silent.
+        let command = try run("p")
+        let first = engine.delivery(command, id: "run-1")
+        vendor.hold(.trigger)
+        let holder = Task { await engine.processor(instance: "replica-x", takeoverAfter: .seconds(30)).process(first) }
+        while vendor.waiting(.trigger) < 1 { try await Task.sleep(for: .milliseconds(2)) }
+        try await Task.sleep(for: .milliseconds(250))
+        // replica-b takes it over, and waits its grace period (its takeover time, 200 ms)…
+        let takeover = Task {
+            await engine.processor(instance: "replica-b", takeoverAfter: .milliseconds(200))
+                .process(engine.delivery(command, id: "run-1", sequence: first.streamSequence, deliveryCount: 2))
+        }
+        while try await engine.entity("p")?.activeCommand?.owner != "replica-b" { try await Task.sleep(for: .milliseconds(2)) }
+        // …during which the holder's trigger lands and its run is recorded.
+        vendor.release(.trigger)
+        let results = [await holder.value, await takeover.value]
+        #expect(results[1].outcome == "triggered", "\(results[1])")
+        #expect(results[0].outcome == "lostOwnership", "\(results[0])")
+        #expect(vendor.runs.count == 2, "the apply's run and the holder's run of run-1 only: \(vendor.runs.map(\.id))")
+        #expect(vendor.calls(.trigger) == 2)
+        let status = try #require(try await engine.status("p"))
+        #expect(status.currentRun?.key == "run-1" && status.currentRun?.vendorRunID == vendor.runs.last?.id)
+        #expect(try await engine.entity("p")?.activeCommand == nil)
+    }
+
     @Test("a transient failure is retried with a reason on the status, then given up and dead-lettered; a refusal fails at once")
     func failures() async throws {
         let vendor = ScriptedVendor()

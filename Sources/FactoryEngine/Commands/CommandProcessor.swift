@@ -446,6 +446,17 @@ public final class CommandProcessor: Sendable {
         let active = entity.document.activeCommand
         let intent = active?.triggerIntentAt ?? Date()
         if target.resumed {
+            var status = status
+            if target.takenOver, settings.takeoverAfter > .zero, entity.document.activeCommand?.stage == .triggering {
+                // Taken over from a holder that went silent: it may be alive and stalled inside
+                // its trigger call (a request queued behind a rate limit or a starved vendor). A
+                // grace period lets such a trigger land, at the vendor for the resume check or
+                // on the status, before this replica looks; the fence then confirms the command
+                // is still ours. A crashed holder costs this much more recovery time.
+                try await Task.sleep(for: min(settings.takeoverAfter, .seconds(5)))
+                status = try await store.read(StatusRecord.self, key: target.statusKey)?.document
+                entity = try await fence(target, entity)
+            }
             // Recorded already (a crash after the status write): that run is ours.
             if let recorded = status?.run(key: key) { return recorded }
             let point = ResumePoint<StoredBaseline>(
@@ -539,7 +550,10 @@ public final class CommandProcessor: Sendable {
                     revision = try await store.create(entity, key: key)
                 }
                 guard let revision else { continue }
-                if resumed { target.markResumed() }
+                if resumed {
+                    let holder = current?.document.activeCommand?.owner
+                    target.markResumed(takenOver: holder != nil && holder != settings.instanceID)
+                }
                 return .claimed(Versioned(document: entity, revision: revision), created: current == nil)
             }
         }
@@ -731,6 +745,8 @@ final class Target: @unchecked Sendable {
     let name: String
     let resourceType: String
     private(set) var resumed = false
+    /// Resumed from another replica's hold (a takeover), not this replica's own earlier attempt.
+    private(set) var takenOver = false
     /// An apply's spec, decoded by the driver when the command was validated.
     var prepared: AnyResourceDriver.PreparedSpec?
 
@@ -745,7 +761,10 @@ final class Target: @unchecked Sendable {
         )
     }
 
-    func markResumed() { resumed = true }
+    func markResumed(takenOver: Bool) {
+        resumed = true
+        self.takenOver = takenOver
+    }
     /// Nothing of this command can be at the vendor yet (its baseline was only just recorded).
     func markFresh() { resumed = false }
 
