@@ -476,6 +476,13 @@ public final class CommandProcessor: Sendable {
                 )
                 return record(target, adopted, spec: spec, intent: intent)
             }
+            logger.info(
+                "Resumed a command that has no run yet; triggering",
+                metadata: [
+                    LoggingKeys.resource: "\(target.label)", LoggingKeys.command: "\(key)", "takenOver": "\(target.takenOver)",
+                    "known": "\(known.map(\.displayID))", "since": "\(point.since)",
+                ]
+            )
         }
         entity = try await fence(target, entity)
         let options = target.command.envelope.options
