@@ -101,6 +101,8 @@ let package = Package(
         ),
 
         // MARK: - Vendors
+        // RFC 3339 date-times read and written by hand (vendor APIs' and the pipeline documents').
+        .target(name: "Timestamps"),
         .target(
             name: "VendorHTTP",
             dependencies: [
@@ -117,6 +119,7 @@ let package = Package(
             name: "Hightouch",
             dependencies: [
                 "VendorHTTP",
+                "Timestamps",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -128,6 +131,7 @@ let package = Package(
         .target(
             name: "SimulatorKit",
             dependencies: [
+                "Timestamps",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // Simulators serve HTTPS from PEM files (HTTPServerBuilder.tls).
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -162,6 +166,7 @@ let package = Package(
             name: "DBTCloud",
             dependencies: [
                 "VendorHTTP",
+                "Timestamps",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -188,6 +193,7 @@ let package = Package(
             name: "Census",
             dependencies: [
                 "VendorHTTP",
+                "Timestamps",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -214,6 +220,7 @@ let package = Package(
             name: "Fivetran",
             dependencies: [
                 "VendorHTTP",
+                "Timestamps",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -345,7 +352,7 @@ let package = Package(
         // (no NATS, no clock): the pipeline driver and factoryctl build on it.
         .target(
             name: "Pipelines",
-            dependencies: ["FactoryModel", "JSONSchema"]
+            dependencies: ["FactoryModel", "JSONSchema", "Timestamps"]
         ),
         // The `pipeline` resource type on the engine, and its companion (the advancer and the
         // inputs) running beside the engine in each replica.

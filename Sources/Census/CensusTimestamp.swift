@@ -1,5 +1,5 @@
 import Foundation
-import VendorHTTP
+import Timestamps
 
 // MARK: - CensusTimestamp
 
@@ -7,10 +7,10 @@ import VendorHTTP
 /// offset (`+00:00`), more or fewer fraction digits, or none. Written in UTC with milliseconds.
 enum CensusTimestamp {
     /// Parses an ISO-8601 date-time, or returns `nil`.
-    static func parse(_ text: String) -> Date? { VendorTimestamp.date(text) }
+    static func parse(_ text: String) -> Date? { RFC3339Timestamp.date(text) }
 
     /// `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC.
-    static func format(_ date: Date) -> String { VendorTimestamp.format(date, fractionDigits: 3) }
+    static func format(_ date: Date) -> String { RFC3339Timestamp.format(date, fractionDigits: 3) }
 }
 
 // MARK: - Decoding helpers

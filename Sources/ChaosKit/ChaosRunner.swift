@@ -286,17 +286,7 @@ public enum ChaosRunner {
                 )
             )
         }
-        for replica in replicas {
-            let redelivered = replica.logLines(containing: "Command handled").filter { !$0.contains("command.delivery=1 ") }
-            let adopted = replica.logLines(containing: "Adopted a run")
-            report.redeliveries += redelivered.count
-            report.adoptedRuns += adopted.count
-            for index in report.types.indices {
-                let tag = " type=\(report.types[index].type) "
-                report.types[index].redeliveries += redelivered.filter { $0.contains(tag) }.count
-                report.types[index].adoptedRuns += adopted.filter { $0.contains(tag) }.count
-            }
-        }
+        report.countRedeliveriesAndAdoptions(in: replicas)
         report.duration = ContinuousClock.now - started
 
         // Tear down: replicas first (so they do not log a storm of reconnects), then NATS.
@@ -370,5 +360,23 @@ func format(_ duration: Duration) -> String {
 extension Duration {
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+extension ChaosReport {
+    /// Commands handled again after a kill and runs a resumed command found at its vendor, from
+    /// the replicas' logs, in total and per type.
+    mutating func countRedeliveriesAndAdoptions(in replicas: [ReplicaProcess]) {
+        for replica in replicas {
+            let redelivered = replica.logLines(containing: "Command handled").filter { !$0.contains("command.delivery=1 ") }
+            let adopted = replica.logLines(containing: "Adopted a run")
+            redeliveries += redelivered.count
+            adoptedRuns += adopted.count
+            for index in types.indices {
+                let tag = " type=\(types[index].type) "
+                types[index].redeliveries += redelivered.filter { $0.contains(tag) }.count
+                types[index].adoptedRuns += adopted.filter { $0.contains(tag) }.count
+            }
+        }
     }
 }

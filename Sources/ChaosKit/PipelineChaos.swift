@@ -356,17 +356,7 @@ public enum PipelineChaosRunner {
             typeFigures.redeliveries = 0
             report.types.append(typeFigures)
         }
-        for replica in replicas {
-            let redelivered = replica.logLines(containing: "Command handled").filter { !$0.contains("command.delivery=1 ") }
-            let adopted = replica.logLines(containing: "Adopted a run")
-            report.redeliveries += redelivered.count
-            report.adoptedRuns += adopted.count
-            for index in report.types.indices {
-                let tag = " type=\(report.types[index].type) "
-                report.types[index].redeliveries += redelivered.filter { $0.contains(tag) }.count
-                report.types[index].adoptedRuns += adopted.filter { $0.contains(tag) }.count
-            }
-        }
+        report.countRedeliveriesAndAdoptions(in: replicas)
         report.pipelines = figures
         report.duration = ContinuousClock.now - started
 

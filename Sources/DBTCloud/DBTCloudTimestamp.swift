@@ -1,5 +1,5 @@
 import Foundation
-import VendorHTTP
+import Timestamps
 
 // MARK: - DBTCloudTimestamp
 
@@ -8,7 +8,7 @@ import VendorHTTP
 /// (`2021-11-18T15:19:03.185668+00:00`, `...Z`, with or without a fraction).
 public enum DBTCloudTimestamp {
     /// Parses either spelling, or returns `nil`.
-    public static func parse(_ text: String) -> Date? { VendorTimestamp.date(text) }
+    public static func parse(_ text: String) -> Date? { RFC3339Timestamp.date(text) }
 }
 
 // MARK: - Lenient decoding

@@ -1,5 +1,5 @@
 import Foundation
-import VendorHTTP
+import Timestamps
 
 // MARK: - HightouchTimestamp
 
@@ -7,10 +7,10 @@ import VendorHTTP
 /// (`2023-10-17T11:06:01.713+00:00`) or without a fraction. Written with milliseconds, in UTC.
 enum HightouchTimestamp {
     /// Parses an ISO-8601 date-time, or returns `nil`.
-    static func parse(_ text: String) -> Date? { VendorTimestamp.date(text) }
+    static func parse(_ text: String) -> Date? { RFC3339Timestamp.date(text) }
 
     /// Formats `date` as `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC.
-    static func format(_ date: Date) -> String { VendorTimestamp.format(date, fractionDigits: 3) }
+    static func format(_ date: Date) -> String { RFC3339Timestamp.format(date, fractionDigits: 3) }
 }
 
 // MARK: - Decoding timestamps

@@ -1,3 +1,5 @@
+import Timestamps
+
 // MARK: - SimTimestamp
 
 /// Simulated time as vendors write it. Simulators keep time as seconds since 1970 (a `Double`);
@@ -124,29 +126,17 @@ public enum SimTimestamp {
         text += digits
     }
 
-    // Howard Hinnant's civil-calendar algorithms (proleptic Gregorian calendar).
+    // The proleptic Gregorian calendar, from the leaf module the vendor clients use too (a
+    // calendar, not the operator's code).
 
     /// Days since 1970-01-01 of a date.
     public static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        RFC3339Timestamp.days(year: year, month: month, day: day)
     }
 
     /// The date (year, month, day) `days` after 1970-01-01.
     public static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        RFC3339Timestamp.civil(fromDays: days)
     }
 }
 

@@ -1,5 +1,5 @@
 import Foundation
-import VendorHTTP
+import Timestamps
 
 // MARK: - FivetranTimestamp
 
@@ -73,11 +73,11 @@ public struct FivetranTimestamp: Sendable, Hashable, Comparable, CustomStringCon
 
     /// Fivetran always writes a zone; a bare local time is ambiguous, so it is refused.
     private static func parse(_ text: String) -> (seconds: Int64, nanoseconds: Int32)? {
-        VendorTimestamp.parse(text, requiringZone: true)
+        RFC3339Timestamp.parse(text, requiringZone: true)
     }
 
     private static func format(seconds: Int64, microseconds: Int) -> String {
-        VendorTimestamp.format(seconds: seconds, fraction: microseconds, fractionDigits: 6)
+        RFC3339Timestamp.format(seconds: seconds, fraction: microseconds, fractionDigits: 6)
     }
 }
 

@@ -1,12 +1,12 @@
 import Foundation
 
-// MARK: - VendorTimestamp
+// MARK: - RFC3339Timestamp
 
-/// The date-times vendor APIs write: ISO-8601 (`2022-02-16T21:37:58.510Z`,
+/// The date-times vendor APIs and the operator's own documents write: ISO-8601 (`2022-02-16T21:37:58.510Z`,
 /// `2021-11-18T15:19:03.185668+00:00`) and Python's `str(datetime)` (`2021-12-07 10:32:24.326116+00:00`),
 /// with any number of fraction digits (`.` or `,`) or none. Each client keeps what is its own (its
 /// precision, whether a zone may be missing, its decoding errors) and reads and writes through this.
-public enum VendorTimestamp {
+public enum RFC3339Timestamp {
     /// Parses `YYYY-MM-DD(T|t| )HH:MM:SS[(.|,)fraction][Z|z|±HH[:MM]]`: whole seconds since 1970
     /// and nanoseconds (digits beyond the ninth are dropped), or `nil`. Without a zone the time is
     /// UTC, unless `requiringZone` (a bare local time is ambiguous), then `nil`.
@@ -69,12 +69,14 @@ public enum VendorTimestamp {
         return Date(timeIntervalSince1970: Double(seconds) + Double(nanoseconds) / 1e9)
     }
 
-    /// `date` as `yyyy-MM-ddTHH:mm:ss.<fractionDigits>Z` in UTC, the fraction rounded down.
+    /// `date` as `yyyy-MM-ddTHH:mm:ss.<fractionDigits>Z` in UTC, the fraction rounded down, with
+    /// half a microsecond of slack: a time read from `…:00.999Z` (a double a hair below it) writes
+    /// `.999` again, not `.998`, so a document rewritten many times keeps its times.
     public static func format(_ date: Date, fractionDigits: Int) -> String {
         let digits = max(0, min(9, fractionDigits))
         var scale: Int64 = 1
         for _ in 0..<digits { scale *= 10 }
-        let total = Int64((date.timeIntervalSince1970 * Double(scale)).rounded(.down))
+        let total = Int64(((date.timeIntervalSince1970 + 5e-7) * Double(scale)).rounded(.down))
         var seconds = total / scale
         var fraction = total % scale
         if fraction < 0 {
@@ -105,7 +107,7 @@ public enum VendorTimestamp {
     // Howard Hinnant's civil-calendar algorithms (proleptic Gregorian calendar).
 
     /// Days since 1970-01-01 of a date.
-    static func days(year: Int, month: Int, day: Int) -> Int {
+    public static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -115,7 +117,7 @@ public enum VendorTimestamp {
     }
 
     /// The date `days` after 1970-01-01.
-    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+    public static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
