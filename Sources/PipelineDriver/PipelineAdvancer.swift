@@ -78,6 +78,9 @@ final class PipelineAdvancer: Service, Sendable {
         var lateCancels: Set<String> = []
         var wasLeader = false
         var lastQueueSweep = Date.distantPast
+        /// Runs another replica advanced last, waiting to see whether it acts on a change: the
+        /// revision seen and until when (``ownerGrace``).
+        var deferred: [String: (revision: UInt64, until: Date)] = [:]
         /// Task types whose bucket watch has delivered every value there was when it started:
         /// from then on the read model lags the KV only by the watch's delivery.
         var caughtUp: Set<String> = []
@@ -100,7 +103,7 @@ final class PipelineAdvancer: Service, Sendable {
     ) {
         self.context = context
         self.runtime = runtime
-        self.store = PipelineRunStore(bucket: context.bucket)
+        self.store = PipelineRunStore(bucket: context.bucket, writer: context.configuration.instanceID)
         self.registry = registry
         self.logger = context.logger
         self.onPipelineChange = onPipelineChange
@@ -245,6 +248,7 @@ final class PipelineAdvancer: Service, Sendable {
     }
 
     private static func remove(_ state: inout State, _ key: String) {
+        state.deferred[key] = nil
         guard let slot = state.runs.removeValue(forKey: key) else { return }
         for resource in slot.resources { state.byResource[resource]?.remove(key) }
     }
@@ -322,6 +326,10 @@ final class PipelineAdvancer: Service, Sendable {
                         any = true
                     }
                 }
+                for (key, waiting) in state.deferred where waiting.until <= now {
+                    Self.markDirty(&state, key)
+                    any = true
+                }
                 // A new leader, and every few seconds: the queues are looked at (a start missed
                 // by the previous leader, a run that ended while no leader was there).
                 if leader, !state.wasLeader || now.timeIntervalSince(state.lastQueueSweep) > 5 {
@@ -340,6 +348,10 @@ final class PipelineAdvancer: Service, Sendable {
 
     // MARK: - Evaluating one run
 
+    /// How long a replica leaves a run to the replica that wrote it last before moving it on
+    /// itself (that replica stopped, or is slow).
+    static let ownerGrace: TimeInterval = 1
+
     func evaluate(_ key: String) async {
         guard let slot = state.withLock({ $0.runs[key] }) else { return }
         let run = slot.entry.document.run
@@ -347,11 +359,33 @@ final class PipelineAdvancer: Service, Sendable {
         case .queued:
             if context.election.isLeader { await admit(slot.entry) }
         case .running, .cancelling:
+            guard ownsOrOwnerSilent(key, slot.entry) else { return }
             await advance(slot.entry)
         case .succeeded, .warning, .failed, .cancelled, .skipped:
             if slot.entry.document.downstreamPublished != true, let check = slot.nextCheck, check <= Date() {
                 await startDownstream(slot.entry)
             }
+        }
+    }
+
+    /// Whether this replica moves the run on now: it wrote the run last (or nobody's advancer
+    /// did), or the replica that did has not written it within ``ownerGrace`` of a change this
+    /// replica saw. A write by that replica meanwhile shows it acted, and the wait ends.
+    private func ownsOrOwnerSilent(_ key: String, _ entry: PipelineRunStore.Entry) -> Bool {
+        guard let writer = entry.document.writer, writer != store.writer else { return true }
+        let now = Date()
+        return state.withLock { state in
+            if let waiting = state.deferred[key] {
+                guard waiting.revision == entry.revision else {
+                    state.deferred[key] = nil
+                    return false
+                }
+                guard waiting.until <= now else { return false }
+                state.deferred[key] = nil
+                return true
+            }
+            state.deferred[key] = (entry.revision, now.addingTimeInterval(Self.ownerGrace))
+            return false
         }
     }
 
@@ -432,6 +466,7 @@ final class PipelineAdvancer: Service, Sendable {
                     continue
                 }
                 entry.revision = revision
+                entry.document.writer = store.writer
                 store(entry)
             }
             await carryOut(publications: Array(publications.values), cancels: cancels, entry: &entry)

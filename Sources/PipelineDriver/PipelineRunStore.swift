@@ -8,6 +8,8 @@ import Pipelines
 /// with compare-and-set on the entry's revision.
 struct PipelineRunStore: Sendable {
     let bucket: KeyValueBucket
+    /// Stamped on every document this store writes (``PipelineRunDocument/writer``); nil: none.
+    var writer: String? = nil
 
     struct Entry: Sendable {
         var document: PipelineRunDocument
@@ -20,10 +22,18 @@ struct PipelineRunStore: Sendable {
         return Entry(document: try PipelineRunDocument.decode(entry.value, key: key), revision: entry.revision, key: key)
     }
 
+    /// The document as written: stamped with ``writer``.
+    private func stamped(_ document: PipelineRunDocument) -> [UInt8] {
+        var document = document
+        document.writer = writer
+        return document.encoded()
+    }
+
     /// Nil when the key has a value already.
     func create(_ document: PipelineRunDocument, key: String) async throws -> UInt64? {
+        let bytes = stamped(document)
         do {
-            return try await bucket.create(key, document.encoded())
+            return try await bucket.create(key, bytes)
         } catch where error.code == .keyExists {
             return nil
         }
@@ -31,8 +41,9 @@ struct PipelineRunStore: Sendable {
 
     /// Nil when the entry is no longer at `revision`.
     func update(_ document: PipelineRunDocument, key: String, revision: UInt64) async throws -> UInt64? {
+        let bytes = stamped(document)
         do {
-            return try await bucket.update(key, document.encoded(), expectedRevision: revision)
+            return try await bucket.update(key, bytes, expectedRevision: revision)
         } catch where error.code == .revisionConflict {
             return nil
         }
@@ -56,6 +67,7 @@ struct PipelineRunStore: Sendable {
             guard try change(&entry.document) else { return entry }
             if let revision = try await update(entry.document, key: key, revision: entry.revision) {
                 entry.revision = revision
+                entry.document.writer = writer
                 return entry
             }
         }

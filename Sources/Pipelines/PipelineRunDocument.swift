@@ -22,6 +22,10 @@ public struct PipelineRunDocument: Sendable, Hashable, Codable {
     /// published; a replica that sees a finished run without it publishes them (their message ids
     /// make it once).
     public var downstreamPublished: Bool?
+    /// The replica (`OPERATOR_INSTANCE_ID`) whose advancer wrote this revision: it moves the run
+    /// on next, the others only when it stays silent (a run advanced by every replica at once
+    /// costs each step once per replica and a lost compare-and-set).
+    public var writer: String?
 
     public init(run: PipelineRun, spec: JSONValue) {
         self.version = Self.currentVersion
@@ -33,6 +37,7 @@ public struct PipelineRunDocument: Sendable, Hashable, Codable {
     public func encoded() -> [UInt8] {
         var document: JSONObject = ["version": .number(JSONNumber(version)), "run": run.json, "spec": spec]
         if let downstreamPublished { document["downstreamPublished"] = .bool(downstreamPublished) }
+        if let writer { document["writer"] = .string(writer) }
         return JSONValue.object(document).serializedBytes(sortedKeys: true)
     }
 
@@ -74,6 +79,7 @@ public struct PipelineRunDocument: Sendable, Hashable, Codable {
         var decoded = PipelineRunDocument(run: run, spec: spec)
         decoded.version = version
         decoded.downstreamPublished = downstreamPublished
+        if case .string(let writer)? = members["writer"] { decoded.writer = writer }
         return decoded
     }
 

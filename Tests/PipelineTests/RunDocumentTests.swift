@@ -34,6 +34,10 @@ struct RunDocumentTests {
         let read = try PipelineRunDocument.decode(document.encoded(), key: "run.public.p.x")
         #expect(read == document)
         #expect(read.run.tasks["t"]?.attempts.first?.publishedAt == Self.at.addingTimeInterval(0.5))
+        var written = document
+        written.writer = "replica-2"
+        #expect(try PipelineRunDocument.decode(written.encoded(), key: "k").writer == "replica-2")
+        #expect(try PipelineRunDocument.decode(document.encoded(), key: "k").writer == nil)
         var without = document
         without.downstreamPublished = nil
         #expect(try PipelineRunDocument.decode(without.encoded(), key: "k") == without)
