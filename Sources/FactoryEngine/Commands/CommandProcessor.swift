@@ -299,7 +299,7 @@ public final class CommandProcessor: Sendable {
             status.deletedAt = nil
             status.start(run)
         }
-        if let recorded = written.run(key: run.key), !Self.sameRun(recorded, run) {
+        if let recorded = written.run(key: run.key), !Self.same(recorded, vendorRunID: run.vendorRunID, reference: run.reference) {
             // Another holder of this command recorded its own trigger first: it stalled inside
             // its trigger call past the takeover (docs/state.md, "What is not covered"). The
             // status keeps the first; this run is at the vendor but followed by nobody.
@@ -502,16 +502,15 @@ public final class CommandProcessor: Sendable {
         return run
     }
 
-    /// Whether two records of a command's run name the same vendor run.
-    private static func sameRun(_ a: RunRecord, _ b: RunRecord) -> Bool {
-        if let id = a.vendorRunID, let other = b.vendorRunID { return id == other }
-        return a.reference == b.reference
-    }
-
     /// Whether a run found at the vendor is one the status records already.
     private static func same(_ recorded: RunRecord, _ found: AnyResourceDriver.FoundRun) -> Bool {
-        if let id = recorded.vendorRunID, let foundID = found.observation.vendorRunID { return id == foundID }
-        return recorded.reference == found.reference
+        same(recorded, vendorRunID: found.observation.vendorRunID, reference: found.reference)
+    }
+
+    /// Whether `recorded` is the vendor run named by this id (where both have one) or reference.
+    private static func same(_ recorded: RunRecord, vendorRunID: String?, reference: JSONValue?) -> Bool {
+        if let id = recorded.vendorRunID, let other = vendorRunID { return id == other }
+        return recorded.reference == reference
     }
 
     // MARK: - Claiming
