@@ -44,7 +44,14 @@ struct DriftTests {
             let ended = try await harness.waitForStatus("pipeline-01") { $0.currentRun == nil }
             #expect(ended.runtime == "failed", "\(ended.runtime)")
             #expect(ended.lastRun?.error?.contains("cannot follow the run") == true, "\(String(describing: ended.lastRun?.error))")
-            let left = try await harness.jetStream.streamInfo(harness.names.followUpStream).state.messages
+            // The follower records the end, then acknowledges: the follow-up leaves the stream
+            // moments after the status shows the end.
+            var left = try await harness.jetStream.streamInfo(harness.names.followUpStream).state.messages
+            let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+            while left > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                left = try await harness.jetStream.streamInfo(harness.names.followUpStream).state.messages
+            }
             #expect(left == 0, "the follow-up ended")
         }
     }
