@@ -267,6 +267,8 @@ let package = Package(
                 "FactoryState",
                 "Lineage",
                 "JSONSchema",
+                // The fence right before a trigger's request is sent (VendorSendGuard).
+                "VendorHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -278,7 +280,7 @@ let package = Package(
         ),
         .target(
             name: "FactoryEngineTestKit",
-            dependencies: ["FactoryEngine", "FactoryState", "FactoryModel", "JSONSchema", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["FactoryEngine", "FactoryState", "FactoryModel", "JSONSchema", "VendorHTTP", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "DBTCloudDriver",

@@ -4,6 +4,7 @@ import FactoryState
 import Foundation
 import JSONSchema
 import Synchronization
+import VendorHTTP
 
 /// A toy vendor in memory: jobs (created by `ensure`), runs (created by triggers) whose phase a
 /// test sets, and counters of every call. Tests script it: fail a call, lose a trigger's answer,
@@ -11,6 +12,9 @@ import Synchronization
 public final class ScriptedVendor: Sendable {
     public enum Call: String, Sendable, Hashable, CaseIterable {
         case ensure, baseline, trigger, runs, observe, cancel, retire
+        /// A trigger waiting for its client's rate-limit permit, before anything is sent: a
+        /// hold here is a trigger queued behind a busy client's rate limit.
+        case permit
     }
 
     /// One run at the toy vendor.
@@ -31,6 +35,8 @@ public final class ScriptedVendor: Sendable {
         var failures: [Call: [VendorFailure]] = [:]
         var lostTriggerAnswers = 0
         var held: Set<Call> = []
+        var holdNext: [Call: Int] = [:]
+        var releasedNext: Set<Call> = []
         var waiting: [Call: Int] = [:]
         var scriptedObservations: [String: [RunObservation]] = [:]
         var phaseAfterTrigger: RunPhase = .queued
@@ -58,8 +64,19 @@ public final class ScriptedVendor: Sendable {
         _ = state.withLock { $0.held.insert(call) }
     }
 
+    /// Only the next call of `call` waits until ``release(_:)``; later ones go on.
+    public func holdNext(_ call: Call) {
+        state.withLock { state in
+            state.holdNext[call, default: 0] += 1
+            state.releasedNext.remove(call)
+        }
+    }
+
     public func release(_ call: Call) {
-        _ = state.withLock { $0.held.remove(call) }
+        state.withLock { state in
+            state.held.remove(call)
+            state.releasedNext.insert(call)
+        }
     }
 
     /// The phase runs are created in (`.succeeded`: ended as triggered, as an HTTP call).
@@ -102,6 +119,18 @@ public final class ScriptedVendor: Sendable {
     // MARK: - What the driver calls
 
     fileprivate func enter(_ call: Call) async throws(VendorFailure) {
+        let heldAlone = state.withLock { state -> Bool in
+            guard let count = state.holdNext[call], count > 0 else { return false }
+            state.holdNext[call] = count - 1
+            state.waiting[call, default: 0] += 1
+            return true
+        }
+        if heldAlone {
+            while !state.withLock({ $0.releasedNext.contains(call) }) {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            state.withLock { $0.waiting[call, default: 0] -= 1 }
+        }
         if state.withLock({ $0.held.contains(call) }) {
             state.withLock { $0.waiting[call, default: 0] += 1 }
             while state.withLock({ $0.held.contains(call) }) {
@@ -256,6 +285,15 @@ public struct ScriptedDriver: ResourceDriver {
     }
 
     public func trigger(_ spec: Spec, objects: Objects, context: TriggerContext) async throws(VendorFailure) -> TriggeredRun<RunReference> {
+        try await vendor.enter(.permit)
+        // As a vendor client does once it holds the permit, right before sending.
+        if let check = VendorSendGuard.check {
+            do {
+                try await check()
+            } catch {
+                throw VendorFailure(kind: .transient, reason: "notSent", message: "the trigger was not sent: \(error)")
+            }
+        }
         try await vendor.enter(.trigger)
         let run = try vendor.trigger(job: objects.job, marker: context.commandID)
         return TriggeredRun(reference: RunReference(runID: run.id), observation: Self.observation(run))

@@ -61,7 +61,7 @@ public final class RateLimiter: Sendable {
         }
 
         /// Returns a token that was never used to send anything: usable at once.
-        fileprivate func releaseUnused() {
+        func releaseUnused() {
             guard !self.released.withLock({ released in defer { released = true }; return released }) else { return }
             self.limiter.returnToken()
         }

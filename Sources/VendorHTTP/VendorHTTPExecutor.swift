@@ -133,7 +133,8 @@ public struct VendorHTTPExecutor: Sendable {
 
     /// Sends `request`, retrying as the policy allows, and returns the 2xx answer.
     ///
-    /// - Throws: ``VendorError`` for every failure, or `CancellationError` if the task is cancelled.
+    /// - Throws: ``VendorError`` for every failure, `CancellationError` if the task is cancelled,
+    ///   or what the task's ``VendorSendGuard`` threw (nothing was sent then).
     public func send(_ request: VendorRequest) async throws -> VendorResponse {
         let policy = self.configuration.retryPolicy
         let url = self.url(for: request)
@@ -155,6 +156,15 @@ public struct VendorHTTPExecutor: Sendable {
             try Task.checkCancellation()
             // The permit is held until the answer is in: its token returns one window later.
             let permit = try await self.rateLimiter?.acquire()
+            if let check = VendorSendGuard.check {
+                // After the permit: the wait for it can be long, and the check is about now.
+                do {
+                    try await check()
+                } catch {
+                    permit?.releaseUnused()
+                    throw error
+                }
+            }
             // Every attempt gets the full timeout: time spent queueing for a permit or in earlier
             // attempts must not turn into a spurious timeout. The budget bounds the retries.
             let timeout = self.configuration.timeout

@@ -5,6 +5,7 @@ import NIOHTTP1
 import InMemoryLogging
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 import VendorHTTP
 
@@ -157,6 +158,30 @@ struct CensusAuthAndErrorTests {
             }
             #expect(simulator.counters().rateLimited == 0)
             #expect(simulator.counters().requests("GET /syncs/{sync_id}", status: 200) == 15)
+        }
+    }
+
+    @Test("the task's send guard runs once the rate-limit permit is granted; a guard that throws sends nothing")
+    func sendGuardRunsAfterThePermit() async throws {
+        struct NotOurs: Error {}
+        try await withCensus(client: { $0.rateLimit = RateLimiter.Configuration(permits: 1, window: .milliseconds(300), safetyMargin: .zero) }) { simulator, client in
+            _ = try await client.triggerSync(id: 61)
+            let firstDone = ContinuousClock.now
+            let checked = Mutex<[ContinuousClock.Instant]>([])
+            let refuse: @Sendable () async throws -> Void = {
+                checked.withLock { $0.append(ContinuousClock.now) }
+                throw NotOurs()
+            }
+            await #expect(throws: NotOurs.self) {
+                try await VendorSendGuard.$check.withValue(refuse) { _ = try await client.triggerSync(id: 61) }
+            }
+            let calls = checked.withLock { $0 }
+            #expect(calls.count == 1, "one attempt, checked once")
+            #expect(calls.allSatisfy { $0 - firstDone >= .milliseconds(290) }, "checked only once the permit came, a window after the first trigger")
+            #expect(simulator.counters().totalTriggers == 1, "the refused trigger was not sent")
+            // A guard that lets it go: sent.
+            try await VendorSendGuard.$check.withValue({ @Sendable in }) { _ = try await client.triggerSync(id: 61) }
+            #expect(simulator.counters().totalTriggers == 2)
         }
     }
 

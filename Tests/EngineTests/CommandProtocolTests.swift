@@ -215,6 +215,34 @@ struct CommandProtocolTests {
         #expect(try await engine.entity("p")?.activeCommand == nil)
     }
 
+    @Test("a trigger queued behind the client's rate limit past the takeover is not sent: the fence runs again once the permit is granted")
+    func triggerQueuedForAPermitIsFencedAtSend() async throws {
+        let vendor = ScriptedVendor()
+        let engine = InMemoryEngine(vendor: vendor, resumeCheck: .createdSince)
+        #expect(await engine.processor().process(engine.delivery(try apply("p", job: "j"))).outcome == "triggered")
+        // replica-x claims run-1 and fences it, then waits for a rate-limit permit…
+        let command = try run("p")
+        let first = engine.delivery(command, id: "run-1")
+        vendor.holdNext(.permit)
+        let holder = Task { await engine.processor(instance: "replica-x", takeoverAfter: .milliseconds(200)).process(first) }
+        while vendor.waiting(.permit) < 1 { try await Task.sleep(for: .milliseconds(2)) }
+        // …longer than its takeover time and the new holder's grace: replica-b takes the command
+        // over, finds no run, triggers and finishes it.
+        try await Task.sleep(for: .milliseconds(250))
+        let takeover = await engine.processor(instance: "replica-b", takeoverAfter: .milliseconds(200))
+            .process(engine.delivery(command, id: "run-1", sequence: first.streamSequence, deliveryCount: 2))
+        // Then replica-x's permit comes: its fence finds the claim gone and sends nothing.
+        vendor.release(.permit)
+        let results = [await holder.value, takeover]
+        #expect(results[0].outcome == "lostOwnership" && results[0].disposition == .abandon, "\(results[0])")
+        #expect(results[1].outcome == "triggered", "\(results[1])")
+        #expect(vendor.calls(.trigger) == 2, "the apply's trigger and replica-b's only")
+        #expect(vendor.runs.count == 2, "the apply's run and one run of run-1: \(vendor.runs.map(\.id))")
+        let status = try #require(try await engine.status("p"))
+        #expect(status.currentRun?.key == "run-1" && status.currentRun?.vendorRunID == vendor.runs.last?.id)
+        #expect(try await engine.entity("p")?.activeCommand == nil)
+    }
+
     @Test("a transient failure is retried with a reason on the status, then given up and dead-lettered; a refusal fails at once")
     func failures() async throws {
         let vendor = ScriptedVendor()

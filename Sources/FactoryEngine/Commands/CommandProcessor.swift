@@ -5,6 +5,7 @@ import JSONSchema
 import Lineage
 import Logging
 import Synchronization
+import VendorHTTP
 
 /// Turns one command delivery into vendor calls and state, exactly once per command whatever
 /// crashes, redeliveries and duplicate publishes happen (see docs/state.md for the protocol). One
@@ -487,8 +488,37 @@ public final class CommandProcessor: Sendable {
         entity = try await fence(target, entity)
         let options = target.command.envelope.options
         let context = TriggerContext(commandID: key, intentAt: intent, event: options.event, input: options.input, workspace: target.workspace, name: target.name)
-        let triggered = try await driver.trigger(spec: spec, objects: objects, context: context)
+        let triggered = try await fencedAtSend(target, &entity) { try await self.driver.trigger(spec: spec, objects: objects, context: context) }
         return record(target, triggered, spec: spec, intent: intent)
+    }
+
+    /// Runs `trigger` with the fence again right before each request leaves for the vendor
+    /// (``VendorSendGuard``, after the request's rate-limit permit): a trigger queued behind a
+    /// busy client's rate limit waits up to a whole window (Census: 10 s), longer than the
+    /// takeover time, and a replica that took the command over meanwhile would trigger it too.
+    /// A lost claim ends the command here (``OwnershipLost``) with nothing sent.
+    private func fencedAtSend<Result: Sendable>(
+        _ target: Target, _ entity: inout Versioned<EntityRecord>, _ trigger: @Sendable () async throws -> Result
+    ) async throws -> Result {
+        let fenced = FencedClaim(entity)
+        let check: @Sendable () async throws -> Void = { [self] in
+            do {
+                fenced.renewed(try await fence(target, fenced.claim))
+            } catch let error as OwnershipLost {
+                fenced.lost(error)
+                throw error
+            }
+        }
+        do {
+            let result = try await VendorSendGuard.$check.withValue(check) { try await trigger() }
+            entity = fenced.claim
+            return result
+        } catch {
+            entity = fenced.claim
+            // The driver may have wrapped the guard's error as a failure of its own.
+            if let lost = fenced.lostOwnership { throw lost }
+            throw error
+        }
     }
 
     /// The run as the status records it, with the parent its command names; its deadline counts
@@ -556,6 +586,20 @@ public final class CommandProcessor: Sendable {
                     revision = try await store.create(entity, key: key)
                 }
                 guard let revision else { continue }
+                if !resumed, target.delivery.deliveryCount > 1 {
+                    // Rare (a command redelivered before any replica claimed it), and what to
+                    // look at first if a command ever takes effect twice.
+                    logger.info(
+                        "Claimed a redelivered command that no replica held",
+                        metadata: [
+                            LoggingKeys.resource: "\(target.label)", LoggingKeys.command: "\(target.reference.id)",
+                            LoggingKeys.sequence: "\(target.reference.sequence)", "deliveries": "\(target.delivery.deliveryCount)",
+                            "entity.revision": "\(current.map { String($0.revision) } ?? "none")",
+                            "entity.active": "\(current?.document.activeCommand.map { "\($0.command.id)@\($0.command.sequence)" } ?? "none")",
+                            "entity.last": "\(current?.document.lastCommand.map { "\($0.id)@\($0.sequence)" } ?? "none")",
+                        ]
+                    )
+                }
                 if resumed {
                     let holder = current?.document.activeCommand?.owner
                     target.markResumed(takenOver: holder != nil && holder != settings.instanceID)
@@ -739,6 +783,22 @@ public final class CommandProcessor: Sendable {
 }
 
 // MARK: - Helpers
+
+/// The claim as the fence at send time last wrote it, and whether it was lost.
+private final class FencedClaim: Sendable {
+    private struct State {
+        var claim: Versioned<EntityRecord>
+        var lost: OwnershipLost?
+    }
+    private let state: Mutex<State>
+
+    init(_ claim: Versioned<EntityRecord>) { state = Mutex(State(claim: claim)) }
+
+    var claim: Versioned<EntityRecord> { state.withLock { $0.claim } }
+    var lostOwnership: OwnershipLost? { state.withLock { $0.lost } }
+    func renewed(_ claim: Versioned<EntityRecord>) { state.withLock { $0.claim = claim } }
+    func lost(_ error: OwnershipLost) { state.withLock { $0.lost = error } }
+}
 
 /// The command being processed, and the names derived from it once.
 final class Target: @unchecked Sendable {
