@@ -270,7 +270,7 @@ final class PipelineAdvancer: Service, Sendable {
         var moments: [Date] = []
         if let spec, let deadline = PipelineScheduler(spec: spec).nextDeadline(of: run) { moments.append(deadline) }
         for taskRun in run.tasks.values {
-            if let attempt = taskRun.lastAttempt, attempt.outcome == nil, attempt.publishedAt == nil {
+            if let attempt = taskRun.lastAttempt, attempt.awaitsPublication {
                 moments.append(attempt.queuedAt.addingTimeInterval(settings.republishAfter.seconds))
             }
         }
@@ -421,7 +421,7 @@ final class PipelineAdvancer: Service, Sendable {
             var cancels: [(task: String, attempt: Attempt)] = []
             var actions = scheduler.advance(&run, now: now)
             for task in spec.allTasks {
-                guard let attempt = run.tasks[task.name]?.lastAttempt, attempt.outcome == nil, attempt.publishedAt == nil,
+                guard let attempt = run.tasks[task.name]?.lastAttempt, attempt.awaitsPublication,
                     now.timeIntervalSince(attempt.queuedAt) >= settings.republishAfter.seconds,
                     !actions.contains(.publish(task: task.name, attempt: attempt))
                 else { continue }

@@ -187,4 +187,10 @@ public struct Attempt: Sendable, Hashable, Codable {
 
     /// `<runId>/<task>/<attempt>`.
     public static func commandID(run: String, task: String, attempt: Int) -> String { "\(run)/\(task)/\(attempt)" }
+
+    /// Recorded but neither marked published nor seen at its resource: its command may never
+    /// have reached the stream, so it is published again. One already seen started (the mark
+    /// was lost with its replica) is not: after the stream's duplicate window a second publish
+    /// would be a second message, and a long run gives the window time to pass.
+    public var awaitsPublication: Bool { outcome == nil && publishedAt == nil && startedAt == nil }
 }

@@ -141,6 +141,22 @@ struct SchedulerTests {
         #expect(driven.run.state == .failed)
     }
 
+    @Test("an attempt awaits publication until marked published or seen at its resource, and never once it has ended")
+    func attemptAwaitsPublication() {
+        let spec = PipelineSpec(stages: [.init(name: "s", tasks: [task("a"), task("b"), task("c")])])
+        var driven = Driven(spec)
+        driven.advance()
+        func awaiting(_ name: String) -> Bool { driven.run.tasks[name]?.lastAttempt?.awaitsPublication == true }
+        #expect(awaiting("a") && awaiting("b") && awaiting("c"), "recorded, not published yet")
+        PipelineScheduler.markPublished(&driven.run, task: "a", commandID: "r1/a/1", at: driven.now)
+        // b's mark was lost with its replica, but its run was seen: its command took effect.
+        PipelineScheduler.observe(&driven.run, task: "b", commandID: "r1/b/1", AttemptObservation(started: true, vendorRunID: "9"), at: driven.now)
+        #expect(!awaiting("a") && !awaiting("b") && awaiting("c"))
+        // c's command ended without a run (refused): nothing to publish again either.
+        PipelineScheduler.observe(&driven.run, task: "c", commandID: "r1/c/1", AttemptObservation(started: false, outcome: .apiError, error: "refused"), at: driven.now)
+        #expect(!awaiting("c"))
+    }
+
     @Test("an attempt past its timeout is timed out and its run cancelled; retried only when asked")
     func attemptTimeout() {
         let spec = PipelineSpec(stages: [.init(name: "s", tasks: [task("slow", timeout: .seconds(60)), task("slow-retried", timeout: .seconds(60), retries: .init(limit: 1, delay: .seconds(1), on: [.timeout]))])])
