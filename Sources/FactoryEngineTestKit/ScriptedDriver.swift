@@ -287,7 +287,7 @@ public struct ScriptedDriver: ResourceDriver {
     public func trigger(_ spec: Spec, objects: Objects, context: TriggerContext) async throws(VendorFailure) -> TriggeredRun<RunReference> {
         try await vendor.enter(.permit)
         // As a vendor client does once it holds the permit, right before sending.
-        if let check = VendorSendGuard.check {
+        if let check = VendorSendGuard.current?.check {
             do {
                 try await check()
             } catch {

@@ -84,7 +84,23 @@ final class PipelineAdvancer: Service, Sendable {
         /// Task types whose bucket watch has delivered every value there was when it started:
         /// from then on the read model lags the KV only by the watch's delivery.
         var caughtUp: Set<String> = []
+        /// Attempts this replica published whose mark is not on the run document yet, by run:
+        /// written with the run's next change, or on their own after ``markDelay``.
+        var unmarked: [String: PendingMarks] = [:]
     }
+
+    /// Published attempts of one run, to be marked on its document.
+    struct PendingMarks {
+        var marks: [(task: String, commandID: String, at: Date)] = []
+        /// When the oldest was published.
+        var since: Date
+    }
+
+    /// How long a published attempt's mark waits for the run's next write before it is written
+    /// on its own. Most runs change again sooner (the attempt's run starts), and one write then
+    /// carries both; a replica that dies meanwhile leaves the attempt to be published again
+    /// after ``PipelineRuntime/Settings/republishAfter``, which its message id makes harmless.
+    static let markDelay: TimeInterval = 0.5
 
     let context: DriverCompanionContext
     let runtime: PipelineRuntime
@@ -249,6 +265,7 @@ final class PipelineAdvancer: Service, Sendable {
 
     private static func remove(_ state: inout State, _ key: String) {
         state.deferred[key] = nil
+        state.unmarked[key] = nil
         guard let slot = state.runs.removeValue(forKey: key) else { return }
         for resource in slot.resources { state.byResource[resource]?.remove(key) }
     }
@@ -330,6 +347,10 @@ final class PipelineAdvancer: Service, Sendable {
                     Self.markDirty(&state, key)
                     any = true
                 }
+                for (key, pending) in state.unmarked where now.timeIntervalSince(pending.since) >= Self.markDelay {
+                    Self.markDirty(&state, key)
+                    any = true
+                }
                 // A new leader, and every few seconds: the queues are looked at (a start missed
                 // by the previous leader, a run that ended while no leader was there).
                 if leader, !state.wasLeader || now.timeIntervalSince(state.lastQueueSweep) > 5 {
@@ -406,6 +427,12 @@ final class PipelineAdvancer: Service, Sendable {
             var run = before
             var documents = ResourceView { [self] key in self.state.withLock { $0.resources[key] } }
 
+            // Attempts published here since the run was last written, marked with this write.
+            let marks = state.withLock { $0.unmarked[entry.key]?.marks ?? [] }
+            let stale = marks.filter { !PipelineScheduler.markPublished(&run, task: $0.task, commandID: $0.commandID, at: $0.at) }
+            // Marked already, or the task moved on (its attempt seen, another attempt): nothing to write.
+            if !stale.isEmpty { forgetMarks(stale.map(\.commandID), of: entry.key) }
+
             // What the task resources show.
             for task in spec.allTasks {
                 guard let attempt = run.tasks[task.name]?.lastAttempt, attempt.outcome == nil, !attempt.resourceType.isEmpty else { continue }
@@ -468,6 +495,7 @@ final class PipelineAdvancer: Service, Sendable {
                 entry.revision = revision
                 entry.document.writer = store.writer
                 store(entry)
+                if !marks.isEmpty { forgetMarks(marks.map(\.commandID), of: entry.key) }
             }
             await carryOut(publications: Array(publications.values), cancels: cancels, entry: &entry)
             lateCancels(run: entry.document.run, documents: documents)
@@ -565,6 +593,16 @@ final class PipelineAdvancer: Service, Sendable {
         }
         guard !published.isEmpty || !unserved.isEmpty else { return }
         let now = Date()
+        guard !unserved.isEmpty else {
+            // Marked with the run's next write (usually its attempts' runs starting), or on its
+            // own after markDelay: a write per publish would double a chain's writes.
+            state.withLock { state in
+                var pending = state.unmarked[entry.key] ?? PendingMarks(since: now)
+                pending.marks += published.map { (task: $0.task, commandID: $0.commandID, at: now) }
+                state.unmarked[entry.key] = pending
+            }
+            return
+        }
         do {
             if let written = try await store.modify(entry.key, startingWith: entry, { document in
                 var changed = false
@@ -581,6 +619,16 @@ final class PipelineAdvancer: Service, Sendable {
             }
         } catch {
             logger.warning("Could not record published attempts; they are published again later", metadata: ["run": "\(entry.document.run.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Marks written on the run document (or no longer needed: another attempt took the task on).
+    private func forgetMarks(_ commandIDs: [String], of key: String) {
+        let written = Set(commandIDs)
+        state.withLock { state in
+            guard var pending = state.unmarked[key] else { return }
+            pending.marks.removeAll { written.contains($0.commandID) }
+            state.unmarked[key] = pending.marks.isEmpty ? nil : pending
         }
     }
 

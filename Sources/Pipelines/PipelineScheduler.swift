@@ -184,6 +184,8 @@ public struct PipelineScheduler: Sendable {
         let before = attempt
         if let vendorRunID = observation.vendorRunID, attempt.vendorRunID == nil { attempt.vendorRunID = vendorRunID }
         if observation.started, attempt.startedAt == nil { attempt.startedAt = now }
+        // Seen at its resource: its command was published, whether or not the mark was written.
+        if observation.started, attempt.publishedAt == nil { attempt.publishedAt = now }
         if let outcome = observation.outcome {
             attempt.outcome = outcome
             attempt.error = observation.error

@@ -156,7 +156,7 @@ public struct VendorHTTPExecutor: Sendable {
             try Task.checkCancellation()
             // The permit is held until the answer is in: its token returns one window later.
             let permit = try await self.rateLimiter?.acquire()
-            if let check = VendorSendGuard.check {
+            if let check = VendorSendGuard.current?.check {
                 // After the permit: the wait for it can be long, and the check is about now.
                 do {
                     try await check()

@@ -7,6 +7,15 @@
 /// and a trigger sent then would be a second run beside the new holder's. The check confirms the
 /// claim (writing it again if it is old) so the request leaves only while the command is still
 /// this replica's.
-public enum VendorSendGuard {
-    @TaskLocal public static var check: (@Sendable () async throws -> Void)?
+public struct VendorSendGuard: Sendable {
+    // A struct, not a bare closure, as the task-local's value: the release build of a task-local
+    // of optional function type crashed in swift_task_localValuePush (Swift 6.3, found by
+    // `factory-bench pipelines`).
+    @TaskLocal public static var current: VendorSendGuard?
+
+    public let check: @Sendable () async throws -> Void
+
+    public init(_ check: @escaping @Sendable () async throws -> Void) {
+        self.check = check
+    }
 }

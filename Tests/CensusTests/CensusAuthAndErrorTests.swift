@@ -173,14 +173,14 @@ struct CensusAuthAndErrorTests {
                 throw NotOurs()
             }
             await #expect(throws: NotOurs.self) {
-                try await VendorSendGuard.$check.withValue(refuse) { _ = try await client.triggerSync(id: 61) }
+                try await VendorSendGuard.$current.withValue(VendorSendGuard(refuse)) { _ = try await client.triggerSync(id: 61) }
             }
             let calls = checked.withLock { $0 }
             #expect(calls.count == 1, "one attempt, checked once")
             #expect(calls.allSatisfy { $0 - firstDone >= .milliseconds(290) }, "checked only once the permit came, a window after the first trigger")
             #expect(simulator.counters().totalTriggers == 1, "the refused trigger was not sent")
             // A guard that lets it go: sent.
-            try await VendorSendGuard.$check.withValue({ @Sendable in }) { _ = try await client.triggerSync(id: 61) }
+            try await VendorSendGuard.$current.withValue(VendorSendGuard({})) { _ = try await client.triggerSync(id: 61) }
             #expect(simulator.counters().totalTriggers == 2)
         }
     }

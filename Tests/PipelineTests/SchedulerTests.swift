@@ -152,6 +152,7 @@ struct SchedulerTests {
         // b's mark was lost with its replica, but its run was seen: its command took effect.
         PipelineScheduler.observe(&driven.run, task: "b", commandID: "r1/b/1", AttemptObservation(started: true, vendorRunID: "9"), at: driven.now)
         #expect(!awaiting("a") && !awaiting("b") && awaiting("c"))
+        #expect(driven.run.tasks["b"]?.lastAttempt?.publishedAt == driven.now, "seen at its resource: published")
         // c's command ended without a run (refused): nothing to publish again either.
         PipelineScheduler.observe(&driven.run, task: "c", commandID: "r1/c/1", AttemptObservation(started: false, outcome: .apiError, error: "refused"), at: driven.now)
         #expect(!awaiting("c"))

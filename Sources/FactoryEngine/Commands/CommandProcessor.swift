@@ -486,6 +486,19 @@ public final class CommandProcessor: Sendable {
             )
         }
         entity = try await fence(target, entity)
+        if target.delivery.deliveryCount > 1 {
+            // What to look at first if a redelivered command ever triggers twice.
+            logger.info(
+                "Triggering a redelivered command",
+                metadata: [
+                    LoggingKeys.resource: "\(target.label)", LoggingKeys.command: "\(key)", "deliveries": "\(target.delivery.deliveryCount)",
+                    "resumed": "\(target.resumed)", "takenOver": "\(target.takenOver)", "entity.revision": "\(entity.revision)",
+                    "stage": "\(entity.document.activeCommand?.stage.rawValue ?? "none")",
+                    "status.current": "\(status?.currentRun.map { "\($0.key)=\($0.displayID)" } ?? "none")",
+                    "status.last": "\(status?.lastRun.map { "\($0.key)=\($0.displayID)" } ?? "none")",
+                ]
+            )
+        }
         let options = target.command.envelope.options
         let context = TriggerContext(commandID: key, intentAt: intent, event: options.event, input: options.input, workspace: target.workspace, name: target.name)
         let triggered = try await fencedAtSend(target, &entity) { try await self.driver.trigger(spec: spec, objects: objects, context: context) }
@@ -510,7 +523,7 @@ public final class CommandProcessor: Sendable {
             }
         }
         do {
-            let result = try await VendorSendGuard.$check.withValue(check) { try await trigger() }
+            let result = try await VendorSendGuard.$current.withValue(VendorSendGuard(check)) { try await trigger() }
             entity = fenced.claim
             return result
         } catch {
