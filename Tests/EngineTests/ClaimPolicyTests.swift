@@ -101,6 +101,32 @@ struct ClaimPolicyTests {
         }
     }
 
+    @Test("a cancel takes no part in stream order: an older command waits for an active cancel and is not superseded by a newer one; an older cancel is not superseded")
+    func cancelsOutsideTheOrder() throws {
+        func cancelReference(_ id: String, _ sequence: UInt64) -> CommandReference {
+            CommandReference(id: id, sequence: sequence, operation: "cancel", receivedAt: Self.now)
+        }
+        var activeCancel = Self.active(id: "c5/cancel", sequence: 5, silentFor: 1)
+        activeCancel.command = cancelReference("c5/cancel", 5)
+        guard case .wait(.seconds(1), _) = decide(Self.request(.run, sequence: 2), Self.entity(active: activeCancel)) else {
+            throw Failure("an older run was superseded by an active cancel")
+        }
+        guard case .write(let entity, false, nil) = decide(Self.request(.run, sequence: 2), Self.entity(last: cancelReference("c5/cancel", 5))) else {
+            throw Failure("an older run was superseded by a cancel that was last (state written before cancels stopped being remembered)")
+        }
+        #expect(entity.activeCommand?.command.id == "c2")
+        var cancel = Self.request(.cancel, id: "c1/cancel", sequence: 1)
+        cancel.reference.operation = "cancel"
+        guard case .write(_, false, nil) = decide(cancel, Self.entity(last: Self.reference("c5", 5))) else { throw Failure("an older cancel was superseded") }
+        guard case .wait(.seconds(1), _) = decide(cancel, Self.entity(active: Self.active(id: "c5", sequence: 5, silentFor: 1))) else {
+            throw Failure("an older cancel did not wait for the active command")
+        }
+        // Other commands keep their order.
+        guard case .done("superseded", _) = decide(Self.request(.run, sequence: 2), Self.entity(last: Self.reference("c5", 5))) else {
+            throw Failure("an older run after a newer run was not superseded")
+        }
+    }
+
     @Test("an apply of the applied spec needs the status: unchanged when it is active at that generation, applied again otherwise")
     func unchangedApply() throws {
         let entity = Self.entity(last: Self.reference("c1", 1))

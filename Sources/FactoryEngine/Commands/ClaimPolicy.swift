@@ -32,6 +32,20 @@ struct ClaimRequest: Sendable {
         return true
     }
 
+    /// A `cancel` acts on the run in progress (or the run it names) when it is handled: it takes
+    /// no part in stream order, neither superseded by newer commands nor superseding older ones.
+    var isCancel: Bool {
+        if case .cancel = operation { return true }
+        return false
+    }
+
+    /// Whether a command at `other` (newer in the stream) makes this one a no-op.
+    func isSuperseded(by other: CommandReference) -> Bool {
+        other.sequence > reference.sequence && !runsEvenIfOlder && !isCancel && other.operation != ClaimRequest.cancelOperation
+    }
+
+    static let cancelOperation = "cancel"
+
     var label: String { "\(workspace)/\(name)" }
 }
 
@@ -52,7 +66,10 @@ enum ClaimDecision: Sendable {
 }
 
 /// The claim's decision, without I/O: commands for one resource take effect in stream order, one
-/// at a time, and a command that took effect once never takes effect again. The compare-and-set
+/// at a time, and a command that took effect once never takes effect again. Cancels are handled
+/// one at a time too but outside the order: a cancel of a run (a pipeline cancelling a late
+/// attempt's run) arriving before an older `run` of the same resource must not make that `run`
+/// a no-op (found by the full suite: a pipeline task stuck `queued`). The compare-and-set
 /// loop around it is ``CommandProcessor``'s; tests call it directly with any entity.
 enum ClaimPolicy {
     /// `status` is the resource's status when `statusRead` (nil: there is none).
@@ -72,7 +89,7 @@ enum ClaimPolicy {
                     resumed.activeCommand?.heartbeatAt = now
                     return .write(resumed, resumed: true, replacing: nil)
                 }
-                if active.command.sequence > reference.sequence, !request.runsEvenIfOlder {
+                if request.isSuperseded(by: active.command) {
                     return .done(outcome: "superseded", detail: "a newer command (\(active.command.id)) is in progress")
                 }
                 guard silentFor > 4 * request.takeoverAfter.seconds else {
@@ -86,7 +103,7 @@ enum ClaimPolicy {
                 if last.id == reference.id {
                     return .done(outcome: "duplicate", detail: "already done at sequence \(last.sequence)")
                 }
-                if last.sequence > reference.sequence, !request.runsEvenIfOlder {
+                if request.isSuperseded(by: last) {
                     return .done(outcome: "superseded", detail: "a newer command (\(last.id)) already took effect")
                 }
             }
