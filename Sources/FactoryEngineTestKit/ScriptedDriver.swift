@@ -122,21 +122,13 @@ public final class ScriptedVendor: Sendable {
         let heldAlone = state.withLock { state -> Bool in
             guard let count = state.holdNext[call], count > 0 else { return false }
             state.holdNext[call] = count - 1
-            state.waiting[call, default: 0] += 1
             return true
         }
         if heldAlone {
-            while !state.withLock({ $0.releasedNext.contains(call) }) {
-                try? await Task.sleep(for: .milliseconds(5))
-            }
-            state.withLock { $0.waiting[call, default: 0] -= 1 }
+            await wait(call) { !$0.releasedNext.contains(call) }
         }
         if state.withLock({ $0.held.contains(call) }) {
-            state.withLock { $0.waiting[call, default: 0] += 1 }
-            while state.withLock({ $0.held.contains(call) }) {
-                try? await Task.sleep(for: .milliseconds(5))
-            }
-            state.withLock { $0.waiting[call, default: 0] -= 1 }
+            await wait(call) { $0.held.contains(call) }
         }
         let failure = state.withLock { state -> VendorFailure? in
             state.calls[call, default: 0] += 1
@@ -146,6 +138,15 @@ public final class ScriptedVendor: Sendable {
             return first
         }
         if let failure { throw failure }
+    }
+
+    /// Waits while `held` says so, counted in ``waiting(_:)``.
+    private func wait(_ call: Call, while held: (State) -> Bool) async {
+        state.withLock { $0.waiting[call, default: 0] += 1 }
+        while state.withLock({ held($0) }) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        state.withLock { $0.waiting[call, default: 0] -= 1 }
     }
 
     fileprivate func ensureJob(_ name: String) -> String {

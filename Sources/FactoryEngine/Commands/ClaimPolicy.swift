@@ -41,10 +41,8 @@ struct ClaimRequest: Sendable {
 
     /// Whether a command at `other` (newer in the stream) makes this one a no-op.
     func isSuperseded(by other: CommandReference) -> Bool {
-        other.sequence > reference.sequence && !runsEvenIfOlder && !isCancel && other.operation != ClaimRequest.cancelOperation
+        other.sequence > reference.sequence && !runsEvenIfOlder && !isCancel && !other.isCancel
     }
-
-    static let cancelOperation = "cancel"
 
     var label: String { "\(workspace)/\(name)" }
 }
@@ -173,4 +171,9 @@ extension Duration {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }
+}
+
+extension CommandReference {
+    /// A `cancel`, which takes no part in stream order (``ClaimPolicy``).
+    var isCancel: Bool { operation == CommandOperation.cancel.rawValue }
 }

@@ -662,14 +662,10 @@ public final class CommandProcessor: Sendable {
         }
         next.activeCommand = nil
         // An older run that took effect after a newer command (a driver whose every run command
-        // runs) leaves the newer one as the last: commands before it stay superseded.
-        // A cancel is not remembered as the last command: it takes no part in stream order
-        // (ClaimPolicy), and the last command is what repeated commands are recognised by.
-        if target.reference.operation == ClaimRequest.cancelOperation {
-        } else if let last = next.lastCommand, last.sequence > target.reference.sequence {
-        } else {
-            next.lastCommand = target.reference
-        }
+        // runs) leaves the newer one as the last: commands before it stay superseded. A cancel is
+        // not remembered at all: it takes no part in stream order (ClaimPolicy).
+        let newerIsLast = next.lastCommand.map { $0.sequence > target.reference.sequence } ?? false
+        if !target.reference.isCancel, !newerIsLast { next.lastCommand = target.reference }
         next.updatedAt = Date()
         guard try await store.update(next, key: target.entityKey, revision: entity.revision) != nil else {
             throw OwnershipLost(description: "\(target.label): another replica took the command over")
