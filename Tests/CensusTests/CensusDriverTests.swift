@@ -45,6 +45,15 @@ struct CensusDriverTests {
         }
     }
 
+    @Test("Census keeps no trigger baseline: the engine's view of the driver has none, so a resumed command is never taken for a fresh one")
+    func noBaseline() async throws {
+        let driver = AnyResourceDriver(CensusDriver(client: try CensusClient(configuration: .init(token: VendorSecret("t")), logger: silentLogger)))
+        let spec = try driver.prepare(spec: try Self.spec(#"{"syncId": 61}"#))
+        let objects = CensusDriver.Objects(syncID: "61").driverJSON
+        let baseline = try await driver.baseline(spec: spec, objects: objects)
+        #expect(baseline == nil, "\(String(describing: baseline))")
+    }
+
     @Test("runTimeout: the spec's timeout, else a day")
     func timeouts() throws {
         let driver = CensusDriver(client: try CensusClient(configuration: .init(token: VendorSecret("t")), logger: silentLogger))

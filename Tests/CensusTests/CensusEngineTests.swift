@@ -108,6 +108,28 @@ struct CensusEngineTests {
         }
     }
 
+    @Test("a run command whose trigger answer was lost is adopted by the replica that takes it over, not triggered again (Census keeps no baseline)")
+    func lostRunCommandAnswer() async throws {
+        try await withEngine { simulator, engine in
+            #expect(await engine.processor().process(engine.delivery(try Self.apply("users", spec: ["syncId": 61]), sequence: 1)).outcome == "triggered")
+            finishRuns(simulator)
+            await follow(engine)
+            #expect(simulator.counters().totalTriggers == 1)
+
+            simulator.loseTriggerAnswers(1)
+            let command = try Self.run("users")
+            let first = await engine.processor().process(engine.delivery(command, sequence: 2))
+            #expect(first.outcome == "retrying" && first.disposition != .ack, "\(first)")
+            #expect(simulator.counters().totalTriggers == 2)
+
+            let second = await engine.processor(instance: "replica-b", takeoverAfter: .zero).process(engine.delivery(command, sequence: 2, deliveryCount: 2))
+            #expect(second.outcome == "triggered", "\(second)")
+            #expect(simulator.counters().totalTriggers == 2, "adopted, never triggered twice")
+            let lost = try #require(simulator.triggerLog().last?.runID)
+            #expect(try await engine.status("users")?.currentRun?.vendorRunID == String(lost))
+        }
+    }
+
     @Test("the past run is older than the margin: a lost answer adopts only the new run", arguments: [60, 3600])
     func olderRunIgnored(agoSeconds: Int) async throws {
         try await withEngine { simulator, engine in

@@ -142,7 +142,7 @@ extension RunRecord {
         builder.add("recordedAt", recordedAt)
         builder.add("deadline", deadline)
         builder.add("checkedAt", checkedAt)
-        builder.add("lineage", lineagePublished.isEmpty ? nil : ["published": .array(lineagePublished.map { .string($0) })])
+        if !lineagePublished.isEmpty { builder.add("lineage", ["published": .array(lineagePublished.map { .string($0) })]) }
         builder.add("parent", parent?.json)
         return builder.value
     }
