@@ -111,7 +111,6 @@ final class PipelineAdvancer: Service, Sendable {
     let onPipelineChange: @Sendable (EntityRecord?, String) -> Void
     private let state = Mutex(State())
     private let doorbell = Doorbell()
-    private let specs = Mutex<[String: PipelineSpec]>([:])
 
     init(
         context: DriverCompanionContext, runtime: PipelineRuntime, registry: ResourceTypeRegistry,
@@ -295,15 +294,9 @@ final class PipelineAdvancer: Service, Sendable {
     }
 
     func spec(of document: PipelineRunDocument) -> PipelineSpec? {
-        let digest = document.run.specDigest
-        if let known = specs.withLock({ $0[digest] }) { return known }
-        guard case .success(let spec) = PipelineSpec.decode(document.spec, context: .structural(pipelineName: document.run.pipeline)) else {
+        guard let spec = RunSpecs.shared.spec(of: document) else {
             logger.error("A run's spec cannot be read; the run is left as it is", metadata: ["run": "\(document.run.id)"])
             return nil
-        }
-        specs.withLock { cache in
-            if cache.count > 1000 { cache.removeAll() }
-            cache[digest] = spec
         }
         return spec
     }

@@ -257,7 +257,7 @@ public struct PipelineDriver: ResourceDriver {
         var details = JSONObject()
         var summary = "\(run.state.rawValue)"
         var progress: Double?
-        if case .success(let spec) = PipelineSpec.decode(document.spec, context: .structural(pipelineName: run.pipeline)) {
+        if let spec = RunSpecs.shared.spec(of: document) {
             let text = PipelineRunText(spec: spec, run: run)
             summary = text.summary
             progress = text.progress

@@ -3,6 +3,7 @@ import Foundation
 import JSONSchema
 import NATSKit
 import Pipelines
+import Synchronization
 
 /// Run documents in the pipeline bucket (`run.<workspace>.<pipeline>.<runId>`), read and written
 /// with compare-and-set on the entry's revision.
@@ -10,6 +11,27 @@ struct PipelineRunStore: Sendable {
     let bucket: KeyValueBucket
     /// Stamped on every document this store writes (``PipelineRunDocument/writer``); nil: none.
     var writer: String? = nil
+    /// What this store last wrote of each run in progress, serialized (only what changed is
+    /// serialized again).
+    let encodings = EncodingCaches()
+
+    /// By run key; a finished run's is dropped.
+    final class EncodingCaches: Sendable {
+        private let caches = Mutex<[String: PipelineRunEncodingCache]>([:])
+
+        func encode(_ document: PipelineRunDocument, key: String) -> [UInt8] {
+            // Taken out while in use: a concurrent write of the same run starts afresh.
+            var cache = caches.withLock { $0.removeValue(forKey: key) } ?? PipelineRunEncodingCache()
+            let bytes = document.encoded(reusing: &cache)
+            guard !document.run.state.isFinished else { return bytes }
+            caches.withLock { caches in
+                // Runs this replica stopped writing (another took them on, or they were purged).
+                if caches.count >= 5_000 { caches.removeAll() }
+                caches[key] = cache
+            }
+            return bytes
+        }
+    }
 
     struct Entry: Sendable {
         var document: PipelineRunDocument
@@ -23,15 +45,15 @@ struct PipelineRunStore: Sendable {
     }
 
     /// The document as written: stamped with ``writer``.
-    private func stamped(_ document: PipelineRunDocument) -> [UInt8] {
+    private func stamped(_ document: PipelineRunDocument, key: String) -> [UInt8] {
         var document = document
         document.writer = writer
-        return document.encoded()
+        return encodings.encode(document, key: key)
     }
 
     /// Nil when the key has a value already.
     func create(_ document: PipelineRunDocument, key: String) async throws -> UInt64? {
-        let bytes = stamped(document)
+        let bytes = stamped(document, key: key)
         do {
             return try await bucket.create(key, bytes)
         } catch where error.code == .keyExists {
@@ -41,7 +63,7 @@ struct PipelineRunStore: Sendable {
 
     /// Nil when the entry is no longer at `revision`.
     func update(_ document: PipelineRunDocument, key: String, revision: UInt64) async throws -> UInt64? {
-        let bytes = stamped(document)
+        let bytes = stamped(document, key: key)
         do {
             return try await bucket.update(key, bytes, expectedRevision: revision)
         } catch where error.code == .revisionConflict {

@@ -120,6 +120,18 @@ extension PipelineRun {
     }
 
     public var json: JSONValue {
+        var object = membersButTasks
+        // In the Codable form's order: `tasks` before `reason`.
+        let reason = object.removeValue(forKey: "reason")
+        var tasks = JSONObject()
+        for (name, task) in self.tasks { tasks[name] = task.json }
+        object["tasks"] = .object(tasks)
+        if let reason { object["reason"] = reason }
+        return .object(object)
+    }
+
+    /// Every member of ``json`` but `tasks`.
+    var membersButTasks: JSONObject {
         var writer = RunJSONWriter()
         writer.set("id", id)
         writer.set("workspace", workspace)
@@ -131,11 +143,8 @@ extension PipelineRun {
         writer.set("startedAt", startedAt)
         writer.set("finishedAt", finishedAt)
         writer.set("cancel", cancel?.json)
-        var tasks = JSONObject()
-        for (name, task) in self.tasks { tasks[name] = task.json }
-        writer.set("tasks", JSONValue.object(tasks))
         writer.set("reason", reason)
-        return writer.value
+        return writer.object
     }
 }
 

@@ -11,9 +11,13 @@ public struct PipelineSpec: Sendable, Hashable {
     public var timeout: Duration?
     public var defaults: TaskDefaults
     /// In declaration order; ``dependsOn`` names earlier or later stages (a DAG, no cycles).
-    public var stages: [Stage]
+    public var stages: [Stage] { didSet { index = Index(stages: stages, finally: finally) } }
     /// Run after the stages end (or after a `stop` cancel), whatever their results.
-    public var finally: [Task]
+    public var finally: [Task] { didSet { index = Index(stages: stages, finally: finally) } }
+    /// Tasks and stages by name, rebuilt whenever ``stages`` or ``finally`` change: the
+    /// scheduler and the advancer look tasks up by name for every task of a run, and a linear
+    /// search made a 1,000-task fan-out's steps quadratic (docs/benchmarks.md).
+    private var index: Index
 
     public init(inputs: [Input] = [], concurrency: Concurrency = .init(), timeout: Duration? = nil, defaults: TaskDefaults = .init(), stages: [Stage], finally: [Task] = []) {
         self.inputs = inputs
@@ -22,17 +26,50 @@ public struct PipelineSpec: Sendable, Hashable {
         self.defaults = defaults
         self.stages = stages
         self.finally = finally
+        self.index = Index(stages: stages, finally: finally)
     }
 
     /// Every task, stages' first (in order), then `finally`'s.
-    public var allTasks: [Task] { stages.flatMap(\.tasks) + finally }
+    public var allTasks: [Task] { index.allTasks }
 
-    public func stage(named name: String) -> Stage? { stages.first { $0.name == name } }
+    public func stage(named name: String) -> Stage? { index.stages[name].map { stages[$0] } }
 
     /// The stage a task belongs to (nil for `finally` tasks).
-    public func stage(ofTask name: String) -> Stage? { stages.first { $0.tasks.contains { $0.name == name } } }
+    public func stage(ofTask name: String) -> Stage? { index.stageOfTask[name].map { stages[$0] } }
 
-    public func task(named name: String) -> Task? { allTasks.first { $0.name == name } }
+    public func task(named name: String) -> Task? { index.tasks[name].map { index.allTasks[$0] } }
+
+    /// Derived from the stages and `finally` alone, so equality and hashing leave it out. The
+    /// first of duplicate names wins, as the linear searches did (validation refuses duplicates).
+    private struct Index: Sendable {
+        var allTasks: [Task]
+        var tasks: [String: Int] = [:]
+        var stages: [String: Int] = [:]
+        var stageOfTask: [String: Int] = [:]
+
+        init(stages: [Stage], finally: [Task]) {
+            allTasks = stages.flatMap(\.tasks) + finally
+            for (position, task) in allTasks.enumerated() where tasks[task.name] == nil { tasks[task.name] = position }
+            for (position, stage) in stages.enumerated() {
+                if self.stages[stage.name] == nil { self.stages[stage.name] = position }
+                for task in stage.tasks where stageOfTask[task.name] == nil { stageOfTask[task.name] = position }
+            }
+        }
+    }
+
+    public static func == (lhs: PipelineSpec, rhs: PipelineSpec) -> Bool {
+        lhs.inputs == rhs.inputs && lhs.concurrency == rhs.concurrency && lhs.timeout == rhs.timeout && lhs.defaults == rhs.defaults
+            && lhs.stages == rhs.stages && lhs.finally == rhs.finally
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(inputs)
+        hasher.combine(concurrency)
+        hasher.combine(timeout)
+        hasher.combine(defaults)
+        hasher.combine(stages)
+        hasher.combine(finally)
+    }
 }
 
 extension PipelineSpec {

@@ -223,6 +223,38 @@ struct SchedulerTests {
     }
 }
 
+@Suite("Spec look-ups")
+struct SpecLookupTests {
+    @Test("tasks and stages are found by name, and follow every change of the stages and finally")
+    func lookupsFollowChanges() {
+        var spec = SchedulerTests.design
+        #expect(spec.task(named: "crm")?.name == "crm")
+        #expect(spec.stage(ofTask: "freshness")?.name == "transform")
+        #expect(spec.stage(ofTask: "audit") == nil)
+        #expect(spec.task(named: "audit")?.name == "audit")
+        #expect(spec.stage(named: "activate")?.tasks.map(\.name) == ["crm", "ads"])
+        #expect(spec.allTasks.map(\.name) == ["salesforce", "dbt-build", "freshness", "crm", "ads", "page", "audit"])
+        #expect(spec.task(named: "nope") == nil)
+
+        spec.stages[2].tasks.append(task("email"))
+        spec.stages.append(.init(name: "report", dependsOn: ["activate"], tasks: [task("slides")]))
+        spec.finally = [task("cleanup")]
+        #expect(spec.stage(ofTask: "email")?.name == "activate")
+        #expect(spec.stage(named: "report")?.tasks.map(\.name) == ["slides"])
+        #expect(spec.task(named: "audit") == nil)
+        #expect(spec.task(named: "cleanup")?.name == "cleanup")
+        #expect(spec.allTasks.map(\.name) == ["salesforce", "dbt-build", "freshness", "crm", "ads", "email", "page", "slides", "cleanup"])
+
+        // Equal specs built either way are equal and hash alike.
+        var rebuilt = SchedulerTests.design
+        rebuilt.stages = spec.stages
+        rebuilt.finally = spec.finally
+        #expect(rebuilt == spec)
+        #expect(rebuilt.hashValue == spec.hashValue)
+        #expect(rebuilt != SchedulerTests.design)
+    }
+}
+
 @Suite("Trigger rules")
 struct TriggerRuleTests {
     typealias Rule = PipelineSpec.TriggerRule

@@ -16,6 +16,17 @@ extension JSONValue {
         JSONWriter(sortedKeys: sortedKeys).write(self, into: &output)
         return output
     }
+
+    /// Appends the compact JSON to `output`, for writers that put a document together from
+    /// parts serialized earlier (a run document's unchanged tasks).
+    public func serialize(into output: inout [UInt8], sortedKeys: Bool = false) {
+        JSONWriter(sortedKeys: sortedKeys).write(self, into: &output)
+    }
+
+    /// Whether `lhs` comes before `rhs` in the order ``serialized(sortedKeys:)`` writes keys in.
+    public static func keyPrecedes(_ lhs: String, _ rhs: String) -> Bool {
+        UTF8String.less(lhs, rhs)
+    }
 }
 
 /// Writes JSON text. Recursion depth follows the value's nesting, which the parser and the YAML
