@@ -87,6 +87,9 @@ final class PipelineAdvancer: Service, Sendable {
         /// Attempts this replica published whose mark is not on the run document yet, by run:
         /// written with the run's next change, or on their own after ``markDelay``.
         var unmarked: [String: PendingMarks] = [:]
+        /// Steps of runs another replica is moving on, not decoded yet (``applyRun(_:)``): the
+        /// newest seen of each run and when it came.
+        var undecoded: [String: (entry: KeyValueEntry, seenAt: Date, mine: Bool)] = [:]
     }
 
     /// Published attempts of one run, to be marked on its document.
@@ -214,6 +217,50 @@ final class PipelineAdvancer: Service, Sendable {
             doorbell.ring()
             return
         }
+        if deferDecoding(entry) { return }
+        decodeAndStore(entry)
+    }
+
+    /// A step of a run in progress that another replica is moving on is left undecoded: this
+    /// replica leaves the run to that one until it stays silent for ``ownerGrace``
+    /// (``ownsOrOwnerSilent(_:_:)``), so it needs the run only then (``decodeQuiet(now:)``), and
+    /// decoding every step of every run was a fifth of a replica's CPU in a long chain. So is
+    /// this replica's own step when the watch delivers it before the write's answer came back
+    /// (the advancer takes its write in as it was written; most steps, in a chain). A run that
+    /// starts, ends or is queued, that no replica's advancer wrote, or that this replica has not
+    /// seen yet, is decoded at once (the leader admits queued runs; an end starts the runs
+    /// downstream).
+    private func deferDecoding(_ entry: KeyValueEntry) -> Bool {
+        guard let glance = PipelineRunDocument.glance(entry.value), glance.state == .running || glance.state == .cancelling,
+            let writer = glance.writer
+        else { return false }
+        let mine = writer == store.writer
+        return state.withLock { state in
+            guard let slot = state.runs[entry.key], slot.entry.document.run.state == .running || slot.entry.document.run.state == .cancelling else { return false }
+            if let pending = state.undecoded[entry.key], pending.entry.revision >= entry.revision { return true }
+            state.undecoded[entry.key] = (entry, Date(), mine)
+            return true
+        }
+    }
+
+    /// Decodes the runs whose undecoded step is ``ownerGrace`` old: their writer has been silent
+    /// that long, so this replica looks at them now (the grace is spent: see
+    /// ``ownsOrOwnerSilent(_:_:)``).
+    private func decodeQuiet(now: Date) {
+        let quiet = state.withLock { state -> [KeyValueEntry] in
+            let due = state.undecoded.filter { now.timeIntervalSince($0.value.seenAt) >= Self.ownerGrace }
+            for key in due.keys { state.undecoded[key] = nil }
+            return due.values.map(\.entry)
+        }
+        for entry in quiet {
+            decodeAndStore(entry)
+            state.withLock { state in
+                if state.runs[entry.key]?.entry.revision == entry.revision { state.deferred[entry.key] = (entry.revision, now) }
+            }
+        }
+    }
+
+    private func decodeAndStore(_ entry: KeyValueEntry) {
         let document: PipelineRunDocument
         do {
             document = try PipelineRunDocument.decode(entry.value, key: entry.key)
@@ -231,6 +278,7 @@ final class PipelineAdvancer: Service, Sendable {
         let now = Date()
         state.withLock { state in
             if let known = state.runs[entry.key], known.entry.revision >= entry.revision { return }
+            if let pending = state.undecoded[entry.key], pending.entry.revision <= entry.revision { state.undecoded[entry.key] = nil }
             let run = entry.document.run
             if run.state.isFinished, entry.document.downstreamPublished == true {
                 Self.remove(&state, entry.key)
@@ -264,6 +312,7 @@ final class PipelineAdvancer: Service, Sendable {
 
     private static func remove(_ state: inout State, _ key: String) {
         state.deferred[key] = nil
+        state.undecoded[key] = nil
         state.unmarked[key] = nil
         guard let slot = state.runs.removeValue(forKey: key) else { return }
         for resource in slot.resources { state.byResource[resource]?.remove(key) }
@@ -356,6 +405,7 @@ final class PipelineAdvancer: Service, Sendable {
                 state.wasLeader = leader
                 return any
             }
+            decodeQuiet(now: now)
             if due { doorbell.ring() }
         }
     }
@@ -386,6 +436,8 @@ final class PipelineAdvancer: Service, Sendable {
     /// did), or the replica that did has not written it within ``ownerGrace`` of a change this
     /// replica saw. A write by that replica meanwhile shows it acted, and the wait ends.
     private func ownsOrOwnerSilent(_ key: String, _ entry: PipelineRunStore.Entry) -> Bool {
+        // A newer step by another replica, not decoded yet: that replica is moving the run on.
+        if state.withLock({ $0.undecoded[key].map { !$0.mine } ?? false }) { return false }
         guard let writer = entry.document.writer, writer != store.writer else { return true }
         let now = Date()
         return state.withLock { state in

@@ -93,6 +93,34 @@ struct RunDocumentTests {
         #expect(steps == 20)
     }
 
+    @Test("a glance reads the run's state and the writer from the bytes as written, whatever the strings hold; anything else is not glanced at")
+    func glance() throws {
+        var document = try Self.sample()
+        document.run.reason = #"was "state":"failed" before, \ and {"state":"queued"}"#
+        document.run.trigger.event = .object(["state": .string("succeeded"), "run": .object(["state": .string("failed")])])
+        document.run.cancel = CancelRequest(mode: .stop, at: Self.at, commandID: #""state":"failed""#)
+        for state in RunState.allCases {
+            document.run.state = state
+            for writer in [nil, "replica-2", "r"] {
+                for flag in [nil, true, false] {
+                    document.writer = writer
+                    document.downstreamPublished = flag
+                    #expect(PipelineRunDocument.glance(document.encoded()) == .init(state: state, writer: writer), "\(state) \(writer ?? "-") \(String(describing: flag))")
+                }
+            }
+        }
+        document.run.state = .running
+        document.writer = #"odd"id"#
+        #expect(PipelineRunDocument.glance(document.encoded()) == nil)
+        document.writer = "replica-1"
+        // Another form (spaces, unsorted, Codable's) or not a document: nil, and the reader decodes.
+        let spaced = String(decoding: document.encoded(), as: UTF8.self).replacingOccurrences(of: #""run":{"#, with: #""run": {"#)
+        #expect(PipelineRunDocument.glance(Array(spaced.utf8)) == nil)
+        #expect(PipelineRunDocument.glance(Array(#"{"spec":{"state":"running"},"run":{"state":"failed"}}"#.utf8)) == nil)
+        #expect(PipelineRunDocument.glance(Array("[]".utf8)) == nil)
+        #expect(PipelineRunDocument.glance([]) == nil)
+    }
+
     @Test("a document written through Codable (the previous release's writer) reads the same")
     func previousWriter() throws {
         let document = try Self.sample()
