@@ -163,12 +163,7 @@ extension PipelineRunDocument {
         var output: [UInt8] = []
         output.reserveCapacity(max(256, cache.size + cache.size / 8))
         var first = true
-        func key(_ name: String) {
-            output.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            first = false
-            JSONValue.string(name).serialize(into: &output)
-            output.append(UInt8(ascii: ":"))
-        }
+        func key(_ name: String) { Self.appendKey(name, first: &first, into: &output) }
         // Members in sorted order, as `encoded()` writes them.
         if let downstreamPublished {
             key("downstreamPublished")
@@ -198,12 +193,10 @@ extension PipelineRunDocument {
     private func writeRun(into output: inout [UInt8], cache: inout PipelineRunEncodingCache) {
         let members = run.membersButTasks.sortedByKey()
         var tasksWritten = false
-        output.append(UInt8(ascii: "{"))
-        func comma() { if output.last != UInt8(ascii: "{") { output.append(UInt8(ascii: ",")) } }
+        var first = true
         func writeTasks() {
-            comma()
-            JSONValue.string("tasks").serialize(into: &output)
-            output.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: "{")])
+            Self.appendKey("tasks", first: &first, into: &output)
+            output.append(UInt8(ascii: "{"))
             let names: [String]
             if cache.taskOrder.count == run.tasks.count, cache.taskOrder.allSatisfy({ run.tasks[$0] != nil }) {
                 names = cache.taskOrder
@@ -233,13 +226,19 @@ extension PipelineRunDocument {
         }
         for member in members {
             if !tasksWritten, JSONValue.keyPrecedes("tasks", member.key) { writeTasks() }
-            comma()
-            JSONValue.string(member.key).serialize(into: &output)
-            output.append(UInt8(ascii: ":"))
+            Self.appendKey(member.key, first: &first, into: &output)
             member.value.serialize(into: &output, sortedKeys: true)
         }
         if !tasksWritten { writeTasks() }
         output.append(UInt8(ascii: "}"))
+    }
+
+    /// `{"name":` for an object's first member, `,"name":` for the others.
+    private static func appendKey(_ name: String, first: inout Bool, into output: inout [UInt8]) {
+        output.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+        first = false
+        JSONValue.string(name).serialize(into: &output)
+        output.append(UInt8(ascii: ":"))
     }
 }
 
@@ -260,7 +259,7 @@ extension PipelineRunDocument {
     public static func glance(_ bytes: [UInt8]) -> Glance? {
         let statePrefix = Array(#""state":""#.utf8)
         guard let run = openings.first(where: { bytes.starts(with: $0) }),
-            let state = firstRange(of: statePrefix, in: bytes, from: run.count, limit: 4096)
+            let state = bytes[run.count..<min(bytes.count, run.count + 4096)].firstRange(of: statePrefix)
         else { return nil }
         guard let end = bytes[state.upperBound...].prefix(32).firstIndex(of: UInt8(ascii: "\"")),
             let word = RunState(rawValue: String(decoding: bytes[state.upperBound..<end], as: UTF8.self))
@@ -270,7 +269,7 @@ extension PipelineRunDocument {
         let writerPrefix = Array(#","writer":""#.utf8)
         if bytes.count > writerPrefix.count + 2, bytes[bytes.count - 1] == UInt8(ascii: "}"), bytes[bytes.count - 2] == UInt8(ascii: "\"") {
             let tail = max(0, bytes.count - 256)
-            guard let opening = lastRange(of: writerPrefix, in: bytes, from: tail) else { return nil }
+            guard let opening = bytes[tail...].ranges(of: writerPrefix).last else { return nil }
             let id = bytes[opening.upperBound..<(bytes.count - 2)]
             guard !id.contains(UInt8(ascii: "\"")), !id.contains(UInt8(ascii: "\\")) else { return nil }
             glance.writer = String(decoding: id, as: UTF8.self)
@@ -280,22 +279,4 @@ extension PipelineRunDocument {
 
     /// How a document as written starts, up to the run's first member.
     private static let openings = [#"{"run":{"#, #"{"downstreamPublished":true,"run":{"#, #"{"downstreamPublished":false,"run":{"#].map { Array($0.utf8) }
-
-    private static func firstRange(of pattern: [UInt8], in bytes: [UInt8], from start: Int, limit: Int) -> Range<Int>? {
-        let last = min(bytes.count - pattern.count, start + limit)
-        guard start <= last else { return nil }
-        for index in start...last where bytes[index] == pattern[0] && bytes[index..<(index + pattern.count)].elementsEqual(pattern) {
-            return index..<(index + pattern.count)
-        }
-        return nil
-    }
-
-    private static func lastRange(of pattern: [UInt8], in bytes: [UInt8], from start: Int) -> Range<Int>? {
-        guard bytes.count >= pattern.count, start <= bytes.count - pattern.count else { return nil }
-        for index in stride(from: bytes.count - pattern.count, through: start, by: -1)
-        where bytes[index] == pattern[0] && bytes[index..<(index + pattern.count)].elementsEqual(pattern) {
-            return index..<(index + pattern.count)
-        }
-        return nil
-    }
 }
