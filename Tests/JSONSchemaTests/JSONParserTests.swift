@@ -28,7 +28,7 @@ struct JSONParserTests {
     @Test func parsesAllValueKindsAndKeepsKeyOrder() throws {
         let value = try JSONValue(parsing: #" {"z": 1, "a": [true, false, null, -2.5e3, "x\n\u00e9\ud83d\ude00"], "m": {}} "#)
         #expect(value.objectValue?.keys == ["z", "a", "m"])
-        #expect(value["a"] == [true, false, nil, -2500.0, "x\né😀"])
+        #expect(value["a"] == [true, false, .null, -2500.0, "x\né😀"])
         #expect(value["m"] == .object(JSONObject()))
         #expect(value.serialized() == #"{"z":1,"a":[true,false,null,-2500.0,"x\né😀"],"m":{}}"#)
     }
@@ -153,7 +153,7 @@ struct JSONParserTests {
     // MARK: - Serializer
 
     @Test func serializerEscapesAndSortsKeys() throws {
-        let value: JSONValue = ["b": "quote\" back\\slash \u{1} tab\t nl\n", "a": [1, 2.5, nil], "é": true]
+        let value: JSONValue = ["b": "quote\" back\\slash \u{1} tab\t nl\n", "a": [1, 2.5, .null], "é": true]
         #expect(value.serialized() == #"{"b":"quote\" back\\slash \u0001 tab\t nl\n","a":[1,2.5,null],"é":true}"#)
         #expect(value.serialized(sortedKeys: true) == #"{"a":[1,2.5,null],"b":"quote\" back\\slash \u0001 tab\t nl\n","é":true}"#)
         // Round trip.
@@ -173,7 +173,7 @@ struct JSONParserTests {
         struct Envelope: Codable, Equatable {
             var spec: JSONValue
         }
-        let original = Envelope(spec: ["n": 1, "f": 1.5, "s": "x", "b": false, "z": nil, "a": [1, "2"]])
+        let original = Envelope(spec: ["n": 1, "f": 1.5, "s": "x", "b": false, "z": .null, "a": [1, "2"]])
         let data = try JSONEncoder().encode(original)
         let decoded = try JSONDecoder().decode(Envelope.self, from: data)
         #expect(decoded == original)

@@ -60,7 +60,7 @@ struct SchemaValidationTests {
             "/model: missing required property \"name\"", "/model: missing required property \"isSchema\"",
         ])
         #expect(schema.validate("text").map(\.description) == ["/: expected object, got string"])
-        #expect(schema.validate(["model": nil]).map(\.description) == ["/model: expected object, got null"])
+        #expect(schema.validate(["model": .null]).map(\.description) == ["/model: expected object, got null"])
     }
 
     @Test func applicatorMessages() throws {

@@ -50,9 +50,7 @@ enum SimHTTP {
         let bytes = Array(buffer.readableBytesView)
         if bytes.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) { return nil }
         guard let value = try? JSONValue(parsing: bytes) else { throw SimFailure.malformedJSON }
-        // Not a ternary: `value.isNull ? nil : value` is a JSONValue, its `nil` JSON null.
-        if value.isNull { return nil }
-        return value
+        return value.isNull ? nil : value
     }
 }
 

@@ -167,12 +167,7 @@ private struct DriverBox<Driver: ResourceDriver>: ErasedDriver {
 
     func baseline(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue) async throws(VendorFailure) -> JSONValue? {
         let value = try await driver.baseline(try typed(spec), objects: try decode(Driver.Objects.self, objects, what: "vendor objects")).driverJSON
-        // Not `value.isNull ? nil : value`: JSONValue is a nil literal too, and that ternary is a
-        // JSONValue, its `nil` `.null`. A driver without a baseline then seemed to have one, and
-        // every `run` command of it was taken for fresh: a takeover skipped the resume check and
-        // triggered again a run the status recorded (found by `scripts/chaos pipelines`).
-        if value.isNull { return nil }
-        return value
+        return value.isNull ? nil : value
     }
 
     func trigger(spec: AnyResourceDriver.PreparedSpec, objects: JSONValue, context: TriggerContext) async throws(VendorFailure) -> AnyResourceDriver.FoundRun {

@@ -136,10 +136,12 @@ extension JSONValue: Hashable {
 }
 
 // MARK: - Literals
+//
+// Not `ExpressibleByNilLiteral`: with it, `value.isNull ? nil : value` was a `JSONValue` whose
+// `nil` is `.null`, never Swift's nil, and a driver without a trigger baseline seemed to have one
+// (a Census run triggered twice under `scripts/chaos pipelines`). JSON null is written `.null`.
 
-extension JSONValue: ExpressibleByNilLiteral {
-    public init(nilLiteral: ()) { self = .null }
-}
+
 
 extension JSONValue: ExpressibleByBooleanLiteral {
     public init(booleanLiteral value: Bool) { self = .bool(value) }
