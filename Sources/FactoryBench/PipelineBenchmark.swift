@@ -42,8 +42,11 @@ struct PipelineBenchmark: AsyncParsableCommand {
     @Option(help: "Runs held running for the memory phase (0 skips it).")
     var active = 100
 
-    @Option(help: "Operator replica processes.")
+    @Option(help: "Operator replica processes (hosting `http,pipeline`, or `pipeline` alone with --task-replicas).")
     var replicas = 2
+
+    @Option(help: "Replicas hosting `http` alone, beside --replicas hosting `pipeline` alone (0: every replica hosts both). With them the pipeline engine's CPU is measured apart from the HTTP tasks' own.")
+    var taskReplicas = 0
 
     @Option(help: "OPERATOR_MAX_WORKERS of each replica.")
     var workers = 32
@@ -57,7 +60,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
     func run() async throws {
         let binary = operatorBinary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("factory-operator").path
         print(MachineDescription.current(serverExecutable: natsServer))
-        let stack = try await PipelineStack.start(replicas: replicas, workers: workers, binary: binary, server: natsServer)
+        let stack = try await PipelineStack.start(replicas: replicas, taskReplicas: taskReplicas, workers: workers, binary: binary, server: natsServer)
         do {
             let floor = try await stack.floor()
             print("floor (this client, idle): KV update p50 \(Self.ms(floor.kvUpdate.p50)), JetStream publish p50 \(Self.ms(floor.publish.p50)), KV write seen by a watch p50 \(Self.ms(floor.watch.p50)); one scheduling step's round trips (watch + run-document update + publish) \(Self.ms(floor.step))")
@@ -72,12 +75,12 @@ struct PipelineBenchmark: AsyncParsableCommand {
 
             if fanOut > 0 {
                 let result = try await stack.shapePhase(name: "bench-fanout", stages: [(name: "all", tasks: fanOut, dependsOn: nil)])
-                print("fan-out of \(fanOut) tasks: \(String(format: "%.1f", result.wall)) s, \(String(format: "%.0f", Double(fanOut) / result.wall)) tasks/s; CPU per task: replicas \(Self.ms(result.replicaCPU / Double(fanOut))), nats-server \(Self.ms(result.serverCPU / Double(fanOut)))  (goal: engine ≤ 2 ms)")
+                print("fan-out of \(fanOut) tasks: \(String(format: "%.1f", result.wall)) s, \(String(format: "%.0f", Double(fanOut) / result.wall)) tasks/s; CPU per task: \(result.cpuText(tasks: fanOut))  (goal: engine ≤ 2 ms)")
             }
             if chain > 0 {
                 let stages = (0..<chain).map { index in (name: "s\(index)", tasks: 1, dependsOn: index == 0 ? nil : "s\(index - 1)") }
                 let result = try await stack.shapePhase(name: "bench-chain", stages: stages)
-                print("chain of \(chain) tasks: \(String(format: "%.1f", result.wall)) s, \(Self.ms(result.wall / Double(chain))) per task end to end; CPU per task: replicas \(Self.ms(result.replicaCPU / Double(chain))), nats-server \(Self.ms(result.serverCPU / Double(chain)))  (goal: engine ≤ 2 ms)")
+                print("chain of \(chain) tasks: \(String(format: "%.1f", result.wall)) s, \(Self.ms(result.wall / Double(chain))) per task end to end; CPU per task: \(result.cpuText(tasks: chain))  (goal: engine ≤ 2 ms)")
             }
         } catch {
             print("failed: \(error); replica logs in \(stack.directory.path)")
@@ -118,7 +121,14 @@ final class PipelineStack: @unchecked Sendable {
     let httpNames = DeploymentNames.builtIn(type: "http")
     let pipelineNames = DeploymentNames.pipeline
 
-    private init(server: NATSServerProcess, target: HTTPTaskTarget, targetURL: String, client: NATSConnection, jetStream: JetStreamContext, processes: [Process], directory: URL) {
+    /// How many of ``processes`` (the first ones) host `pipeline` alone; nil: every one hosts both.
+    let pipelineReplicas: Int?
+
+    private init(
+        server: NATSServerProcess, target: HTTPTaskTarget, targetURL: String, client: NATSConnection, jetStream: JetStreamContext, processes: [Process],
+        pipelineReplicas: Int?, directory: URL
+    ) {
+        self.pipelineReplicas = pipelineReplicas
         self.server = server
         self.target = target
         self.targetURL = targetURL
@@ -128,7 +138,7 @@ final class PipelineStack: @unchecked Sendable {
         self.directory = directory
     }
 
-    static func start(replicas: Int, workers: Int, binary: String, server executable: String?) async throws -> PipelineStack {
+    static func start(replicas: Int, taskReplicas: Int, workers: Int, binary: String, server executable: String?) async throws -> PipelineStack {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BenchmarkFailure("no factory-operator at \(binary): swift build -c release --product factory-operator, or pass --operator-binary")
         }
@@ -139,14 +149,16 @@ final class PipelineStack: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var processes: [Process] = []
         var metricPorts: [Int] = []
-        for index in 0..<replicas {
+        // The pipeline replicas first: `processes[..<replicas]` are the pipeline engine's.
+        let drivers = Array(repeating: taskReplicas > 0 ? "pipeline" : "http,pipeline", count: replicas) + Array(repeating: "http", count: taskReplicas)
+        for (index, hosted) in drivers.enumerated() {
             let metricPort = try FreePort.pick()
             let process = try ReplicaProcesses.launch(
                 binary: binary, index: index,
                 environment: [
-                    "NATS_URL": server.url, "OPERATOR_DRIVERS": "http,pipeline", "OPERATOR_MAX_WORKERS": "\(workers)",
+                    "NATS_URL": server.url, "OPERATOR_DRIVERS": hosted, "OPERATOR_MAX_WORKERS": "\(workers)",
                     "OPERATOR_RECONCILE_WORKERS_INTERVAL": "1s", "METRIC_PORT": "\(metricPort)", "LOG_LEVEL": "warning",
-                    "OPERATOR_INSTANCE_ID": "bench-\(index)", "ELECTION_CLUSTER_SIZE": "\(replicas)", "LINEAGE_ENABLED": "false",
+                    "OPERATOR_INSTANCE_ID": "bench-\(index)", "ELECTION_CLUSTER_SIZE": "\(drivers.count)", "LINEAGE_ENABLED": "false",
                     "PIPELINE_WORKERS": "32",
                 ],
                 directory: directory)
@@ -154,7 +166,9 @@ final class PipelineStack: @unchecked Sendable {
             metricPorts.append(metricPort)
         }
         let client = try await NATSConnection.connect(NATSConfiguration(servers: [server.url], name: "bench-pipelines"))
-        let stack = PipelineStack(server: server, target: target, targetURL: targetURL, client: client, jetStream: try await client.jetStream(), processes: processes, directory: directory)
+        let stack = PipelineStack(
+            server: server, target: target, targetURL: targetURL, client: client, jetStream: try await client.jetStream(), processes: processes,
+            pipelineReplicas: taskReplicas > 0 ? replicas : nil, directory: directory)
         try await ReplicaProcesses.waitReady(metricPorts: metricPorts, timeout: .seconds(90), directory: directory)
         return stack
     }
@@ -326,6 +340,14 @@ final class PipelineStack: @unchecked Sendable {
         var wall: Double
         var replicaCPU: Double
         var serverCPU: Double
+        /// Of ``replicaCPU``, the replicas hosting `pipeline` alone (nil: every replica hosts both).
+        var pipelineCPU: Double?
+
+        func cpuText(tasks: Int) -> String {
+            let per = { (seconds: Double) in PipelineBenchmark.ms(seconds / Double(tasks)) }
+            guard let pipelineCPU else { return "replicas \(per(replicaCPU)), nats-server \(per(serverCPU))" }
+            return "pipeline engine (its replicas) \(per(pipelineCPU)), HTTP task replicas \(per(replicaCPU - pipelineCPU)), nats-server \(per(serverCPU))"
+        }
     }
 
     /// One pipeline of the given stages, applied then run once: wall time from the run command to
@@ -345,7 +367,7 @@ final class PipelineStack: @unchecked Sendable {
         let wall = (ContinuousClock.now - started).seconds
         let after = cpuSeconds()
         guard runs[name]?["state"]?.stringValue == "succeeded" else { throw BenchmarkFailure("\(name) ended \(runs[name]?["state"]?.stringValue ?? "?")") }
-        return Shape(wall: wall, replicaCPU: after.replicas - before.replicas, serverCPU: after.server - before.server)
+        return Shape(wall: wall, replicaCPU: after.replicas - before.replicas, serverCPU: after.server - before.server, pipelineCPU: after.pipeline.map { $0 - (before.pipeline ?? 0) })
     }
 
     /// Resident memory the replicas gain per run held running (an HTTP task polling a job that
@@ -385,8 +407,9 @@ final class PipelineStack: @unchecked Sendable {
 
     // MARK: - Processes
 
-    func cpuSeconds() -> (replicas: Double, server: Double) {
-        (processes.map { ReplicaProcesses.cpuSeconds($0.processIdentifier) }.reduce(0, +), server.processIdentifier.map(ReplicaProcesses.cpuSeconds) ?? 0)
+    func cpuSeconds() -> (replicas: Double, server: Double, pipeline: Double?) {
+        let each = processes.map { ReplicaProcesses.cpuSeconds($0.processIdentifier) }
+        return (each.reduce(0, +), server.processIdentifier.map(ReplicaProcesses.cpuSeconds) ?? 0, pipelineReplicas.map { each.prefix($0).reduce(0, +) })
     }
 
     func residentBytes() -> Int { ReplicaProcesses.residentBytes(processes) }

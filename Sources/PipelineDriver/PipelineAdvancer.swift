@@ -65,9 +65,27 @@ final class PipelineAdvancer: Service, Sendable {
         }
     }
 
+    /// A task resource's documents as the watch delivered them, the entity decoded when read.
+    struct StoredResource {
+        var documents = AttemptCommands.ResourceDocuments()
+        /// The entity's newest value not decoded yet (then ``documents``' entity is nil).
+        var undecodedEntity: KeyValueEntry?
+
+        var isEmpty: Bool { documents.entity == nil && documents.status == nil && undecodedEntity == nil }
+
+        /// The documents, the entity decoded now if it was not (and kept decoded).
+        mutating func read() -> AttemptCommands.ResourceDocuments {
+            if let entry = undecodedEntity {
+                documents.entity = try? StateCodec.decode(EntityRecord.self, entry.value, key: entry.key)
+                undecodedEntity = nil
+            }
+            return documents
+        }
+    }
+
     struct State {
         var runs: [String: Slot] = [:]
-        var resources: [ResourceKey: AttemptCommands.ResourceDocuments] = [:]
+        var resources: [ResourceKey: StoredResource] = [:]
         var byResource: [ResourceKey: Set<String>] = [:]
         /// Pipeline entities of this bucket, by `<workspace>.<name>`.
         var pipelines: [String: EntityRecord] = [:]
@@ -181,20 +199,30 @@ final class PipelineAdvancer: Service, Sendable {
         let key = ResourceKey(type: type, workspace: parsed.workspace, name: parsed.name)
         var pipelineChange: (EntityRecord?, String)?
         let woken = state.withLock { state -> Bool in
-            var documents = state.resources[key] ?? AttemptCommands.ResourceDocuments()
+            var stored = state.resources[key] ?? StoredResource()
             let deleted = entry.operation != .put
+            var matters = true
             switch parsed.kind {
+            case .entity where own:
+                stored.documents.entity = deleted ? nil : try? StateCodec.decode(EntityRecord.self, entry.value, key: entry.key)
+                stored.undecodedEntity = nil
+                let id = "\(parsed.workspace).\(parsed.name)"
+                state.pipelines[id] = stored.documents.entity
+                pipelineChange = (stored.documents.entity, id)
             case .entity:
-                documents.entity = deleted ? nil : try? StateCodec.decode(EntityRecord.self, entry.value, key: entry.key)
-                if own {
-                    let id = "\(parsed.workspace).\(parsed.name)"
-                    state.pipelines[id] = documents.entity
-                    pipelineChange = (documents.entity, id)
-                }
+                // Kept undecoded until a run reads it: a task's engine writes its entity about
+                // three times per command (claim, progress, release), and decoding each write in
+                // every replica was a tenth of a passive replica's CPU in a chain. An entity says
+                // something about an attempt only beside a status error naming it
+                // (``AttemptMapping``), so only then does its change wake the runs.
+                stored.documents.entity = nil
+                stored.undecodedEntity = deleted ? nil : entry
+                matters = stored.documents.status?.lastError != nil
             case .status:
-                documents.status = deleted ? nil : try? StateCodec.decode(StatusRecord.self, entry.value, key: entry.key)
+                stored.documents.status = deleted ? nil : try? StateCodec.decode(StatusRecord.self, entry.value, key: entry.key)
             }
-            state.resources[key] = documents.entity == nil && documents.status == nil ? nil : documents
+            state.resources[key] = stored.isEmpty ? nil : stored
+            guard matters else { return false }
             var woken = false
             for run in state.byResource[key] ?? [] {
                 Self.markDirty(&state, run)
@@ -286,7 +314,9 @@ final class PipelineAdvancer: Service, Sendable {
             }
             var slot = Slot(entry: entry, spec: spec, nextCheck: nil, resources: [])
             if !run.state.isFinished {
-                for taskRun in run.tasks.values {
+                // The resources whose changes matter: an undecided attempt's (its run starting,
+                // ending), or a cancelled attempt's (a run that starts late is cancelled too).
+                for taskRun in run.tasks.values where taskRun.hasUndecidedAttempt || taskRun.lastAttemptCancelRequested {
                     guard let attempt = taskRun.lastAttempt, !attempt.resourceType.isEmpty else { continue }
                     slot.resources.insert(ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource))
                 }
@@ -334,7 +364,7 @@ final class PipelineAdvancer: Service, Sendable {
         guard run.state != .queued else { return nil }
         var moments: [Date] = []
         if let spec, let deadline = PipelineScheduler(spec: spec).nextDeadline(of: run) { moments.append(deadline) }
-        for taskRun in run.tasks.values {
+        for taskRun in run.tasks.values where taskRun.hasUndecidedAttempt {
             if let attempt = taskRun.lastAttempt, attempt.awaitsPublication {
                 moments.append(attempt.queuedAt.addingTimeInterval(settings.republishAfter.seconds))
             }
@@ -470,7 +500,7 @@ final class PipelineAdvancer: Service, Sendable {
             let now = Date()
             let before = entry.document.run
             var run = before
-            var documents = ResourceView { [self] key in self.state.withLock { $0.resources[key] } }
+            var documents = ResourceView { [self] key in self.state.withLock { $0.resources[key]?.read() } }
 
             // Attempts published here since the run was last written, marked with this write.
             let marks = state.withLock { $0.unmarked[entry.key]?.marks ?? [] }
@@ -478,12 +508,14 @@ final class PipelineAdvancer: Service, Sendable {
             // Marked already, or the task moved on (its attempt seen, another attempt): nothing to write.
             if !stale.isEmpty { forgetMarks(stale.map(\.commandID), of: entry.key) }
 
-            // What the task resources show.
-            for task in spec.allTasks {
-                guard let attempt = run.tasks[task.name]?.lastAttempt, attempt.outcome == nil, !attempt.resourceType.isEmpty else { continue }
+            // What the task resources show, of the attempts in progress (a pass over the run,
+            // not a look-up of every task of the spec).
+            let undecided = run.tasks.compactMap { name, taskRun in taskRun.hasUndecidedAttempt ? name : nil }
+            for name in undecided {
+                guard let attempt = run.tasks[name]?.lastAttempt, !attempt.resourceType.isEmpty else { continue }
                 let resource = documents[ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)]
                 if let observation = AttemptMapping.observation(commandID: attempt.commandID, entity: resource?.entity, status: resource?.status) {
-                    PipelineScheduler.observe(&run, task: task.name, commandID: attempt.commandID, observation, at: now)
+                    PipelineScheduler.observe(&run, task: name, commandID: attempt.commandID, observation, at: now)
                 }
             }
 
@@ -492,13 +524,14 @@ final class PipelineAdvancer: Service, Sendable {
             var publications: [String: Publication] = [:]
             var cancels: [(task: String, attempt: Attempt)] = []
             var actions = scheduler.advance(&run, now: now)
-            for task in spec.allTasks {
-                guard let attempt = run.tasks[task.name]?.lastAttempt, attempt.awaitsPublication,
-                    now.timeIntervalSince(attempt.queuedAt) >= settings.republishAfter.seconds,
-                    !actions.contains(.publish(task: task.name, attempt: attempt))
+            var republished: [(position: Int, action: PipelineScheduler.Action)] = []
+            for (name, taskRun) in run.tasks where taskRun.hasUndecidedAttempt {
+                guard let attempt = taskRun.lastAttempt, attempt.awaitsPublication, now.timeIntervalSince(attempt.queuedAt) >= settings.republishAfter.seconds,
+                    let position = spec.position(ofTask: name), !actions.contains(.publish(task: name, attempt: attempt))
                 else { continue }
-                actions.append(.publish(task: task.name, attempt: attempt))
+                republished.append((position, .publish(task: name, attempt: attempt)))
             }
+            actions += republished.sorted { $0.position < $1.position }.map(\.action)
             while !actions.isEmpty {
                 var failed = false
                 for action in actions {
@@ -680,8 +713,8 @@ final class PipelineAdvancer: Service, Sendable {
     /// An attempt decided (timed out, cancelled) whose run started at its resource only after
     /// the cancel was sent: that run is cancelled too, once per replica.
     private func lateCancels(run: PipelineRun, documents: ResourceView) {
-        for taskRun in run.tasks.values {
-            guard let attempt = taskRun.lastAttempt, attempt.cancelRequested else { continue }
+        for taskRun in run.tasks.values where taskRun.lastAttemptCancelRequested {
+            guard let attempt = taskRun.lastAttempt else { continue }
             let resource = documents[ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)]
             guard let current = resource?.status?.currentRun, current.key == attempt.commandID, !current.isFinished else { continue }
             guard state.withLock({ $0.lateCancels.insert(attempt.commandID).inserted }) else { continue }

@@ -142,6 +142,30 @@ public struct TaskRun: Sendable, Hashable, Codable {
     }
 
     public var lastAttempt: Attempt? { attempts.last }
+
+    /// Whether the last attempt has no outcome yet. Read in place: the engine asks it of every
+    /// task of a run at every step, and copying each task's last attempt for it was measurable
+    /// in a long chain.
+    public var hasUndecidedAttempt: Bool {
+        guard let last = attempts.indices.last else { return false }
+        return attempts[last].outcome == nil
+    }
+
+    /// Whether the last attempt had a cancel published for its run (read in place).
+    public var lastAttemptCancelRequested: Bool {
+        guard let last = attempts.indices.last else { return false }
+        return attempts[last].cancelRequested
+    }
+
+    /// Whether the task has work the rules follow: an attempt in progress or ended and not
+    /// decided on yet, or a retry to come. A pending task (its stage not started) or a finished
+    /// one has none, unless its last attempt is undecided.
+    public var isOpen: Bool {
+        switch state {
+        case .queued, .running, .upForRetry: true
+        default: hasUndecidedAttempt
+        }
+    }
 }
 
 /// One attempt of a task: one `run` command on its resource type's subject, whose id (and

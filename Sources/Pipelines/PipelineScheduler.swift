@@ -46,8 +46,14 @@ public struct PipelineScheduler: Sendable {
         }
         if run.cancel != nil { run.state = .cancelling }
 
+        // Only the open tasks (an attempt in progress, ended, or up for retry) can change below
+        // before their stages are looked at: a pass over the run finds them, in the spec's order,
+        // rather than a look-up of every task of the spec three times (a long chain's steps were
+        // quadratic).
+        let open = openTasks(of: run)
+
         // Attempts past their deadline, or running when the run is cancelled: cancel them.
-        for task in spec.allTasks {
+        for task in open {
             guard var taskRun = run.tasks[task.name], var attempt = taskRun.lastAttempt, attempt.outcome == nil else { continue }
             let inFinally = spec.stage(ofTask: task.name) == nil
             let cancelled = run.cancel != nil && !(inFinally && run.cancel?.mode == .stop)
@@ -70,7 +76,7 @@ public struct PipelineScheduler: Sendable {
         }
 
         // Ended attempts decide their task: done, or up for retry.
-        for task in spec.allTasks {
+        for task in open {
             guard var taskRun = run.tasks[task.name], !taskRun.state.isFinished, taskRun.state != .upForRetry,
                 let attempt = taskRun.lastAttempt, let outcome = attempt.outcome
             else { continue }
@@ -87,7 +93,7 @@ public struct PipelineScheduler: Sendable {
         }
 
         // Retries that are due (or given up by a cancel).
-        for task in spec.allTasks {
+        for task in open {
             guard var taskRun = run.tasks[task.name], taskRun.state == .upForRetry else { continue }
             if run.cancel != nil {
                 taskRun.state = taskRun.lastAttempt?.outcome?.taskState ?? .cancelled
@@ -136,8 +142,9 @@ public struct PipelineScheduler: Sendable {
             }
         }
 
-        // `finally`, once every stage task ended (a terminate skips it).
-        let stagesDone = spec.stages.allSatisfy { stage in stage.tasks.allSatisfy { run.tasks[$0.name]?.state.isFinished ?? true } }
+        // `finally`, once every stage task ended (a terminate skips it). From the last stage
+        // back: while a run goes, a late stage is the one not done, found at once.
+        let stagesDone = spec.stages.reversed().allSatisfy { stage in stage.tasks.allSatisfy { run.tasks[$0.name]?.state.isFinished ?? true } }
         if stagesDone {
             for task in spec.finally where run.tasks[task.name]?.state == .pending {
                 if run.cancel?.mode == .terminate {
@@ -151,7 +158,7 @@ public struct PipelineScheduler: Sendable {
         }
 
         // The end.
-        if run.tasks.values.allSatisfy(\.state.isFinished) {
+        if stagesDone, run.tasks.values.allSatisfy(\.state.isFinished) {
             let (state, reason) = result(of: run)
             run.state = state
             run.reason = run.reason ?? reason
@@ -168,7 +175,7 @@ public struct PipelineScheduler: Sendable {
         if let timeout = spec.timeout, run.cancel == nil, let started = run.startedAt { moments.append(started.addingTimeInterval(timeout.seconds)) }
         for taskRun in run.tasks.values {
             if let retryAt = taskRun.retryAt { moments.append(retryAt) }
-            if let attempt = taskRun.lastAttempt, attempt.outcome == nil, let deadline = attempt.deadline { moments.append(deadline) }
+            if taskRun.hasUndecidedAttempt, let deadline = taskRun.lastAttempt?.deadline { moments.append(deadline) }
         }
         return moments.min()
     }
@@ -218,14 +225,28 @@ public struct PipelineScheduler: Sendable {
         case cancelWith(String)
     }
 
+    /// The tasks of `run` with work the rules follow (``TaskRun/isOpen``), in the spec's order.
+    func openTasks(of run: PipelineRun) -> [PipelineSpec.Task] {
+        var positions: [Int] = []
+        for (name, taskRun) in run.tasks where taskRun.isOpen {
+            if let position = spec.position(ofTask: name) { positions.append(position) }
+        }
+        let all = spec.allTasks
+        return positions.sorted().map { all[$0] }
+    }
+
+    /// A stage starts all its tasks at once (or skips, or cancels them all), so one task that is
+    /// not pending shows it started; only a stage that looks not started is looked at whole.
     private func stageNotStarted(_ stage: PipelineSpec.Stage, in run: PipelineRun) -> Bool {
-        stage.tasks.allSatisfy { run.tasks[$0.name]?.state == .pending }
+        if let first = stage.tasks.first, run.tasks[first.name]?.state != .pending { return false }
+        return stage.tasks.allSatisfy { run.tasks[$0.name]?.state == .pending }
     }
 
     /// A stage's result, or nil while any of its tasks is unfinished.
     public func result(of stage: PipelineSpec.Stage, in run: PipelineRun) -> StageResult? {
+        // Most stages asked about are not done: said before collecting their tasks' states.
+        guard stage.tasks.allSatisfy({ run.tasks[$0.name]?.state.isFinished ?? false }) else { return nil }
         let states = stage.tasks.map { run.tasks[$0.name]?.state ?? .pending }
-        guard states.allSatisfy(\.isFinished) else { return nil }
         if states.allSatisfy({ $0 == .skipped }) { return .skipped }
         if states.allSatisfy({ $0 == .upstreamFailed }) { return .upstreamFailed }
         if states.allSatisfy({ $0 == .cancelled }) { return .cancelled }
@@ -242,14 +263,24 @@ public struct PipelineScheduler: Sendable {
 
     /// Whether a stage that has not started runs now, waits, or ends without running.
     func decide(_ stage: PipelineSpec.Stage, in run: PipelineRun) -> Decision {
-        let upstream = stage.dependsOn.compactMap { spec.stage(named: $0) }.map { result(of: $0, in: run) }
-        guard !upstream.isEmpty else { return .run }
-        let done = upstream.compactMap { $0 }
-        let allDone = done.count == upstream.count
-        let successes = done.filter(\.isSuccess).count
-        let failures = done.filter(\.isFailure).count
-        let skips = done.filter { $0 == .skipped }.count
-        let names = stage.dependsOn.joined(separator: ", ")
+        // Counted without collecting: every stage not started is asked at every step.
+        var upstreamCount = 0
+        var doneCount = 0
+        var successes = 0
+        var failures = 0
+        var skips = 0
+        for name in stage.dependsOn {
+            guard let position = spec.position(ofStage: name) else { continue }
+            upstreamCount += 1
+            guard let result = result(of: spec.stages[position], in: run) else { continue }
+            doneCount += 1
+            if result.isSuccess { successes += 1 }
+            if result.isFailure { failures += 1 }
+            if result == .skipped { skips += 1 }
+        }
+        guard upstreamCount > 0 else { return .run }
+        let allDone = doneCount == upstreamCount
+        var names: String { stage.dependsOn.joined(separator: ", ") }
         switch stage.triggerRule {
         case .always:
             return .run
@@ -266,7 +297,7 @@ public struct PipelineScheduler: Sendable {
         case .oneSuccess:
             if successes > 0 { return .run }
             guard allDone else { return .wait }
-            return skips == upstream.count ? .skip("every upstream stage (\(names)) was skipped") : .upstreamFailed("no upstream stage (\(names)) succeeded")
+            return skips == upstreamCount ? .skip("every upstream stage (\(names)) was skipped") : .upstreamFailed("no upstream stage (\(names)) succeeded")
         case .oneFailed:
             if failures > 0 { return .run }
             return allDone ? .skip("no upstream stage (\(names)) failed") : .wait

@@ -39,6 +39,12 @@ public struct PipelineSpec: Sendable, Hashable {
 
     public func task(named name: String) -> Task? { index.tasks[name].map { index.allTasks[$0] } }
 
+    /// Where the task is in ``allTasks`` (nil: no such task).
+    public func position(ofTask name: String) -> Int? { index.tasks[name] }
+
+    /// Where the stage is in ``stages`` (nil: no such stage).
+    func position(ofStage name: String) -> Int? { index.stages[name] }
+
     /// Derived from the stages and `finally` alone, so equality and hashing leave it out. The
     /// first of duplicate names wins, as the linear searches did (validation refuses duplicates).
     private struct Index: Sendable {

@@ -119,6 +119,9 @@ struct RunDocumentTests {
         #expect(PipelineRunDocument.glance(Array(#"{"spec":{"state":"running"},"run":{"state":"failed"}}"#.utf8)) == nil)
         #expect(PipelineRunDocument.glance(Array("[]".utf8)) == nil)
         #expect(PipelineRunDocument.glance([]) == nil)
+        // A writer member cut short at the very end: nil, not a crash.
+        #expect(PipelineRunDocument.glance(Array(#"{"run":{"state":"running"},"writer":"}"#.utf8)) == nil)
+        #expect(PipelineRunDocument.glance(Array(#"{"run":{"state":"running"},"writer":""}"#.utf8)) == .init(state: .running, writer: ""))
     }
 
     @Test("a document written through Codable (the previous release's writer) reads the same")
