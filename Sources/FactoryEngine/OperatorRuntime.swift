@@ -254,7 +254,7 @@ public final class OperatorRuntime: Service, Sendable {
             await follower.handle(message)
         }
         let readModel = StatusReadModel()
-        try await readModel.start(following: bucket)
+        try await readModel.start(following: bucket, keys: hosted.driver.companion?.keepsOwnDocuments == true ? StatusReadModel.resourceKeys : [">"])
         let responder = StatusResponder(
             connection: connection, readModel: readModel, querySubject: names.querySubject, replySubject: names.queryReplySubject,
             queueGroup: names.queryQueueGroup, rows: hosted.driver, logger: logger

@@ -39,7 +39,7 @@ extension PipelineDriver {
 
     /// The services of every replica hosting pipelines: the advancer (and the inputs).
     public static func companion(_ runtime: PipelineRuntime, registry: ResourceTypeRegistry = .builtIn) -> DriverCompanion {
-        DriverCompanion(name: "pipeline advancer and inputs") { context in
+        DriverCompanion(name: "pipeline advancer and inputs", keepsOwnDocuments: true) { context in
             runtime.connect(bucket: context.bucket)
             let inputs = PipelineInputs(context: context)
             let advancer = PipelineAdvancer(context: context, runtime: runtime, registry: registry) { entity, id in

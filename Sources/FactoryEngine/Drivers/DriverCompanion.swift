@@ -14,9 +14,14 @@ public struct DriverCompanion: Sendable {
     /// Called once per replica, connected; returns the services to run. A failure stops the
     /// replica's start with the error.
     public var start: @Sendable (DriverCompanionContext) async throws -> [any Service]
+    /// Whether it keeps documents of its own in the deployment's state bucket beside the
+    /// resources' entities and statuses (the pipeline runs): the engine's read model then
+    /// follows only those, and is not sent every write of the others.
+    public var keepsOwnDocuments: Bool
 
-    public init(name: String, start: @escaping @Sendable (DriverCompanionContext) async throws -> [any Service]) {
+    public init(name: String, keepsOwnDocuments: Bool = false, start: @escaping @Sendable (DriverCompanionContext) async throws -> [any Service]) {
         self.name = name
+        self.keepsOwnDocuments = keepsOwnDocuments
         self.start = start
     }
 }

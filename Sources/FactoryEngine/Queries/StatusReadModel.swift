@@ -17,6 +17,8 @@ public final class StatusReadModel: Sendable {
         var documents: [String: [UInt8]] = [:]
         /// By status key: the answer, and the documents it was made from.
         var answers: [String: Answer] = [:]
+        /// Watches that have not delivered every value there was when they started.
+        var loading = 1
         var ready = false
         var failure: NATSError?
     }
@@ -31,21 +33,31 @@ public final class StatusReadModel: Sendable {
     static let maximumAnswers = 20_000
 
     private let state = Mutex(State())
-    private let loop = Mutex<KeyValueWatchLoop?>(nil)
+    private let loops = Mutex<[KeyValueWatchLoop]>([])
 
     public init() {}
 
-    /// Starts following `bucket`; returns once the watch is registered (not yet loaded: see
-    /// `isReady`).
-    public func start(following bucket: KeyValueBucket) async throws {
-        let watch = try await bucket.watch(">") { [weak self] event in
-            self?.apply(event)
+    /// The keys a read model follows where its bucket holds documents of other kinds too (a
+    /// driver companion's own, such as pipeline run documents): those are neither kept nor
+    /// delivered to it, one watch per kind of resource document.
+    public static let resourceKeys = [StateKeys.entityPrefix + ">", StateKeys.statusPrefix + ">"]
+
+    /// Starts following `bucket`'s keys matching `patterns` (every key by default); returns once
+    /// the watches are registered (not yet loaded: see `isReady`).
+    public func start(following bucket: KeyValueBucket, keys patterns: [String] = [">"]) async throws {
+        state.withLock { $0.loading = patterns.count }
+        for pattern in patterns {
+            let watch = try await bucket.watch(pattern) { [weak self] event in
+                self?.apply(event)
+            }
+            loops.withLock { $0.append(watch) }
         }
-        loop.withLock { $0 = watch }
     }
 
     public func stop() {
-        loop.withLock { $0?.stop() }
+        loops.withLock { loops in
+            for loop in loops { loop.stop() }
+        }
     }
 
     /// True once every document that existed at start has been loaded.
@@ -71,7 +83,8 @@ public final class StatusReadModel: Sendable {
                     state.answers.removeValue(forKey: entry.key)
                 }
             case .success(.initialValuesDone):
-                state.ready = true
+                state.loading -= 1
+                if state.loading <= 0 { state.ready = true }
             case .failure(let error):
                 state.failure = error
             }
