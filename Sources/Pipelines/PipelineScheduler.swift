@@ -115,8 +115,10 @@ public struct PipelineScheduler: Sendable {
         var progressed = true
         while progressed {
             progressed = false
-            for stage in spec.stages where stageNotStarted(stage, in: run) {
-                let decision: Decision = run.cancel != nil ? .cancel : decide(stage, in: run)
+            // By position: a stage is copied only once it looks not started.
+            for position in spec.stages.indices where stageNotStarted(at: position, in: run) {
+                let stage = spec.stages[position]
+                let decision: Decision = run.cancel != nil ? .cancel : decide(stage, upstream: spec.upstream(ofStageAt: position), in: run)
                 switch decision {
                 case .wait:
                     continue
@@ -237,9 +239,9 @@ public struct PipelineScheduler: Sendable {
 
     /// A stage starts all its tasks at once (or skips, or cancels them all), so one task that is
     /// not pending shows it started; only a stage that looks not started is looked at whole.
-    private func stageNotStarted(_ stage: PipelineSpec.Stage, in run: PipelineRun) -> Bool {
-        if let first = stage.tasks.first, run.tasks[first.name]?.state != .pending { return false }
-        return stage.tasks.allSatisfy { run.tasks[$0.name]?.state == .pending }
+    private func stageNotStarted(at position: Int, in run: PipelineRun) -> Bool {
+        if let first = spec.firstTask(ofStageAt: position), run.tasks[first]?.state != .pending { return false }
+        return spec.stages[position].tasks.allSatisfy { run.tasks[$0.name]?.state == .pending }
     }
 
     /// A stage's result, or nil while any of its tasks is unfinished.
@@ -263,14 +265,18 @@ public struct PipelineScheduler: Sendable {
 
     /// Whether a stage that has not started runs now, waits, or ends without running.
     func decide(_ stage: PipelineSpec.Stage, in run: PipelineRun) -> Decision {
+        decide(stage, upstream: stage.dependsOn.compactMap { spec.position(ofStage: $0) }, in: run)
+    }
+
+    /// `upstream`: the positions of the stage's `dependsOn` stages.
+    func decide(_ stage: PipelineSpec.Stage, upstream: [Int], in run: PipelineRun) -> Decision {
         // Counted without collecting: every stage not started is asked at every step.
         var upstreamCount = 0
         var doneCount = 0
         var successes = 0
         var failures = 0
         var skips = 0
-        for name in stage.dependsOn {
-            guard let position = spec.position(ofStage: name) else { continue }
+        for position in upstream {
             upstreamCount += 1
             guard let result = result(of: spec.stages[position], in: run) else { continue }
             doneCount += 1

@@ -45,6 +45,12 @@ public struct PipelineSpec: Sendable, Hashable {
     /// Where the stage is in ``stages`` (nil: no such stage).
     func position(ofStage name: String) -> Int? { index.stages[name] }
 
+    /// The name of the first task of the stage at `position` (nil: it has none).
+    func firstTask(ofStageAt position: Int) -> String? { index.firstTasks[position] }
+
+    /// The positions of the stages the stage at `position` depends on (unknown names left out).
+    func upstream(ofStageAt position: Int) -> [Int] { index.upstream[position] }
+
     /// Derived from the stages and `finally` alone, so equality and hashing leave it out. The
     /// first of duplicate names wins, as the linear searches did (validation refuses duplicates).
     private struct Index: Sendable {
@@ -52,14 +58,21 @@ public struct PipelineSpec: Sendable, Hashable {
         var tasks: [String: Int] = [:]
         var stages: [String: Int] = [:]
         var stageOfTask: [String: Int] = [:]
+        /// By stage position.
+        var firstTasks: [String?]
+        /// By stage position: where its `dependsOn` stages are.
+        var upstream: [[Int]]
 
         init(stages: [Stage], finally: [Task]) {
             allTasks = stages.flatMap(\.tasks) + finally
+            firstTasks = stages.map { $0.tasks.first?.name }
+            upstream = []
             for (position, task) in allTasks.enumerated() where tasks[task.name] == nil { tasks[task.name] = position }
             for (position, stage) in stages.enumerated() {
                 if self.stages[stage.name] == nil { self.stages[stage.name] = position }
                 for task in stage.tasks where stageOfTask[task.name] == nil { stageOfTask[task.name] = position }
             }
+            upstream = stages.map { stage in stage.dependsOn.compactMap { self.stages[$0] } }
         }
     }
 
