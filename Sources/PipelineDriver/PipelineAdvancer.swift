@@ -65,21 +65,46 @@ final class PipelineAdvancer: Service, Sendable {
         }
     }
 
-    /// A task resource's documents as the watch delivered them, the entity decoded when read.
+    /// A task resource's documents as the watch delivered them, decoded when a run reads them
+    /// (a replica that leaves the run to another never does).
     struct StoredResource {
         var documents = AttemptCommands.ResourceDocuments()
         /// The entity's newest value not decoded yet (then ``documents``' entity is nil).
         var undecodedEntity: KeyValueEntry?
+        /// The status's newest value not decoded yet (then ``documents``' status is nil).
+        var undecodedStatus: KeyValueEntry?
 
-        var isEmpty: Bool { documents.entity == nil && documents.status == nil && undecodedEntity == nil }
+        var isEmpty: Bool { documents.entity == nil && documents.status == nil && undecodedEntity == nil && undecodedStatus == nil }
 
-        /// The documents, the entity decoded now if it was not (and kept decoded).
+        /// Whether the status may hold an error (`lastError`): an undecoded one is looked at
+        /// for the member's name, which errs towards yes.
+        var mayHoldError: Bool {
+            if let entry = undecodedStatus { return Self.contains(entry.value, Self.lastErrorMember) }
+            return documents.status?.lastError != nil
+        }
+
+        /// The documents, decoded now where they were not (and kept decoded).
         mutating func read() -> AttemptCommands.ResourceDocuments {
             if let entry = undecodedEntity {
                 documents.entity = try? StateCodec.decode(EntityRecord.self, entry.value, key: entry.key)
                 undecodedEntity = nil
             }
+            if let entry = undecodedStatus {
+                documents.status = try? StateCodec.decode(StatusRecord.self, entry.value, key: entry.key)
+                undecodedStatus = nil
+            }
             return documents
+        }
+
+        private static let lastErrorMember = Array(#""lastError""#.utf8)
+
+        private static func contains(_ bytes: [UInt8], _ pattern: [UInt8]) -> Bool {
+            guard bytes.count >= pattern.count else { return false }
+            return bytes.withUnsafeBufferPointer { bytes in
+                (0...(bytes.count - pattern.count)).contains { start in
+                    bytes[start] == pattern[0] && (1..<pattern.count).allSatisfy { bytes[start + $0] == pattern[$0] }
+                }
+            }
         }
     }
 
@@ -199,7 +224,8 @@ final class PipelineAdvancer: Service, Sendable {
         let key = ResourceKey(type: type, workspace: parsed.workspace, name: parsed.name)
         var pipelineChange: (EntityRecord?, String)?
         let woken = state.withLock { state -> Bool in
-            var stored = state.resources[key] ?? StoredResource()
+            // Taken out and put back: changed in place, not copied.
+            var stored = state.resources.removeValue(forKey: key) ?? StoredResource()
             let deleted = entry.operation != .put
             var matters = true
             switch parsed.kind {
@@ -217,11 +243,12 @@ final class PipelineAdvancer: Service, Sendable {
                 // (``AttemptMapping``), so only then does its change wake the runs.
                 stored.documents.entity = nil
                 stored.undecodedEntity = deleted ? nil : entry
-                matters = stored.documents.status?.lastError != nil
+                matters = stored.mayHoldError
             case .status:
-                stored.documents.status = deleted ? nil : try? StateCodec.decode(StatusRecord.self, entry.value, key: entry.key)
+                stored.documents.status = nil
+                stored.undecodedStatus = deleted ? nil : entry
             }
-            state.resources[key] = stored.isEmpty ? nil : stored
+            if !stored.isEmpty { state.resources[key] = stored }
             guard matters else { return false }
             var woken = false
             for run in state.byResource[key] ?? [] {

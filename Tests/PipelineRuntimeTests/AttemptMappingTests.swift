@@ -2,6 +2,7 @@ import FactoryModel
 import FactoryState
 import Foundation
 import JSONSchema
+@testable import NATSKit
 import Testing
 
 @testable import PipelineDriver
@@ -85,5 +86,33 @@ struct AttemptMappingTests {
         let gaveUp = ErrorRecord(reason: "gaveUp", message: "gave up after 5 attempts", commandID: Self.attempt, at: Self.now)
         #expect(AttemptMapping.observation(commandID: Self.attempt, entity: Self.entity(active: Self.attempt), status: Self.status(error: gaveUp)) == nil)
         #expect(AttemptMapping.observation(commandID: Self.attempt, entity: Self.entity(), status: Self.status(error: gaveUp))?.outcome == .apiError)
+    }
+
+    @Test("the read model keeps a task resource's documents undecoded until read, and says whether its status may hold an error without decoding it")
+    func storedResourceDecodesWhenRead() throws {
+        func entry(_ key: String, _ document: some StateDocument) -> KeyValueEntry {
+            KeyValueEntry(bucket: "b", key: key, value: StateCodec.encode(document), revision: 1, created: Self.now, delta: 0, operation: .put)
+        }
+        let refused = ErrorRecord(reason: "schemaViolation", message: "no", commandID: Self.attempt, at: Self.now)
+        var stored = PipelineAdvancer.StoredResource()
+        #expect(stored.isEmpty && !stored.mayHoldError)
+        stored.undecodedEntity = entry("entity.public.p--dbt-build", Self.entity(active: Self.attempt))
+        stored.undecodedStatus = entry("status.public.p--dbt-build", Self.status(current: Self.run(Self.attempt, .running)))
+        #expect(!stored.isEmpty && !stored.mayHoldError)
+        var documents = stored.read()
+        #expect(documents.entity == Self.entity(active: Self.attempt) && documents.status == Self.status(current: Self.run(Self.attempt, .running)))
+        #expect(stored.undecodedEntity == nil && stored.undecodedStatus == nil && !stored.mayHoldError)
+        // An error on the status, undecoded then decoded: both say so.
+        stored.undecodedStatus = entry("status.public.p--dbt-build", Self.status(error: refused))
+        stored.documents.status = nil
+        #expect(stored.mayHoldError)
+        documents = stored.read()
+        #expect(documents.status?.lastError == refused && stored.mayHoldError)
+        // A message that merely mentions the member's name inside a string does not.
+        let mention = ErrorRecord(reason: "x", message: #"a "lastError" inside"#, commandID: "c", at: Self.now)
+        var run = Self.run("k", .failed)
+        run.error = mention.message
+        stored = PipelineAdvancer.StoredResource(undecodedStatus: entry("status.public.p", Self.status(last: run)))
+        #expect(!stored.mayHoldError)
     }
 }
