@@ -79,7 +79,7 @@ final class PipelineAdvancer: Service, Sendable {
         /// Whether the status may hold an error (`lastError`): an undecoded one is looked at
         /// for the member's name, which errs towards yes.
         var mayHoldError: Bool {
-            if let entry = undecodedStatus { return Self.contains(entry.value, Self.lastErrorMember) }
+            if let entry = undecodedStatus { return ByteSearch.contains(Self.lastErrorMember, in: entry.value) }
             return documents.status?.lastError != nil
         }
 
@@ -97,15 +97,6 @@ final class PipelineAdvancer: Service, Sendable {
         }
 
         private static let lastErrorMember = Array(#""lastError""#.utf8)
-
-        private static func contains(_ bytes: [UInt8], _ pattern: [UInt8]) -> Bool {
-            guard bytes.count >= pattern.count else { return false }
-            return bytes.withUnsafeBufferPointer { bytes in
-                (0...(bytes.count - pattern.count)).contains { start in
-                    bytes[start] == pattern[0] && (1..<pattern.count).allSatisfy { bytes[start + $0] == pattern[$0] }
-                }
-            }
-        }
     }
 
     struct State {

@@ -208,11 +208,10 @@ extension PipelineRunDocument {
                 return
             }
             output.removeSubrange(start...)
-            let names = run.tasks.keys.sorted(by: JSONValue.keyPrecedes)
+            let sorted = run.tasks.sorted { JSONValue.keyPrecedes($0.key, $1.key) }
             var written: [(name: String, task: TaskRun, bytes: [UInt8])] = []
-            written.reserveCapacity(names.count)
-            for (index, name) in names.enumerated() {
-                guard let task = run.tasks[name] else { continue }
+            written.reserveCapacity(sorted.count)
+            for (index, (name, task)) in sorted.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 let bytes = Self.member(name, task)
                 output.append(contentsOf: bytes)
@@ -281,7 +280,7 @@ extension PipelineRunDocument {
     public static func glance(_ bytes: [UInt8]) -> Glance? {
         bytes.withUnsafeBufferPointer { bytes in
             guard let run = openings.first(where: { bytes.starts(with: $0) }),
-                let state = firstIndex(of: statePrefix, in: bytes, from: run.count, to: min(bytes.count, run.count + 4096))
+                let state = ByteSearch.firstIndex(of: statePrefix, in: bytes, from: run.count, to: min(bytes.count, run.count + 4096))
             else { return nil }
             let start = state + statePrefix.count
             guard let end = (start..<min(bytes.count, start + 32)).first(where: { bytes[$0] == UInt8(ascii: "\"") }),
@@ -290,7 +289,7 @@ extension PipelineRunDocument {
             var glance = Glance(state: word, writer: nil)
             // `…,"writer":"replica-1"}`: an id with escapes is not glanced at.
             if bytes.count > writerPrefix.count + 2, bytes[bytes.count - 1] == UInt8(ascii: "}"), bytes[bytes.count - 2] == UInt8(ascii: "\"") {
-                guard let opening = lastIndex(of: writerPrefix, in: bytes, from: max(0, bytes.count - 256), to: bytes.count),
+                guard let opening = ByteSearch.lastIndex(of: writerPrefix, in: bytes, from: max(0, bytes.count - 256), to: bytes.count),
                     opening + writerPrefix.count <= bytes.count - 2
                 else { return nil }
                 let id = UnsafeBufferPointer(rebasing: bytes[(opening + writerPrefix.count)..<(bytes.count - 2)])
@@ -303,29 +302,6 @@ extension PipelineRunDocument {
 
     private static let statePrefix = Array(#""state":""#.utf8)
     private static let writerPrefix = Array(#","writer":""#.utf8)
-
-    /// Where `pattern` first starts in `bytes[from..<to]`. A plain scan: the standard library's
-    /// generic `ranges(of:)` was most of a glance's time (a tenth of a passive replica's CPU).
-    private static func firstIndex(of pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
-        guard let head = pattern.first, to - from >= pattern.count else { return nil }
-        var index = from
-        while index <= to - pattern.count {
-            if bytes[index] == head, (1..<pattern.count).allSatisfy({ bytes[index + $0] == pattern[$0] }) { return index }
-            index += 1
-        }
-        return nil
-    }
-
-    /// Where `pattern` last starts in `bytes[from..<to]`.
-    private static func lastIndex(of pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
-        guard let head = pattern.first, to - from >= pattern.count else { return nil }
-        var index = to - pattern.count
-        while index >= from {
-            if bytes[index] == head, (1..<pattern.count).allSatisfy({ bytes[index + $0] == pattern[$0] }) { return index }
-            index -= 1
-        }
-        return nil
-    }
 
     /// How a document as written starts, up to the run's first member.
     private static let openings = [#"{"run":{"#, #"{"downstreamPublished":true,"run":{"#, #"{"downstreamPublished":false,"run":{"#].map { Array($0.utf8) }

@@ -271,21 +271,19 @@ public struct PipelineScheduler: Sendable {
     /// `upstream`: the positions of the stage's `dependsOn` stages.
     func decide(_ stage: PipelineSpec.Stage, upstream: [Int], in run: PipelineRun) -> Decision {
         // Counted without collecting: every stage not started is asked at every step.
-        var upstreamCount = 0
         var doneCount = 0
         var successes = 0
         var failures = 0
         var skips = 0
         for position in upstream {
-            upstreamCount += 1
             guard let result = result(of: spec.stages[position], in: run) else { continue }
             doneCount += 1
             if result.isSuccess { successes += 1 }
             if result.isFailure { failures += 1 }
             if result == .skipped { skips += 1 }
         }
-        guard upstreamCount > 0 else { return .run }
-        let allDone = doneCount == upstreamCount
+        guard !upstream.isEmpty else { return .run }
+        let allDone = doneCount == upstream.count
         var names: String { stage.dependsOn.joined(separator: ", ") }
         switch stage.triggerRule {
         case .always:
@@ -303,7 +301,7 @@ public struct PipelineScheduler: Sendable {
         case .oneSuccess:
             if successes > 0 { return .run }
             guard allDone else { return .wait }
-            return skips == upstreamCount ? .skip("every upstream stage (\(names)) was skipped") : .upstreamFailed("no upstream stage (\(names)) succeeded")
+            return skips == upstream.count ? .skip("every upstream stage (\(names)) was skipped") : .upstreamFailed("no upstream stage (\(names)) succeeded")
         case .oneFailed:
             if failures > 0 { return .run }
             return allDone ? .skip("no upstream stage (\(names)) failed") : .wait

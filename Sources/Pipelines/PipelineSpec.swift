@@ -66,13 +66,13 @@ public struct PipelineSpec: Sendable, Hashable {
         init(stages: [Stage], finally: [Task]) {
             allTasks = stages.flatMap(\.tasks) + finally
             firstTasks = stages.map { $0.tasks.first?.name }
-            upstream = []
             for (position, task) in allTasks.enumerated() where tasks[task.name] == nil { tasks[task.name] = position }
             for (position, stage) in stages.enumerated() {
                 if self.stages[stage.name] == nil { self.stages[stage.name] = position }
                 for task in stage.tasks where stageOfTask[task.name] == nil { stageOfTask[task.name] = position }
             }
-            upstream = stages.map { stage in stage.dependsOn.compactMap { self.stages[$0] } }
+            let positions = self.stages
+            upstream = stages.map { stage in stage.dependsOn.compactMap { positions[$0] } }
         }
     }
 

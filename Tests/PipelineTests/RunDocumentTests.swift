@@ -124,6 +124,22 @@ struct RunDocumentTests {
         #expect(PipelineRunDocument.glance(Array(#"{"run":{"state":"running"},"writer":""}"#.utf8)) == .init(state: .running, writer: ""))
     }
 
+    @Test("byte search: first and last occurrence within bounds, a pattern cut by a bound not found, empty and longer patterns never")
+    func byteSearch() {
+        let bytes = Array(#"ab"state":"x","state":"y"cd"#.utf8)
+        let pattern = Array(#""state":""#.utf8)
+        bytes.withUnsafeBufferPointer { buffer in
+            #expect(ByteSearch.firstIndex(of: pattern, in: buffer, from: 0, to: buffer.count) == 2)
+            #expect(ByteSearch.lastIndex(of: pattern, in: buffer, from: 0, to: buffer.count) == 14)
+            #expect(ByteSearch.firstIndex(of: pattern, in: buffer, from: 3, to: buffer.count) == 14)
+            #expect(ByteSearch.lastIndex(of: pattern, in: buffer, from: 0, to: 22) == 2)
+            #expect(ByteSearch.firstIndex(of: pattern, in: buffer, from: 0, to: 10) == nil)
+            #expect(ByteSearch.firstIndex(of: [], in: buffer, from: 0, to: buffer.count) == nil)
+            #expect(ByteSearch.lastIndex(of: bytes + [0], in: buffer, from: 0, to: buffer.count) == nil)
+        }
+        #expect(ByteSearch.contains(Array("cd".utf8), in: bytes) && !ByteSearch.contains(Array("dc".utf8), in: bytes) && !ByteSearch.contains(pattern, in: []))
+    }
+
     @Test("a document written through Codable (the previous release's writer) reads the same")
     func previousWriter() throws {
         let document = try Self.sample()

@@ -142,7 +142,6 @@ extension JSONValue: Hashable {
 // (a Census run triggered twice under `scripts/chaos pipelines`). JSON null is written `.null`.
 
 
-
 extension JSONValue: ExpressibleByBooleanLiteral {
     public init(booleanLiteral value: Bool) { self = .bool(value) }
 }
