@@ -521,10 +521,16 @@ final class PipelineAdvancer: Service, Sendable {
             var documents = ResourceView { [self] key in self.state.withLock { $0.resources[key]?.read() } }
 
             // Attempts published here since the run was last written, marked with this write.
-            let marks = state.withLock { $0.unmarked[entry.key]?.marks ?? [] }
+            let pending = state.withLock { $0.unmarked[entry.key] }
+            let marks = pending?.marks ?? []
             let stale = marks.filter { !PipelineScheduler.markPublished(&run, task: $0.task, commandID: $0.commandID, at: $0.at) }
             // Marked already, or the task moved on (its attempt seen, another attempt): nothing to write.
             if !stale.isEmpty { forgetMarks(stale.map(\.commandID), of: entry.key) }
+            // Marks alone are written once they are `markDelay` old: the evaluation that follows
+            // every write of this replica's own would otherwise write each publish's mark by
+            // itself (half of a chain's writes).
+            let marked = run
+            let marksDue = marks.count > stale.count && pending.map { now.timeIntervalSince($0.since) >= Self.markDelay } == true
 
             // What the task resources show, of the attempts in progress (a pass over the run,
             // not a look-up of every task of the spec).
@@ -572,7 +578,7 @@ final class PipelineAdvancer: Service, Sendable {
                 actions = failed ? scheduler.advance(&run, now: now) : []
             }
 
-            if run != before {
+            if run != marked || (marksDue && run != before) {
                 entry.document.run = run
                 let written: UInt64?
                 do {
