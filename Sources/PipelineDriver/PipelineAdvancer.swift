@@ -48,16 +48,25 @@ final class PipelineAdvancer: Service, Sendable {
     /// copied every resource's documents again: a tenth of a replica's CPU with many runs.)
     struct ResourceView {
         let read: (ResourceKey) -> AttemptCommands.ResourceDocuments?
+        let readStatus: (ResourceKey) -> StatusRecord?
         /// Read again from the KV during this evaluation (nil: not there).
         private var refreshed: [ResourceKey: AttemptCommands.ResourceDocuments?] = [:]
 
-        init(read: @escaping (ResourceKey) -> AttemptCommands.ResourceDocuments?) {
+        init(read: @escaping (ResourceKey) -> AttemptCommands.ResourceDocuments?, readStatus: @escaping (ResourceKey) -> StatusRecord?) {
             self.read = read
+            self.readStatus = readStatus
         }
 
         subscript(key: ResourceKey) -> AttemptCommands.ResourceDocuments? {
             if let known = refreshed[key] { return known }
             return read(key)
+        }
+
+        /// The status alone: what an attempt's progress is read from, its entity decoded only
+        /// where the status's error names the attempt (``AttemptMapping``).
+        func status(_ key: ResourceKey) -> StatusRecord? {
+            if let known = refreshed[key] { return known?.status }
+            return readStatus(key)
         }
 
         mutating func set(_ key: ResourceKey, _ documents: AttemptCommands.ResourceDocuments?) {
@@ -89,11 +98,16 @@ final class PipelineAdvancer: Service, Sendable {
                 documents.entity = try? StateCodec.decode(EntityRecord.self, entry.value, key: entry.key)
                 undecodedEntity = nil
             }
+            return AttemptCommands.ResourceDocuments(entity: documents.entity, status: readStatus())
+        }
+
+        /// The status, decoded now if it was not (and kept decoded); the entity left as it is.
+        mutating func readStatus() -> StatusRecord? {
             if let entry = undecodedStatus {
                 documents.status = try? StateCodec.decode(StatusRecord.self, entry.value, key: entry.key)
                 undecodedStatus = nil
             }
-            return documents
+            return documents.status
         }
 
         private static let lastErrorMember = Array(#""lastError""#.utf8)
@@ -331,15 +345,17 @@ final class PipelineAdvancer: Service, Sendable {
                 return
             }
             var slot = Slot(entry: entry, spec: spec, nextCheck: nil, resources: [])
-            if !run.state.isFinished {
-                // The resources whose changes matter: an undecided attempt's (its run starting,
-                // ending), or a cancelled attempt's (a run that starts late is cancelled too).
-                for taskRun in run.tasks.values where taskRun.hasUndecidedAttempt || taskRun.lastAttemptCancelRequested {
-                    guard let attempt = taskRun.lastAttempt, !attempt.resourceType.isEmpty else { continue }
-                    slot.resources.insert(ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource))
-                }
+            // One pass over the run for both (see ``openTasks(of:)``).
+            let watched = run.state.isFinished ? [] : run.taskNames(where: { $0.hasUndecidedAttempt || $0.lastAttemptCancelRequested || $0.retryAt != nil })
+            // The resources whose changes matter: an undecided attempt's (its run starting,
+            // ending), or a cancelled attempt's (a run that starts late is cancelled too).
+            for name in watched {
+                guard let taskRun = run.tasks[name], taskRun.hasUndecidedAttempt || taskRun.lastAttemptCancelRequested,
+                    let attempt = taskRun.lastAttempt, !attempt.resourceType.isEmpty
+                else { continue }
+                slot.resources.insert(ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource))
             }
-            slot.nextCheck = self.nextCheck(entry.document, spec: spec, now: now)
+            slot.nextCheck = self.nextCheck(entry.document, spec: spec, now: now, among: watched)
             if let old = state.runs[entry.key] {
                 for resource in old.resources.subtracting(slot.resources) { state.byResource[resource]?.remove(entry.key) }
             }
@@ -373,7 +389,9 @@ final class PipelineAdvancer: Service, Sendable {
     /// When a run needs looking at without any change: its scheduler deadline, an unpublished
     /// attempt's republish time, or (finished, runs downstream not started yet) a while after
     /// its end.
-    func nextCheck(_ document: PipelineRunDocument, spec: PipelineSpec?, now: Date) -> Date? {
+    /// `among`: the tasks to look at, at least those with an attempt in progress or a retry to
+    /// come (nil: all of them).
+    func nextCheck(_ document: PipelineRunDocument, spec: PipelineSpec?, now: Date, among: [String]? = nil) -> Date? {
         let run = document.run
         if run.state.isFinished {
             guard document.downstreamPublished != true else { return nil }
@@ -381,9 +399,10 @@ final class PipelineAdvancer: Service, Sendable {
         }
         guard run.state != .queued else { return nil }
         var moments: [Date] = []
-        if let spec, let deadline = PipelineScheduler(spec: spec).nextDeadline(of: run) { moments.append(deadline) }
-        for taskRun in run.tasks.values where taskRun.hasUndecidedAttempt {
-            if let attempt = taskRun.lastAttempt, attempt.awaitsPublication {
+        let tasks = among ?? run.taskNames(where: { $0.hasUndecidedAttempt || $0.retryAt != nil })
+        if let spec, let deadline = PipelineScheduler(spec: spec).nextDeadline(of: run, among: tasks) { moments.append(deadline) }
+        for name in tasks {
+            if let taskRun = run.tasks[name], taskRun.hasUndecidedAttempt, let attempt = taskRun.lastAttempt, attempt.awaitsPublication {
                 moments.append(attempt.queuedAt.addingTimeInterval(settings.republishAfter.seconds))
             }
         }
@@ -518,7 +537,9 @@ final class PipelineAdvancer: Service, Sendable {
             let now = Date()
             let before = entry.document.run
             var run = before
-            var documents = ResourceView { [self] key in self.state.withLock { $0.resources[key]?.read() } }
+            var documents = ResourceView(
+                read: { [self] key in self.state.withLock { $0.resources[key]?.read() } },
+                readStatus: { [self] key in self.state.withLock { $0.resources[key]?.readStatus() } })
 
             // Attempts published here since the run was last written, marked with this write.
             let pending = state.withLock { $0.unmarked[entry.key] }
@@ -532,13 +553,20 @@ final class PipelineAdvancer: Service, Sendable {
             let marked = run
             let marksDue = marks.count > stale.count && pending.map { now.timeIntervalSince($0.since) >= Self.markDelay } == true
 
-            // What the task resources show, of the attempts in progress (a pass over the run,
-            // not a look-up of every task of the spec).
-            let undecided = run.tasks.compactMap { name, taskRun in taskRun.hasUndecidedAttempt ? name : nil }
-            for name in undecided {
+            // The tasks this evaluation looks at, from one pass over the run (each pass copies
+            // every task: a long chain's cost per task of the run): the open ones (the rules'),
+            // those with an attempt in progress among them, and those whose run was cancelled.
+            // Marks and observations change only tasks with an attempt in progress.
+            let open = Self.openTasks(of: run)
+
+            // What the task resources show, of the attempts in progress.
+            for name in open.undecided {
                 guard let attempt = run.tasks[name]?.lastAttempt, !attempt.resourceType.isEmpty else { continue }
-                let resource = documents[ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)]
-                if let observation = AttemptMapping.observation(commandID: attempt.commandID, entity: resource?.entity, status: resource?.status) {
+                let key = ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)
+                guard let status = documents.status(key) else { continue }
+                // The entity matters only beside an error naming the attempt.
+                let entity = status.lastError?.commandID == attempt.commandID ? documents[key]?.entity : nil
+                if let observation = AttemptMapping.observation(commandID: attempt.commandID, entity: entity, status: status) {
                     PipelineScheduler.observe(&run, task: name, commandID: attempt.commandID, observation, at: now)
                 }
             }
@@ -547,10 +575,11 @@ final class PipelineAdvancer: Service, Sendable {
             // long enough ago are published again.
             var publications: [String: Publication] = [:]
             var cancels: [(task: String, attempt: Attempt)] = []
-            var actions = scheduler.advance(&run, now: now)
+            var actions = scheduler.advance(&run, now: now, open: open.all)
             var republished: [(position: Int, action: PipelineScheduler.Action)] = []
-            for (name, taskRun) in run.tasks where taskRun.hasUndecidedAttempt {
-                guard let attempt = taskRun.lastAttempt, attempt.awaitsPublication, now.timeIntervalSince(attempt.queuedAt) >= settings.republishAfter.seconds,
+            // An attempt in progress now and not before is a new one, published below anyway.
+            for name in open.undecided {
+                guard let taskRun = run.tasks[name], taskRun.hasUndecidedAttempt, let attempt = taskRun.lastAttempt, attempt.awaitsPublication, now.timeIntervalSince(attempt.queuedAt) >= settings.republishAfter.seconds,
                     let position = spec.position(ofTask: name), !actions.contains(.publish(task: name, attempt: attempt))
                 else { continue }
                 republished.append((position, .publish(task: name, attempt: attempt)))
@@ -600,13 +629,27 @@ final class PipelineAdvancer: Service, Sendable {
                 if !marks.isEmpty { forgetMarks(marks.map(\.commandID), of: entry.key) }
             }
             await carryOut(publications: Array(publications.values), cancels: cancels, entry: &entry)
-            lateCancels(run: entry.document.run, documents: documents)
+            lateCancels(run: entry.document.run, tasks: open.cancelRequested + cancels.map(\.task), documents: documents)
             if !before.state.isFinished, entry.document.run.state.isFinished {
                 logger.info("Pipeline run ended", metadata: ["run": "\(run.id)", "pipeline": "\(run.workspace)/\(run.pipeline)", "result": "\(run.state.rawValue)"])
                 await startDownstream(entry)
             }
             return
         }
+    }
+
+    /// The tasks one evaluation looks at, found in one pass over the run: the open ones
+    /// (``TaskRun/isOpen``, what the rules follow), those of them with an attempt in progress,
+    /// and those whose last attempt had a cancel published.
+    static func openTasks(of run: PipelineRun) -> (all: [String], undecided: [String], cancelRequested: [String]) {
+        var open = (all: [String](), undecided: [String](), cancelRequested: [String]())
+        for name in run.taskNames(where: { $0.isOpen || $0.lastAttemptCancelRequested }) {
+            guard let taskRun = run.tasks[name] else { continue }
+            if taskRun.isOpen { open.all.append(name) }
+            if taskRun.hasUndecidedAttempt { open.undecided.append(name) }
+            if taskRun.lastAttemptCancelRequested { open.cancelRequested.append(name) }
+        }
+        return open
     }
 
     /// An inline task's owned resource as the KV holds it now, where the read model says its
@@ -736,11 +779,11 @@ final class PipelineAdvancer: Service, Sendable {
 
     /// An attempt decided (timed out, cancelled) whose run started at its resource only after
     /// the cancel was sent: that run is cancelled too, once per replica.
-    private func lateCancels(run: PipelineRun, documents: ResourceView) {
-        for taskRun in run.tasks.values where taskRun.lastAttemptCancelRequested {
-            guard let attempt = taskRun.lastAttempt else { continue }
-            let resource = documents[ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource)]
-            guard let current = resource?.status?.currentRun, current.key == attempt.commandID, !current.isFinished else { continue }
+    private func lateCancels(run: PipelineRun, tasks: [String], documents: ResourceView) {
+        for name in tasks {
+            guard let taskRun = run.tasks[name], taskRun.lastAttemptCancelRequested, let attempt = taskRun.lastAttempt else { continue }
+            let status = documents.status(ResourceKey(type: attempt.resourceType, workspace: run.workspace, name: attempt.resource))
+            guard let current = status?.currentRun, current.key == attempt.commandID, !current.isFinished else { continue }
             guard state.withLock({ $0.lateCancels.insert(attempt.commandID).inserted }) else { continue }
             let jetStream = context.jetStream
             let subject = commandSubject(attempt.resourceType)

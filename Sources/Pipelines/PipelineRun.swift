@@ -73,6 +73,19 @@ public struct PipelineRun: Sendable, Hashable, Codable {
         for task in spec.allTasks { tasks[task.name] = TaskRun() }
         return PipelineRun(id: id, workspace: workspace, pipeline: pipeline, specDigest: specDigest, trigger: trigger, createdAt: now, tasks: tasks)
     }
+
+    /// The names of the tasks `test` holds for, each task read in place: the engine passes over
+    /// a run several times per step to find the few with work, and a `for` over the tasks copied
+    /// every one of them (a long chain's cost per task of the run).
+    public func taskNames(where test: (TaskRun) -> Bool) -> [String] {
+        var names: [String] = []
+        var index = tasks.startIndex
+        while index != tasks.endIndex {
+            if test(tasks.values[index]) { names.append(tasks.keys[index]) }
+            tasks.formIndex(after: &index)
+        }
+        return names
+    }
 }
 
 /// What started a run, kept with it and available to task parameters as `${event…}`.

@@ -35,7 +35,9 @@ public struct PipelineScheduler: Sendable {
     /// Moves `run` as far as its facts allow at `now` and returns the actions to carry out once
     /// the new run is recorded. Calling it again with nothing new changes nothing and returns no
     /// action (so every replica may call it; compare-and-set picks one writer).
-    public func advance(_ run: inout PipelineRun, now: Date) -> [Action] {
+    /// `open`: the names of the run's open tasks (``TaskRun/isOpen``) where the caller found
+    /// them already (nil: found here).
+    public func advance(_ run: inout PipelineRun, now: Date, open openNames: [String]? = nil) -> [Action] {
         guard run.state == .running || run.state == .cancelling else { return [] }
         var actions: [Action] = []
 
@@ -50,7 +52,7 @@ public struct PipelineScheduler: Sendable {
         // before their stages are looked at: a pass over the run finds them, in the spec's order,
         // rather than a look-up of every task of the spec three times (a long chain's steps were
         // quadratic).
-        let open = openTasks(of: run)
+        let open = openTasks(named: openNames ?? run.taskNames(where: \.isOpen))
 
         // Attempts past their deadline, or running when the run is cancelled: cancel them.
         for task in open {
@@ -116,14 +118,14 @@ public struct PipelineScheduler: Sendable {
         while progressed {
             progressed = false
             // By position: a stage is copied only once it looks not started.
+            // By position: a stage is copied only once it runs or ends unstarted.
             for position in spec.stages.indices where stageNotStarted(at: position, in: run) {
-                let stage = spec.stages[position]
-                let decision: Decision = run.cancel != nil ? .cancel : decide(stage, upstream: spec.upstream(ofStageAt: position), in: run)
+                let decision: Decision = run.cancel != nil ? .cancel : decide(stageAt: position, in: run)
                 switch decision {
                 case .wait:
                     continue
                 case .run:
-                    for task in stage.tasks {
+                    for task in spec.stages[position].tasks {
                         let attempt = newAttempt(task, number: 1, run: run, now: now)
                         run.tasks[task.name] = TaskRun(state: .queued, attempts: [attempt])
                         actions.append(.publish(task: task.name, attempt: attempt))
@@ -135,10 +137,10 @@ public struct PipelineScheduler: Sendable {
                     case .upstreamFailed: state = .upstreamFailed
                     default: state = .cancelled
                     }
-                    for task in stage.tasks { run.tasks[task.name] = TaskRun(state: state, reason: reason) }
+                    for name in spec.taskNames(ofStageAt: position) { run.tasks[name] = TaskRun(state: state, reason: reason) }
                     progressed = true
                 case .cancel:
-                    for task in stage.tasks { run.tasks[task.name] = TaskRun(state: .cancelled, reason: "not started: the run was cancelled") }
+                    for name in spec.taskNames(ofStageAt: position) { run.tasks[name] = TaskRun(state: .cancelled, reason: "not started: the run was cancelled") }
                     progressed = true
                 }
             }
@@ -146,7 +148,9 @@ public struct PipelineScheduler: Sendable {
 
         // `finally`, once every stage task ended (a terminate skips it). From the last stage
         // back: while a run goes, a late stage is the one not done, found at once.
-        let stagesDone = spec.stages.reversed().allSatisfy { stage in stage.tasks.allSatisfy { run.tasks[$0.name]?.state.isFinished ?? true } }
+        let stagesDone = spec.stages.indices.reversed().allSatisfy { position in
+            spec.taskNames(ofStageAt: position).allSatisfy { run.tasks[$0]?.state.isFinished ?? true }
+        }
         if stagesDone {
             for task in spec.finally where run.tasks[task.name]?.state == .pending {
                 if run.cancel?.mode == .terminate {
@@ -171,11 +175,14 @@ public struct PipelineScheduler: Sendable {
 
     /// The next moment `advance` would change something on its own (a deadline, a retry, the
     /// run's timeout), so the runtime can look again then.
-    public func nextDeadline(of run: PipelineRun) -> Date? {
+    /// `among`: the tasks to look at, at least those with a retry to come or an attempt in
+    /// progress (nil: found here).
+    public func nextDeadline(of run: PipelineRun, among: [String]? = nil) -> Date? {
         guard !run.state.isFinished else { return nil }
         var moments: [Date] = []
         if let timeout = spec.timeout, run.cancel == nil, let started = run.startedAt { moments.append(started.addingTimeInterval(timeout.seconds)) }
-        for taskRun in run.tasks.values {
+        for name in among ?? run.taskNames(where: { $0.retryAt != nil || $0.hasUndecidedAttempt }) {
+            guard let taskRun = run.tasks[name] else { continue }
             if let retryAt = taskRun.retryAt { moments.append(retryAt) }
             if taskRun.hasUndecidedAttempt, let deadline = taskRun.lastAttempt?.deadline { moments.append(deadline) }
         }
@@ -227,10 +234,11 @@ public struct PipelineScheduler: Sendable {
         case cancelWith(String)
     }
 
-    /// The tasks of `run` with work the rules follow (``TaskRun/isOpen``), in the spec's order.
-    func openTasks(of run: PipelineRun) -> [PipelineSpec.Task] {
+    /// The tasks named (those of a run with work the rules follow, ``TaskRun/isOpen``), in the
+    /// spec's order.
+    func openTasks(named names: [String]) -> [PipelineSpec.Task] {
         var positions: [Int] = []
-        for (name, taskRun) in run.tasks where taskRun.isOpen {
+        for name in names {
             if let position = spec.position(ofTask: name) { positions.append(position) }
         }
         let all = spec.allTasks
@@ -240,14 +248,25 @@ public struct PipelineScheduler: Sendable {
     /// A stage starts all its tasks at once (or skips, or cancels them all), so one task that is
     /// not pending shows it started; only a stage that looks not started is looked at whole.
     private func stageNotStarted(at position: Int, in run: PipelineRun) -> Bool {
-        if let first = spec.firstTask(ofStageAt: position), run.tasks[first]?.state != .pending { return false }
-        return spec.stages[position].tasks.allSatisfy { run.tasks[$0.name]?.state == .pending }
+        spec.taskNames(ofStageAt: position).allSatisfy { run.tasks[$0]?.state == .pending }
     }
 
     /// A stage's result, or nil while any of its tasks is unfinished.
     public func result(of stage: PipelineSpec.Stage, in run: PipelineRun) -> StageResult? {
         // Most stages asked about are not done: said before collecting their tasks' states.
         guard stage.tasks.allSatisfy({ run.tasks[$0.name]?.state.isFinished ?? false }) else { return nil }
+        return finishedResult(of: stage, in: run)
+    }
+
+    /// The result of the stage at `position`, its tasks' states read by name until one is
+    /// unfinished (nil): the stage is copied only once it is done.
+    func result(ofStageAt position: Int, in run: PipelineRun) -> StageResult? {
+        guard spec.taskNames(ofStageAt: position).allSatisfy({ run.tasks[$0]?.state.isFinished ?? false }) else { return nil }
+        return finishedResult(of: spec.stages[position], in: run)
+    }
+
+    /// The result of a stage whose tasks all finished.
+    private func finishedResult(of stage: PipelineSpec.Stage, in run: PipelineRun) -> StageResult {
         let states = stage.tasks.map { run.tasks[$0.name]?.state ?? .pending }
         if states.allSatisfy({ $0 == .skipped }) { return .skipped }
         if states.allSatisfy({ $0 == .upstreamFailed }) { return .upstreamFailed }
@@ -265,18 +284,23 @@ public struct PipelineScheduler: Sendable {
 
     /// Whether a stage that has not started runs now, waits, or ends without running.
     func decide(_ stage: PipelineSpec.Stage, in run: PipelineRun) -> Decision {
-        decide(stage, upstream: stage.dependsOn.compactMap { spec.position(ofStage: $0) }, in: run)
+        decide(upstream: stage.dependsOn.compactMap { spec.position(ofStage: $0) }, rule: stage.triggerRule, dependsOn: stage.dependsOn, in: run)
+    }
+
+    /// ``decide(_:in:)`` for the stage at `position`, without copying it.
+    func decide(stageAt position: Int, in run: PipelineRun) -> Decision {
+        decide(upstream: spec.upstream(ofStageAt: position), rule: spec.stages[position].triggerRule, dependsOn: spec.stages[position].dependsOn, in: run)
     }
 
     /// `upstream`: the positions of the stage's `dependsOn` stages.
-    func decide(_ stage: PipelineSpec.Stage, upstream: [Int], in run: PipelineRun) -> Decision {
+    private func decide(upstream: [Int], rule: PipelineSpec.TriggerRule, dependsOn: @autoclosure () -> [String], in run: PipelineRun) -> Decision {
         // Counted without collecting: every stage not started is asked at every step.
         var doneCount = 0
         var successes = 0
         var failures = 0
         var skips = 0
         for position in upstream {
-            guard let result = result(of: spec.stages[position], in: run) else { continue }
+            guard let result = result(ofStageAt: position, in: run) else { continue }
             doneCount += 1
             if result.isSuccess { successes += 1 }
             if result.isFailure { failures += 1 }
@@ -284,8 +308,8 @@ public struct PipelineScheduler: Sendable {
         }
         guard !upstream.isEmpty else { return .run }
         let allDone = doneCount == upstream.count
-        var names: String { stage.dependsOn.joined(separator: ", ") }
-        switch stage.triggerRule {
+        var names: String { dependsOn().joined(separator: ", ") }
+        switch rule {
         case .always:
             return .run
         case .allSuccess:

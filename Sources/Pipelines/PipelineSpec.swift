@@ -45,8 +45,9 @@ public struct PipelineSpec: Sendable, Hashable {
     /// Where the stage is in ``stages`` (nil: no such stage).
     func position(ofStage name: String) -> Int? { index.stages[name] }
 
-    /// The name of the first task of the stage at `position` (nil: it has none).
-    func firstTask(ofStageAt position: Int) -> String? { index.firstTasks[position] }
+    /// The names of the tasks of the stage at `position`, in order (the rules read a stage's
+    /// tasks' states at every step: its tasks copied for it were a chain's cost per stage).
+    func taskNames(ofStageAt position: Int) -> [String] { index.stageTaskNames[position] }
 
     /// The positions of the stages the stage at `position` depends on (unknown names left out).
     func upstream(ofStageAt position: Int) -> [Int] { index.upstream[position] }
@@ -58,14 +59,14 @@ public struct PipelineSpec: Sendable, Hashable {
         var tasks: [String: Int] = [:]
         var stages: [String: Int] = [:]
         var stageOfTask: [String: Int] = [:]
-        /// By stage position.
-        var firstTasks: [String?]
+        /// By stage position: its tasks' names.
+        var stageTaskNames: [[String]]
         /// By stage position: where its `dependsOn` stages are.
         var upstream: [[Int]]
 
         init(stages: [Stage], finally: [Task]) {
             allTasks = stages.flatMap(\.tasks) + finally
-            firstTasks = stages.map { $0.tasks.first?.name }
+            stageTaskNames = stages.map { $0.tasks.map(\.name) }
             for (position, task) in allTasks.enumerated() where tasks[task.name] == nil { tasks[task.name] = position }
             for (position, stage) in stages.enumerated() {
                 if self.stages[stage.name] == nil { self.stages[stage.name] = position }
