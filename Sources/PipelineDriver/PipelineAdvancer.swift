@@ -204,8 +204,8 @@ final class PipelineAdvancer: Service, Sendable {
                     group.addTask { await follower.run() }
                 }
                 for _ in 0..<max(1, self.settings.workers) {
-                    let bell = self.doorbell.stream()
-                    group.addTask { await self.work(bell) }
+                    let (worker, rings) = self.doorbell.stream()
+                    group.addTask { await self.work(worker, rings) }
                 }
                 group.addTask { await self.tick() }
                 await group.waitForAll()
@@ -273,10 +273,7 @@ final class PipelineAdvancer: Service, Sendable {
         }
         // This replica's own write, taken in when it was written: not decoded again (a run
         // document grows with its tasks, and decoding it is most of a step's CPU).
-        if state.withLock({ $0.runs[entry.key].map { $0.entry.revision >= entry.revision } ?? false }) {
-            doorbell.ring()
-            return
-        }
+        if state.withLock({ $0.runs[entry.key].map { $0.entry.revision >= entry.revision } ?? false }) { return }
         if deferDecoding(entry) { return }
         decodeAndStore(entry)
     }
@@ -419,22 +416,33 @@ final class PipelineAdvancer: Service, Sendable {
 
     // MARK: - Workers
 
-    private func work(_ bell: AsyncStream<Void>) async {
-        for await _ in bell {
-            while !Task.isCancelled, let key = takeDirty() {
+    private func work(_ worker: Int, _ rings: AsyncStream<Void>) async {
+        var rings = rings.makeAsyncIterator()
+        while !Task.isCancelled {
+            while !Task.isCancelled, let (key, more) = takeDirty() {
+                // More runs to look at: another worker takes the next.
+                if more { doorbell.ring() }
                 await evaluate(key)
                 state.withLock { _ = $0.inFlight.remove(key) }
             }
+            doorbell.idle(worker)
+            // A ring before the worker said it was idle woke nobody: the work is looked for again.
+            if state.withLock({ state in state.dirty.contains { !state.inFlight.contains($0) } }) {
+                doorbell.busy(worker)
+                continue
+            }
+            guard await rings.next() != nil else { return }
         }
     }
 
-    private func takeDirty() -> String? {
+    /// The next run to look at, and whether another is waiting.
+    private func takeDirty() -> (key: String, more: Bool)? {
         state.withLock { state in
             guard let index = state.dirty.firstIndex(where: { !state.inFlight.contains($0) }) else { return nil }
             let key = state.dirty.remove(at: index)
             state.dirtySet.remove(key)
             state.inFlight.insert(key)
-            return key
+            return (key, state.dirty[index...].contains { !state.inFlight.contains($0) })
         }
     }
 

@@ -108,11 +108,78 @@ struct AttemptMappingTests {
         #expect(stored.mayHoldError)
         documents = stored.read()
         #expect(documents.status?.lastError == refused && stored.mayHoldError)
+        // The status alone: the entity stays as delivered.
+        stored.undecodedEntity = entry("entity.public.p--dbt-build", Self.entity())
+        stored.undecodedStatus = entry("status.public.p--dbt-build", Self.status(last: Self.run(Self.attempt, .succeeded)))
+        #expect(stored.readStatus() == Self.status(last: Self.run(Self.attempt, .succeeded)))
+        #expect(stored.undecodedStatus == nil && stored.undecodedEntity != nil)
+        #expect(stored.read().entity == Self.entity() && stored.undecodedEntity == nil)
         // A message that merely mentions the member's name inside a string does not.
         let mention = ErrorRecord(reason: "x", message: #"a "lastError" inside"#, commandID: "c", at: Self.now)
         var run = Self.run("k", .failed)
         run.error = mention.message
         stored = PipelineAdvancer.StoredResource(undecodedStatus: entry("status.public.p", Self.status(last: run)))
         #expect(!stored.mayHoldError)
+    }
+}
+
+@Suite("The advancer's doorbell and its pass over a run")
+struct AdvancerPartsTests {
+    static func rings(_ stream: AsyncStream<Void>) async -> Int {
+        var count = 0
+        for await _ in stream { count += 1 }
+        return count
+    }
+
+    @Test("a ring wakes one idle worker, the one idle last; with no worker idle it wakes none (the busy ones look for work before they wait)")
+    func ringWakesOneIdleWorker() async {
+        var bell = Doorbell()
+        var (first, firstRings) = bell.stream()
+        var (second, secondRings) = bell.stream()
+        bell.ring()
+        bell.idle(first)
+        bell.idle(second)
+        bell.ring()
+        bell.close()
+        #expect(await Self.rings(firstRings) == 0)
+        #expect(await Self.rings(secondRings) == 1)
+
+        bell = Doorbell()
+        (first, firstRings) = bell.stream()
+        (second, secondRings) = bell.stream()
+        bell.idle(first)
+        bell.idle(second)
+        bell.busy(second)
+        bell.ring()
+        bell.ring()
+        bell.close()
+        #expect(await Self.rings(firstRings) == 1, "a worker is woken once per wait")
+        #expect(await Self.rings(secondRings) == 0, "a worker that found work is not rung")
+    }
+
+    @Test("one pass finds the open tasks, those with an attempt in progress, and those whose last attempt had a cancel published")
+    func openTasks() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        func attempt(_ task: String, outcome: Attempt.Outcome? = nil, cancelRequested: Bool = false) -> Attempt {
+            var attempt = Attempt(number: 1, commandID: "r/\(task)/1", resourceType: "http", resource: "p--\(task)", queuedAt: now, deadline: nil)
+            attempt.outcome = outcome
+            attempt.cancelRequested = cancelRequested
+            return attempt
+        }
+        let run = PipelineRun(
+            id: "r", workspace: "public", pipeline: "p", specDigest: "d", trigger: RunTrigger(kind: .manual, commandID: "c"), createdAt: now,
+            tasks: [
+                "pending": TaskRun(),
+                "queued": TaskRun(state: .queued, attempts: [attempt("queued")]),
+                "retrying": TaskRun(state: .upForRetry, attempts: [attempt("retrying", outcome: .apiError)], retryAt: now),
+                "ended": TaskRun(state: .succeeded, attempts: [attempt("ended", outcome: .succeeded)]),
+                "stopped": TaskRun(state: .timedOut, attempts: [attempt("stopped", outcome: .timedOut, cancelRequested: true)]),
+                "undecided": TaskRun(state: .failed, attempts: [attempt("undecided")]),
+            ], state: .running)
+        let open = PipelineAdvancer.openTasks(of: run)
+        #expect(Set(open.all) == ["queued", "retrying", "undecided"])
+        #expect(Set(open.undecided) == ["queued", "undecided"])
+        #expect(open.cancelRequested == ["stopped"])
+        #expect(Set(run.taskNames(where: \.isOpen)) == Set(open.all))
     }
 }
