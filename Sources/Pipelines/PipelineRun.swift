@@ -74,17 +74,11 @@ public struct PipelineRun: Sendable, Hashable, Codable {
         return PipelineRun(id: id, workspace: workspace, pipeline: pipeline, specDigest: specDigest, trigger: trigger, createdAt: now, tasks: tasks)
     }
 
-    /// The names of the tasks `test` holds for, each task read in place: the engine passes over
-    /// a run several times per step to find the few with work, and a `for` over the tasks copied
-    /// every one of them (a long chain's cost per task of the run).
+    /// The names of the tasks `test` holds for. Each pass over a run copies every task (the
+    /// dictionary hands out copies), a long chain's cost per task of the run, so the engine
+    /// makes one such pass where it needs several sets of tasks and looks the few found up.
     public func taskNames(where test: (TaskRun) -> Bool) -> [String] {
-        var names: [String] = []
-        var index = tasks.startIndex
-        while index != tasks.endIndex {
-            if test(tasks.values[index]) { names.append(tasks.keys[index]) }
-            tasks.formIndex(after: &index)
-        }
-        return names
+        tasks.compactMap { name, task in test(task) ? name : nil }
     }
 }
 
