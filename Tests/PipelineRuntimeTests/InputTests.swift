@@ -133,6 +133,19 @@ struct InputTests {
             #expect(Set(downstream.compactMap { $0.trigger.event?["run"]?.stringValue }) == Set(upstreamRuns))
             #expect(stack.http.runs(54) == 2 && stack.http.runs(55) == 2)
 
+            // The inputs follow the downstream's spec as applied: taking only failed upstream
+            // runs now, a succeeded one starts nothing.
+            try await stack.apply(
+                "downstream", type: "pipeline",
+                spec: [
+                    "inputs": [["name": "after-upstream", "pipeline": ["name": "upstream", "results": ["failed"]]]],
+                    "stages": [["name": "work", "tasks": [Self.httpTask(stack, index: 55, body: ["after": "${event.run}"])]]],
+                ])
+            try await stack.waitForStatus("downstream", type: "pipeline") { $0.phase == .active && $0.observedGeneration >= 2 }
+            #expect(try await stack.waitForRun(command: try await stack.run("upstream"), of: "upstream").state == .succeeded)
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await Self.waitForRuns(stack, "downstream") { Self.finished($0) }.count == 2, "no downstream run for a result the input no longer takes")
+
             // kv: both replicas watch (their inputs started), each change is one run.
             let deadline = ContinuousClock.now.advanced(by: .seconds(30))
             func watching(_ replica: ReplicaProcess) -> Bool {
