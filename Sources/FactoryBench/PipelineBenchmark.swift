@@ -20,7 +20,8 @@ import Synchronization
 ///   over every edge of `--concurrent` chains run at once;
 /// - a fan-out of `--fan-out` tasks in one stage and a chain of `--chain` stages: wall time and the
 ///   replicas' CPU per task;
-/// - memory per active run: resident memory of the replicas with `--active` runs held running.
+/// - memory per active run: resident memory of the replicas with `--active` runs held running
+///   (cancelled before the next phase).
 struct PipelineBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipelines",
@@ -373,7 +374,10 @@ final class PipelineStack: @unchecked Sendable {
     /// Resident memory the replicas gain per run held running (an HTTP task polling a job that
     /// never ends).
     func memoryPhase(runs: Int) async throws -> Int {
-        target.state.withLock { $0.pollsBeforeDone = .max }
+        let polls = target.state.withLock { state in
+            defer { state.pollsBeforeDone = .max }
+            return state.pollsBeforeDone
+        }
         let names = (0..<runs).map { "bench-held-\($0)" }
         for name in names {
             let polled: JSONValue = ["name": "held", "integration": "http", "job": "http_request",
@@ -402,7 +406,16 @@ final class PipelineStack: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(250))
         }
         try await Task.sleep(for: .seconds(3))
-        return max(0, residentBytes() - before)
+        let bytes = max(0, residentBytes() - before)
+        // Ended before the next phase, which measures its own runs alone (held, each polls and
+        // is looked at every reconcile interval, a steady background of status writes).
+        for name in names {
+            let envelope = CommandEnvelope.cancel(ResourceReference(name: try ResourceName(name), type: "pipeline"), workspace: try WorkspaceName("public"), mode: .terminate, run: nil)
+            _ = try await jetStream.publish(envelope.encoded(), to: pipelineNames.commandSubject, options: JetStreamPublishOptions(messageID: "bench-cancel-\(name)-\(UUID().uuidString)"))
+        }
+        _ = try await waitFinished(Set(names), timeout: .seconds(300))
+        target.state.withLock { $0.pollsBeforeDone = polls }
+        return bytes
     }
 
     // MARK: - Processes
