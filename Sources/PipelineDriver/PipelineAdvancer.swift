@@ -399,8 +399,8 @@ final class PipelineAdvancer: Service, Sendable {
     /// attempt's republish time, or (finished, runs downstream not started yet) a while after
     /// its end.
     /// `among`: the tasks to look at, at least those with an attempt in progress or a retry to
-    /// come (nil: all of them).
-    func nextCheck(_ document: PipelineRunDocument, spec: PipelineSpec?, now: Date, among: [String]? = nil) -> Date? {
+    /// come (found by the caller's pass over the run).
+    func nextCheck(_ document: PipelineRunDocument, spec: PipelineSpec?, now: Date, among tasks: [String]) -> Date? {
         let run = document.run
         if run.state.isFinished {
             guard document.downstreamPublished != true else { return nil }
@@ -408,7 +408,6 @@ final class PipelineAdvancer: Service, Sendable {
         }
         guard run.state != .queued else { return nil }
         var moments: [Date] = []
-        let tasks = among ?? run.taskNames(where: { $0.hasUndecidedAttempt || $0.retryAt != nil })
         if let spec, let deadline = PipelineScheduler(spec: spec).nextDeadline(of: run, among: tasks) { moments.append(deadline) }
         for name in tasks {
             if let taskRun = run.tasks[name], taskRun.hasUndecidedAttempt, let attempt = taskRun.lastAttempt, attempt.awaitsPublication {
