@@ -349,8 +349,11 @@ final class PipelineAdvancer: Service, Sendable {
             if let known = state.runs[entry.key], known.entry.revision >= entry.revision { return }
             if let pending = state.undecoded[entry.key], pending.entry.revision <= entry.revision { state.undecoded[entry.key] = nil }
             let run = entry.document.run
+            let previous = state.runs[entry.key]?.entry.document.run.state
             if run.state.isFinished, entry.document.downstreamPublished == true {
                 Self.remove(&state, entry.key)
+                // Its end written with nothing to start downstream: the queue, as below.
+                if let previous, !previous.isFinished { Self.wakeQueue(&state, of: run) }
                 return
             }
             var slot = Slot(entry: entry, spec: spec, nextCheck: nil, resources: [])
@@ -369,17 +372,19 @@ final class PipelineAdvancer: Service, Sendable {
                 for resource in old.resources.subtracting(slot.resources) { state.byResource[resource]?.remove(entry.key) }
             }
             for resource in slot.resources { state.byResource[resource, default: []].insert(entry.key) }
-            let previous = state.runs[entry.key]?.entry.document.run.state
             state.runs[entry.key] = slot
             Self.markDirty(&state, entry.key)
             // A run that ended or started makes room: the pipeline's queue is looked at again.
-            if previous != run.state, run.state.isFinished || previous == nil {
-                for (key, other) in state.runs where other.entry.document.run.state == .queued
-                    && other.entry.document.run.pipeline == run.pipeline && other.entry.document.run.workspace == run.workspace
-                {
-                    Self.markDirty(&state, key)
-                }
-            }
+            if previous != run.state, run.state.isFinished || previous == nil { Self.wakeQueue(&state, of: run) }
+        }
+    }
+
+    /// Marks the queued runs of `run`'s pipeline dirty (the leader admits them).
+    private static func wakeQueue(_ state: inout State, of run: PipelineRun) {
+        for (key, other) in state.runs where other.entry.document.run.state == .queued
+            && other.entry.document.run.pipeline == run.pipeline && other.entry.document.run.workspace == run.workspace
+        {
+            markDirty(&state, key)
         }
     }
 
@@ -628,6 +633,11 @@ final class PipelineAdvancer: Service, Sendable {
 
             if run != marked || (marksDue && run != before) {
                 entry.document.run = run
+                // An end no pipeline's input takes has nothing to start downstream: said with the
+                // end itself rather than by a write of its own after it.
+                if !before.state.isFinished, run.state.isFinished, entry.document.downstreamPublished != true, downstream(of: run).isEmpty {
+                    entry.document.downstreamPublished = true
+                }
                 let written: UInt64?
                 do {
                     written = try await store.update(entry.document, key: entry.key, revision: entry.revision)
@@ -879,20 +889,17 @@ final class PipelineAdvancer: Service, Sendable {
     private func startDownstream(_ entry: PipelineRunStore.Entry) async {
         let upstream = entry.document.run
         guard upstream.state.isFinished, entry.document.downstreamPublished != true else { return }
-        let pipelines = state.withLock { $0.pipelines }
         var failed = false
-        for (id, entity) in pipelines.sorted(by: { $0.key < $1.key }) where entity.workspace == upstream.workspace && !entity.deleted {
-            for input in downstreamInputs(of: entity, id: id) where input.upstream == upstream.pipeline && input.results.contains(upstream.state) {
-                do {
-                    let envelope = CommandEnvelope.run(
-                        ResourceReference(name: try ResourceName(entity.name), type: PipelineNames.type), workspace: try WorkspaceName(entity.workspace), input: input.input,
-                        event: ["input": .string(input.input), "pipeline": .string(upstream.pipeline), "run": .string(upstream.id), "result": .string(upstream.state.rawValue)])
-                    try await context.jetStream.publish(
-                        envelope.encoded(), to: context.names.commandSubject, options: JetStreamPublishOptions(messageID: "\(entity.name)/\(input.input)/\(upstream.id)"))
-                } catch {
-                    failed = true
-                    logger.warning("Could not start a downstream pipeline; trying again later", metadata: ["pipeline": "\(entity.name)", "error": "\(error)"])
-                }
+        for (entity, input) in downstream(of: upstream) {
+            do {
+                let envelope = CommandEnvelope.run(
+                    ResourceReference(name: try ResourceName(entity.name), type: PipelineNames.type), workspace: try WorkspaceName(entity.workspace), input: input.input,
+                    event: ["input": .string(input.input), "pipeline": .string(upstream.pipeline), "run": .string(upstream.id), "result": .string(upstream.state.rawValue)])
+                try await context.jetStream.publish(
+                    envelope.encoded(), to: context.names.commandSubject, options: JetStreamPublishOptions(messageID: "\(entity.name)/\(input.input)/\(upstream.id)"))
+            } catch {
+                failed = true
+                logger.warning("Could not start a downstream pipeline; trying again later", metadata: ["pipeline": "\(entity.name)", "error": "\(error)"])
             }
         }
         guard !failed else { return }
@@ -910,6 +917,19 @@ final class PipelineAdvancer: Service, Sendable {
 }
 
 extension PipelineAdvancer {
+    /// The pipelines (and their inputs) that a run's end starts: those of its workspace with a
+    /// `pipeline` input on its pipeline taking its result, in name order.
+    func downstream(of upstream: PipelineRun) -> [(entity: EntityRecord, input: PipelineInputOn)] {
+        let pipelines = state.withLock { $0.pipelines }
+        var found: [(entity: EntityRecord, input: PipelineInputOn)] = []
+        for (id, entity) in pipelines.sorted(by: { $0.key < $1.key }) where entity.workspace == upstream.workspace && !entity.deleted {
+            for input in downstreamInputs(of: entity, id: id) where input.upstream == upstream.pipeline && input.results.contains(upstream.state) {
+                found.append((entity, input))
+            }
+        }
+        return found
+    }
+
     /// The `pipeline` inputs of a pipeline entity, its spec decoded once per digest: every run's
     /// end looks at every pipeline of its workspace, and decoding each spec each time was a fifth
     /// of a replica's CPU with a hundred pipelines running at once.
