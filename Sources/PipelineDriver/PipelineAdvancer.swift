@@ -120,7 +120,7 @@ final class PipelineAdvancer: Service, Sendable {
         /// Pipeline entities of this bucket, by `<workspace>.<name>`.
         var pipelines: [String: EntityRecord] = [:]
         /// Each pipeline's `pipeline` inputs, by the same id, with the spec digest they were read
-        /// from (``downstreamInputs(of:)``).
+        /// from (``downstreamInputs(of:id:)``).
         var pipelineInputs: [String: (digest: String, inputs: [PipelineInputOn])] = [:]
         var dirty: [String] = []
         var dirtySet: Set<String> = []

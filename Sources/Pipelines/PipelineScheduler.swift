@@ -117,8 +117,7 @@ public struct PipelineScheduler: Sendable {
         var progressed = true
         while progressed {
             progressed = false
-            // By position: a stage is copied only once it looks not started.
-            // By position: a stage is copied only once it runs or ends unstarted.
+            // By position: a stage is copied only once it runs.
             for position in spec.stages.indices where stageNotStarted(at: position, in: run) {
                 let decision: Decision = run.cancel != nil ? .cancel : decide(stageAt: position, in: run)
                 switch decision {
