@@ -141,6 +141,9 @@ final class PipelineAdvancer: Service, Sendable {
         /// Steps of runs another replica is moving on, not decoded yet (``applyRun(_:)``): the
         /// newest seen of each run and when it came.
         var undecoded: [String: (entry: KeyValueEntry, seenAt: Date, mine: Bool)] = [:]
+
+        /// Where the first dirty run from `start` on is that no worker is looking at.
+        func firstTakeable(from start: Int = 0) -> Int? { dirty[start...].firstIndex { !inFlight.contains($0) } }
     }
 
     /// A pipeline's input on another pipeline's runs: its name, the upstream pipeline, and the
@@ -443,7 +446,7 @@ final class PipelineAdvancer: Service, Sendable {
             }
             doorbell.idle(worker)
             // A ring before the worker said it was idle woke nobody: the work is looked for again.
-            if state.withLock({ state in state.dirty.contains { !state.inFlight.contains($0) } }) {
+            if state.withLock({ $0.firstTakeable() != nil }) {
                 doorbell.busy(worker)
                 continue
             }
@@ -454,11 +457,11 @@ final class PipelineAdvancer: Service, Sendable {
     /// The next run to look at, and whether another is waiting.
     private func takeDirty() -> (key: String, more: Bool)? {
         state.withLock { state in
-            guard let index = state.dirty.firstIndex(where: { !state.inFlight.contains($0) }) else { return nil }
+            guard let index = state.firstTakeable() else { return nil }
             let key = state.dirty.remove(at: index)
             state.dirtySet.remove(key)
             state.inFlight.insert(key)
-            return (key, state.dirty[index...].contains { !state.inFlight.contains($0) })
+            return (key, state.firstTakeable(from: index) != nil)
         }
     }
 
