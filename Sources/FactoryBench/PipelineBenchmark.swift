@@ -235,6 +235,12 @@ final class PipelineStack: @unchecked Sendable {
         _ = try await jetStream.publish(envelope.encoded(), to: pipelineNames.commandSubject, options: JetStreamPublishOptions(messageID: "bench-run-\(name)-\(UUID().uuidString)"))
     }
 
+    /// Cancels pipeline `name`'s oldest run in progress (terminate: `finally` does not run either).
+    func cancel(_ name: String) async throws {
+        let envelope = CommandEnvelope.cancel(ResourceReference(name: try ResourceName(name), type: "pipeline"), workspace: try WorkspaceName("public"), mode: .terminate, run: nil)
+        _ = try await jetStream.publish(envelope.encoded(), to: pipelineNames.commandSubject, options: JetStreamPublishOptions(messageID: "bench-cancel-\(name)-\(UUID().uuidString)"))
+    }
+
     /// Waits until pipeline `name`'s status says it is active (applied, owned resources made).
     func waitApplied(_ names: [String], timeout: Duration = .seconds(300)) async throws {
         let bucket = try await jetStream.keyValue(pipelineNames.stateBucket)
@@ -409,10 +415,7 @@ final class PipelineStack: @unchecked Sendable {
         let bytes = max(0, residentBytes() - before)
         // Ended before the next phase, which measures its own runs alone (held, each polls and
         // is looked at every reconcile interval, a steady background of status writes).
-        for name in names {
-            let envelope = CommandEnvelope.cancel(ResourceReference(name: try ResourceName(name), type: "pipeline"), workspace: try WorkspaceName("public"), mode: .terminate, run: nil)
-            _ = try await jetStream.publish(envelope.encoded(), to: pipelineNames.commandSubject, options: JetStreamPublishOptions(messageID: "bench-cancel-\(name)-\(UUID().uuidString)"))
-        }
+        for name in names { try await cancel(name) }
         _ = try await waitFinished(Set(names), timeout: .seconds(300))
         target.state.withLock { $0.pollsBeforeDone = polls }
         return bytes
